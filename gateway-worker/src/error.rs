@@ -1,0 +1,69 @@
+//! The worker's one error type and its single translation into HTTP:
+//! a status and a JSON `{code, message}` body. Internal details are logged
+//! here and never sent; messages never echo the input they reject.
+
+use shared::wire::ErrorBody;
+use worker::Response;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("no such route")]
+    RouteNotFound,
+    #[error("method not allowed on this route")]
+    MethodNotAllowed,
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
+    /// Something on our side failed; the detail is logged, not returned.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// Wraps an unexpected failure from the platform or storage.
+    pub fn internal(error: impl core::fmt::Display) -> ApiError {
+        ApiError::Internal(error.to_string())
+    }
+
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::Unprocessable {
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn status(&self) -> u16 {
+        match self {
+            ApiError::RouteNotFound => 404,
+            ApiError::MethodNotAllowed => 405,
+            ApiError::Unprocessable { .. } => 422,
+            ApiError::Internal(_) => 500,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::RouteNotFound => "route_not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Unprocessable { code, .. } => code,
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The one place an error becomes a response.
+    pub fn into_response(self) -> Response {
+        if let ApiError::Internal(detail) = &self {
+            worker::console_error!("internal error: {detail}");
+        }
+        let body = ErrorBody {
+            code: self.code().to_owned(),
+            message: self.to_string(),
+        };
+        crate::http::json(&body, self.status())
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(error: worker::Error) -> ApiError {
+        ApiError::internal(error)
+    }
+}

@@ -1,0 +1,69 @@
+//! Building JSON answers and the headers every API answer carries.
+
+use serde::Serialize;
+use shared::wire::Health;
+use worker::{Env, Response};
+
+use crate::error::ApiError;
+
+/// Headers on every `/api/` answer: never cached, never sniffed, never framed,
+/// and no referrer leaves the page. (Static assets get theirs from
+/// `static/_headers`.)
+const API_HEADERS: [(&str, &str); 5] = [
+    ("cache-control", "no-store"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    (
+        "content-security-policy",
+        "default-src 'none'; frame-ancestors 'none'",
+    ),
+    ("cross-origin-resource-policy", "same-origin"),
+];
+
+/// A JSON answer with the given status. Serializing our own wire types
+/// does not fail in practice; if it ever did, the answer is a generic 500.
+pub fn json<T: Serialize>(value: &T, status: u16) -> Response {
+    let (status, body) = match serde_json::to_vec(value) {
+        Ok(body) => (status, body),
+        Err(_) => (500, INTERNAL_ERROR_BODY.to_vec()),
+    };
+    let mut response = Response::builder().with_status(status).fixed(body);
+    // Setting a valid header on a response we own cannot fail.
+    let _ = response
+        .headers_mut()
+        .set("content-type", "application/json; charset=utf-8");
+    response
+}
+
+const INTERNAL_ERROR_BODY: &[u8] = br#"{"code":"internal_error","message":"internal error"}"#;
+
+/// Adds the API security headers to an answer.
+pub fn with_api_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in API_HEADERS {
+        // Setting a valid header name on a mutable response cannot fail.
+        let _ = headers.set(name, value);
+    }
+    response
+}
+
+/// The secrets the worker needs; `cargo xtask run` generates them into
+/// `.dev.vars` locally, `wrangler secret put` sets them for a deploy.
+const REQUIRED_SECRETS: [&str; 1] = ["STORE_SIGNING_KEY_SEED"];
+
+/// `GET /api/health`: 200 `ok` when the worker runs with every secret it
+/// needs configured, 503 `misconfigured` otherwise (secret names are not
+/// secret; their values never appear). Touches no storage.
+pub fn health(env: &Env) -> Result<Response, ApiError> {
+    let configured = REQUIRED_SECRETS.iter().all(|name| env.secret(name).is_ok());
+    let (status, code) = if configured {
+        ("ok", 200)
+    } else {
+        ("misconfigured", 503)
+    };
+    let health = Health {
+        status: status.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    Ok(json(&health, code))
+}

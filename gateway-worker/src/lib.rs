@@ -1,0 +1,37 @@
+//! The demo's one Cloudflare Worker. It hosts four parties that would be
+//! separate companies in production (the store, the gateway, the issuer and
+//! the bank), each in its own module with its own storage binding.
+//!
+//! This file only wires routes to handlers; handlers parse a wire type, call
+//! a domain function and map the result. Every answer under `/api/` is JSON,
+//! errors included, and carries the API security headers.
+
+mod error;
+mod http;
+mod store;
+
+use worker::{Context, Env, Method, Request, Response, event};
+
+use crate::error::ApiError;
+
+#[event(fetch)]
+pub async fn fetch(request: Request, env: Env, _context: Context) -> worker::Result<Response> {
+    let response = match route(request, &env).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    };
+    Ok(http::with_api_headers(response))
+}
+
+/// The route table. A path that exists with another method answers 405.
+async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
+    let url = request.url().map_err(ApiError::internal)?;
+    let method = request.method();
+    let segments: Vec<&str> = url.path().trim_start_matches('/').split('/').collect();
+    match (method, segments.as_slice()) {
+        (Method::Get, ["api", "health"]) => http::health(env),
+        (Method::Get, ["api", "catalog"]) => store::catalog::list(env, &url).await,
+        (_, ["api", "health"] | ["api", "catalog"]) => Err(ApiError::MethodNotAllowed),
+        _ => Err(ApiError::RouteNotFound),
+    }
+}

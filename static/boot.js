@@ -1,0 +1,6 @@
+// Loads the wallet's WebAssembly and mounts it. A file, not an inline
+// script, so the page's Content-Security-Policy can forbid inline code.
+import init, { run } from "/pkg/wallet_web.js";
+
+await init({ module_or_path: "/pkg/wallet_web_bg.wasm" });
+run();

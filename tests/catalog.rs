@@ -1,0 +1,193 @@
+//! The walking skeleton's journeys: the store's catalog, kept in D1, served
+//! by the worker and shown by the wallet in a real browser.
+
+use e2e::api;
+use e2e::browser::{block_on, screenshot, wait_for_count};
+use fantoccini::Locator;
+use shared::wire::{CATALOG_QUERY_CHARS_MAX, CatalogPage, Health};
+
+use crate::{Journey, World};
+
+pub const JOURNEYS: &[Journey] = &[
+    (
+        "catalog::api_serves_exactly_the_d1_rows",
+        api_serves_exactly_the_d1_rows,
+    ),
+    (
+        "catalog::api_search_narrows_and_is_literal",
+        api_search_narrows_and_is_literal,
+    ),
+    (
+        "catalog::api_errors_are_json_with_codes",
+        api_errors_are_json_with_codes,
+    ),
+    (
+        "catalog::page_shows_the_catalog_and_searches_it",
+        page_shows_the_catalog_and_searches_it,
+    ),
+    (
+        "catalog::page_has_strict_security_headers",
+        page_has_strict_security_headers,
+    ),
+];
+
+/// The products as D1 holds them: (sku, name, price string, stock).
+fn d1_products(world: &World) -> Vec<(String, String, String, u64)> {
+    world
+        .server
+        .d1_query(
+            "STORE_DB",
+            "SELECT sku, name, printf('%d.%02d', unit_price_minor / 100, unit_price_minor % 100) AS price, stock \
+             FROM products ORDER BY name, sku",
+        )
+        .into_iter()
+        .map(|row| {
+            (
+                row["sku"].as_str().unwrap().to_owned(),
+                row["name"].as_str().unwrap().to_owned(),
+                row["price"].as_str().unwrap().to_owned(),
+                row["stock"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn api_serves_exactly_the_d1_rows(world: &World) {
+    // Goal: the catalog answer is the store's database, priced exactly.
+    // Method: read the rows with `wrangler d1 execute` and compare.
+    let health = api::get(&world.server.url("/api/health"));
+    assert_eq!(
+        (health.status, health.json::<Health>().status.as_str()),
+        (200, "ok"),
+        "the worker lacks secrets: `cargo xtask test` writes them to .dev.vars"
+    );
+
+    let expected = d1_products(world);
+    assert!(expected.len() >= 5, "the demo catalog is seeded");
+    let answer = api::get(&world.server.url("/api/catalog"));
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(answer.content_type.starts_with("application/json"));
+    let page: CatalogPage = answer.json();
+    let served: Vec<(String, String, String, u64)> = page
+        .products
+        .iter()
+        .map(|product| {
+            (
+                product.sku.clone(),
+                product.name.clone(),
+                product.unit_price.clone(),
+                u64::from(product.stock),
+            )
+        })
+        .collect();
+    assert_eq!(served, expected);
+    // The raw JSON carries the price as a string, never as a number.
+    assert!(
+        answer.body.contains(r#""unit_price":"14.50""#),
+        "{}",
+        answer.body
+    );
+}
+
+fn api_search_narrows_and_is_literal(world: &World) {
+    // Goal: `?q=` searches name and description; wildcards are literal.
+    let search = |text: &str| -> Vec<String> {
+        let url = format!("{}?q={text}", world.server.url("/api/catalog"));
+        let answer = api::get(&url);
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        answer
+            .json::<CatalogPage>()
+            .products
+            .into_iter()
+            .map(|product| product.sku)
+            .collect()
+    };
+    let everything = search("");
+    let tea = search("tea");
+    assert!(!tea.is_empty() && tea.len() < everything.len(), "{tea:?}");
+    assert_eq!(search("KETTLE"), vec!["KETTLE-GOOSE".to_owned()]);
+    // Found through its description only.
+    assert_eq!(search("espresso"), vec!["GRINDER-BURR".to_owned()]);
+    assert!(search("%25").is_empty(), "percent is taken literally");
+    assert!(search("_").is_empty(), "underscore is taken literally");
+    assert!(search("no-such-thing").is_empty());
+}
+
+fn api_errors_are_json_with_codes(world: &World) {
+    // Goal: every error is `{code, message}` with the right status.
+    let too_long = "a".repeat(CATALOG_QUERY_CHARS_MAX + 1);
+    let answer = api::get(&format!(
+        "{}?q={too_long}",
+        world.server.url("/api/catalog")
+    ));
+    assert_eq!(answer.status, 422);
+    assert_eq!(answer.error().code, "query_too_long");
+
+    let answer = api::get(&world.server.url("/api/no-such-route"));
+    assert_eq!(answer.status, 404);
+    assert_eq!(answer.error().code, "route_not_found");
+
+    let answer = api::post_json(&world.server.url("/api/catalog"), &serde_json::json!({}));
+    assert_eq!(answer.status, 405);
+    assert_eq!(answer.error().code, "method_not_allowed");
+
+    let answer = api::get(&world.server.url("/api/catalog"));
+    assert_eq!(answer.header("cache-control"), Some("no-store"));
+    assert_eq!(answer.header("x-content-type-options"), Some("nosniff"));
+}
+
+fn page_has_strict_security_headers(world: &World) {
+    // Goal: the wallet page forbids third-party and inline code.
+    let page = api::get(&world.server.url("/"));
+    assert_eq!(page.status, 200);
+    let policy = page.header("content-security-policy").unwrap_or_default();
+    for directive in [
+        "default-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "frame-ancestors 'none'",
+        "require-trusted-types-for 'script'",
+    ] {
+        assert!(
+            policy.contains(directive),
+            "CSP lacks {directive}: {policy}"
+        );
+    }
+    assert!(!page.body.contains("<script>"), "no inline script");
+    let wasm = api::get(&world.server.url("/pkg/wallet_web_bg.wasm"));
+    assert_eq!(wasm.status, 200);
+    assert_eq!(wasm.content_type, "application/wasm");
+}
+
+fn page_shows_the_catalog_and_searches_it(world: &World) {
+    // Goal: a shopper sees the products D1 holds and can search them.
+    // Method: headless Chromium loads the page, then types a search.
+    let expected = d1_products(world);
+    block_on(async {
+        let client = world.driver.session().await;
+        client.goto(&world.server.url("/")).await.unwrap();
+        let names = wait_for_count(&client, "li.product .product-name", expected.len()).await;
+        let expected_names: Vec<String> = expected.iter().map(|row| row.1.clone()).collect();
+        assert_eq!(names, expected_names);
+        let prices = wait_for_count(&client, "li.product .price", expected.len()).await;
+        let expected_prices: Vec<String> = expected
+            .iter()
+            .map(|row| format!("USD {}", row.2))
+            .collect();
+        assert_eq!(prices, expected_prices);
+        screenshot(&client, "catalog").await;
+
+        let search = client.find(Locator::Css("#catalog-search")).await.unwrap();
+        search.send_keys("kettle").await.unwrap();
+        client
+            .find(Locator::Css("form.search button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let found = wait_for_count(&client, "li.product .product-name", 1).await;
+        assert_eq!(found, vec!["Gooseneck kettle, 1 l".to_owned()]);
+        screenshot(&client, "catalog-search").await;
+        client.close().await.unwrap();
+    });
+}

@@ -1,0 +1,122 @@
+//! Headless Chromium through ChromeDriver, driven with fantoccini.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+
+use crate::process::{Group, free_port};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a journey waits for the page to show something.
+pub const PAGE_TIMEOUT: Duration = Duration::from_secs(20);
+const WINDOW_SIZE: &str = "--window-size=1200,900";
+
+/// One ChromeDriver for the whole run; each journey opens its own session
+/// with its own fresh profile.
+pub struct Driver {
+    url: String,
+    profiles_dir: PathBuf,
+    sessions: AtomicU32,
+    _group: Group,
+}
+
+impl Driver {
+    pub fn start(run_dir: &Path) -> Driver {
+        let port = free_port();
+        let mut command = Command::new(CHROMEDRIVER);
+        command.arg(format!("--port={port}"));
+        let group = Group::spawn(command, &run_dir.join("chromedriver.log"));
+        let url = format!("http://127.0.0.1:{port}");
+        let agent = crate::api::agent();
+        let deadline = Instant::now() + READY_TIMEOUT;
+        while agent
+            .get(&format!("{url}/status"))
+            .call()
+            .map(|response| response.status() != 200)
+            .unwrap_or(true)
+        {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Driver {
+            url,
+            profiles_dir: run_dir.join("profiles"),
+            sessions: AtomicU32::new(0),
+            _group: group,
+        }
+    }
+
+    /// A new browser session with a fresh, empty profile.
+    pub async fn session(&self) -> Client {
+        let number = self.sessions.fetch_add(1, Ordering::Relaxed);
+        let profile = self.profiles_dir.join(number.to_string());
+        std::fs::create_dir_all(&profile).expect("create a browser profile");
+        let capabilities = serde_json::json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", WINDOW_SIZE,
+                    format!("--user-data-dir={}", profile.display()),
+                ],
+            },
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            unreachable!("a JSON object literal")
+        };
+        ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await
+            .expect("open a browser session")
+    }
+}
+
+/// Waits until `count` elements match `css`, and returns their texts.
+pub async fn wait_for_count(client: &Client, css: &str, count: usize) -> Vec<String> {
+    let deadline = Instant::now() + PAGE_TIMEOUT;
+    loop {
+        let elements = client.find_all(Locator::Css(css)).await.unwrap_or_default();
+        if elements.len() == count {
+            let mut texts = Vec::with_capacity(count);
+            for element in elements {
+                texts.push(element.text().await.unwrap_or_default());
+            }
+            return texts;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "expected {count} elements matching {css}, found {}",
+            elements.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Saves a screenshot under `target/e2e/screenshots/NAME.png`.
+pub async fn screenshot(client: &Client, name: &str) -> PathBuf {
+    let png = client.screenshot().await.expect("take a screenshot");
+    let directory = crate::output_dir().join("screenshots");
+    std::fs::create_dir_all(&directory).expect("create the screenshot directory");
+    let path = directory.join(format!("{name}.png"));
+    std::fs::write(&path, png).expect("write the screenshot");
+    path
+}
+
+/// Runs an async journey on its own single-threaded runtime.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("build a tokio runtime")
+        .block_on(future)
+}

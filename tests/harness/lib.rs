@@ -1,0 +1,44 @@
+//! The end-to-end harness: the real worker under `wrangler dev` with its own
+//! throwaway storage, a headless Chromium driven through ChromeDriver, and
+//! small HTTP helpers. Journeys live in the test binary (`main.rs`).
+//!
+//! Processes are started in their own process groups and the whole group is
+//! stopped at the end; groups left behind by a test run that was killed are
+//! swept at the next start.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod api;
+pub mod browser;
+pub mod process;
+pub mod server;
+
+use std::path::PathBuf;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or(manifest_dir)
+}
+
+/// Where this harness writes logs, screenshots and throwaway state.
+pub fn output_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+        .join("e2e")
+}
+
+/// A fresh directory for one run, unique by process id and time.
+pub fn run_dir() -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_nanos())
+        .unwrap_or_default();
+    let directory = output_dir().join(format!("run-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&directory).expect("create the run directory");
+    directory
+}

@@ -1,0 +1,150 @@
+//! The real worker under `wrangler dev`, with a throwaway `--persist-to`
+//! directory that the D1 migrations were applied to first.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::process::{Group, free_port};
+
+const READY_TIMEOUT: Duration = Duration::from_secs(120);
+const READY_POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Set once the project is built so that neither the harness nor wrangler's
+/// `[build] command` builds it again.
+const PREBUILT_VARIABLE: &str = "EWALLET_PREBUILT";
+
+pub struct Server {
+    pub base_url: String,
+    pub persist_dir: PathBuf,
+    group: Group,
+}
+
+fn wrangler() -> Command {
+    let mut command = Command::new(crate::workspace_root().join("node_modules/.bin/wrangler"));
+    command
+        .current_dir(crate::workspace_root())
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env(PREBUILT_VARIABLE, "1")
+        .env("CI", "true");
+    command
+}
+
+/// Builds the project unless the caller (`cargo xtask test`) already did.
+fn build_once() {
+    if std::env::var_os(PREBUILT_VARIABLE).is_some_and(|value| value == "1") {
+        return;
+    }
+    let status = Command::new("cargo")
+        .args(["xtask", "build"])
+        .current_dir(crate::workspace_root())
+        .status()
+        .expect("run cargo xtask build");
+    assert!(status.success(), "cargo xtask build failed");
+}
+
+impl Server {
+    /// Builds if needed, migrates a fresh local D1, starts `wrangler dev` on
+    /// a free loopback port and waits until `/api/health` answers.
+    pub fn start(run_dir: &std::path::Path) -> Server {
+        build_once();
+        let persist_dir = run_dir.join("state");
+        let migrate = wrangler()
+            .args([
+                "d1",
+                "migrations",
+                "apply",
+                "STORE_DB",
+                "--local",
+                "--persist-to",
+            ])
+            .arg(&persist_dir)
+            .output()
+            .expect("run wrangler d1 migrations apply");
+        assert!(
+            migrate.status.success(),
+            "migrations failed: {}{}",
+            String::from_utf8_lossy(&migrate.stdout),
+            String::from_utf8_lossy(&migrate.stderr)
+        );
+        let port = free_port();
+        let inspector_port = free_port();
+        let mut command = wrangler();
+        command
+            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--inspector-port", &inspector_port.to_string()])
+            .arg("--persist-to")
+            .arg(&persist_dir);
+        let group = Group::spawn(command, &run_dir.join("wrangler.log"));
+        let mut server = Server {
+            base_url: format!("http://127.0.0.1:{port}"),
+            persist_dir,
+            group,
+        };
+        server.wait_until_ready();
+        server
+    }
+
+    fn wait_until_ready(&mut self) {
+        let agent = crate::api::agent();
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let health = self.url("/api/health");
+        loop {
+            // Any answer means the worker runs; whether it is healthy is
+            // for the journeys to check.
+            if agent.get(&health).call().is_ok() {
+                return;
+            }
+            assert!(
+                self.group.is_running(),
+                "wrangler dev exited before it was ready:\n{}",
+                self.group.log_tail()
+            );
+            assert!(
+                Instant::now() < deadline,
+                "wrangler dev was not ready within {READY_TIMEOUT:?}:\n{}",
+                self.group.log_tail()
+            );
+            std::thread::sleep(READY_POLL_INTERVAL);
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Runs read-only SQL against the same local D1 database the worker
+    /// uses, through wrangler, and returns the result rows.
+    pub fn d1_query(&self, database: &str, sql: &str) -> Vec<serde_json::Value> {
+        let output = wrangler()
+            .args([
+                "d1",
+                "execute",
+                database,
+                "--local",
+                "--json",
+                "--persist-to",
+            ])
+            .arg(&self.persist_dir)
+            .args(["--command", sql])
+            .output()
+            .expect("run wrangler d1 execute");
+        assert!(
+            output.status.success(),
+            "d1 execute failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let answers: Vec<serde_json::Value> =
+            serde_json::from_slice(&output.stdout).expect("d1 execute prints JSON");
+        answers
+            .into_iter()
+            .flat_map(|answer| answer["results"].as_array().cloned().unwrap_or_default())
+            .collect()
+    }
+
+    /// The worker's log so far (for scans of what it printed).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.group.log).unwrap_or_default()
+    }
+}

@@ -1,0 +1,46 @@
+//! The end-to-end test binary: starts the real worker under `wrangler dev`
+//! and one ChromeDriver, runs every journey against them, stops both, and
+//! ends with libtest's summary. A module per journey.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod catalog;
+
+use std::sync::Arc;
+
+use e2e::browser::Driver;
+use e2e::server::Server;
+use libtest_mimic::{Arguments, Trial};
+
+/// What every journey may use.
+pub struct World {
+    pub server: Server,
+    pub driver: Driver,
+}
+
+/// A journey: a named test over the shared world.
+pub type Journey = (&'static str, fn(&World));
+
+fn main() {
+    let arguments = Arguments::from_args();
+    e2e::process::sweep_stale_groups();
+    let run_dir = e2e::run_dir();
+    let world = Arc::new(World {
+        server: Server::start(&run_dir),
+        driver: Driver::start(&run_dir),
+    });
+    let trials = catalog::JOURNEYS
+        .iter()
+        .map(|&(name, journey)| {
+            let world = Arc::clone(&world);
+            Trial::test(name, move || {
+                journey(&world);
+                Ok(())
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&arguments, trials);
+    // Stop wrangler and ChromeDriver before exiting: exit() runs no Drop.
+    drop(world);
+    conclusion.exit();
+}

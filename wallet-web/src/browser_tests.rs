@@ -1,0 +1,82 @@
+//! Browser tests: components rendered into a real DOM in headless Chromium.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use shared::money::Currency;
+use shared::wire::Product;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use web_sys::Element;
+
+use crate::components::catalog_list::{CatalogList, CatalogListProps};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn mount_point() -> Element {
+    let document = gloo_utils::document();
+    let element = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&element).unwrap();
+    element
+}
+
+/// Lets Yew's scheduler run the pending render.
+async fn rendered() {
+    yew::platform::time::sleep(std::time::Duration::from_millis(10)).await;
+}
+
+#[wasm_bindgen_test]
+async fn catalog_list_renders_each_product_with_its_exact_price() {
+    // Goal: the DOM shows what the store sent. Method: mount the component
+    // with two products and read the rendered text back.
+    let root = mount_point();
+    let products = vec![
+        Product {
+            sku: "TEA".into(),
+            name: "Sencha".into(),
+            description: "Green tea".into(),
+            unit_price: "14.50".into(),
+            currency: Currency::Usd,
+            stock: 3,
+        },
+        Product {
+            sku: "POT".into(),
+            name: "Teapot".into(),
+            description: "Cast iron".into(),
+            unit_price: "64.00".into(),
+            currency: Currency::Usd,
+            stock: 0,
+        },
+    ];
+    yew::Renderer::<CatalogList>::with_root_and_props(root.clone(), CatalogListProps { products })
+        .render();
+    rendered().await;
+    let items = root.query_selector_all("li.product").unwrap();
+    assert_eq!(items.length(), 2);
+    let text = root.text_content().unwrap();
+    assert!(
+        text.contains("Sencha") && text.contains("USD 14.50"),
+        "{text}"
+    );
+    assert!(
+        text.contains("USD 64.00") && text.contains("out of stock"),
+        "{text}"
+    );
+    assert!(
+        root.query_selector("[data-sku='POT'] .stock.out")
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn catalog_list_says_so_when_nothing_matches() {
+    let root = mount_point();
+    yew::Renderer::<CatalogList>::with_root_and_props(
+        root.clone(),
+        CatalogListProps { products: vec![] },
+    )
+    .render();
+    rendered().await;
+    assert_eq!(root.query_selector_all("li.product").unwrap().length(), 0);
+    assert!(root.text_content().unwrap().contains("No products match"));
+}

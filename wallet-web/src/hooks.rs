@@ -1,0 +1,3 @@
+//! Hooks: the bridge from components to `api` (and later the vault).
+
+pub mod use_catalog;

@@ -1,0 +1,31 @@
+//! The shopper's wallet: a Yew app compiled to WebAssembly and served by the
+//! worker as a static asset. `static/boot.js` loads it and calls [`run`].
+//!
+//! Architecture invariant: components never call `fetch` or IndexedDB
+//! themselves; they use hooks, which go through `api` (the only network
+//! code) and, later, `vault` (the only storage and key code).
+
+mod api;
+mod app;
+mod components;
+mod format;
+mod hooks;
+mod state;
+
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// Mounts the wallet on the page's `<main id="app">` (or the body).
+#[wasm_bindgen]
+pub fn run() {
+    let root = gloo_utils::document().get_element_by_id("app");
+    match root {
+        Some(root) => yew::Renderer::<app::App>::with_root(root).render(),
+        None => yew::Renderer::<app::App>::new().render(),
+    };
+}
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod browser_tests;

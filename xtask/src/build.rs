@@ -1,0 +1,116 @@
+//! The release build: the wallet into `dist/` (served as wrangler assets)
+//! and the worker into `gateway-worker/build/`, with the locally installed
+//! tools given by path so that nothing tries to download its own.
+
+use std::path::{Path, PathBuf};
+
+use crate::command::{Cmd, Failure, cargo_bin_dir, cmd, target_dir, workspace_root};
+use crate::setup;
+
+/// Where the built wallet goes; `wrangler.toml` serves it as `[assets]`.
+pub const DIST_DIR: &str = "dist";
+
+/// `cargo xtask build`: what wrangler's `[build] command` runs.
+pub fn build_unless_prebuilt() -> Result<(), Failure> {
+    if std::env::var_os(crate::PREBUILT_VARIABLE).is_some_and(|value| value == "1") {
+        println!("xtask: already built ({}=1)", crate::PREBUILT_VARIABLE);
+        return Ok(());
+    }
+    setup::ensure(setup::Needs::Build)?;
+    build()
+}
+
+pub fn build() -> Result<(), Failure> {
+    build_wallet()?;
+    build_worker()
+}
+
+fn node_bin(name: &str) -> PathBuf {
+    workspace_root()
+        .join("node_modules")
+        .join(".bin")
+        .join(name)
+}
+
+fn esbuild_bin() -> PathBuf {
+    workspace_root().join("node_modules/@esbuild/linux-x64/bin/esbuild")
+}
+
+/// `wrangler` from the pinned npm package, with its telemetry and its
+/// start-up fetch of Cloudflare's location data turned off (offline here).
+pub fn wrangler<I, S>(arguments: I) -> Cmd
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    cmd(node_bin("wrangler"))
+        .args(arguments)
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+}
+
+/// The wallet: cargo (release, wasm32), wasm-bindgen's web glue, wasm-opt
+/// for size, then the static files beside it.
+fn build_wallet() -> Result<(), Failure> {
+    let root = workspace_root();
+    let dist = root.join(DIST_DIR);
+    cmd("cargo")
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--package",
+            "wallet-web",
+        ])
+        .run()?;
+    if dist.exists() {
+        std::fs::remove_dir_all(&dist)?;
+    }
+    let package_dir = dist.join("pkg");
+    let wasm = target_dir().join("wasm32-unknown-unknown/release/wallet_web.wasm");
+    cmd(cargo_bin_dir().join("wasm-bindgen"))
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .args([&package_dir, &wasm])
+        .run()?;
+    let bindgen_wasm = package_dir.join("wallet_web_bg.wasm");
+    cmd(node_bin("wasm-opt"))
+        .args([
+            "-Oz",
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "--enable-reference-types",
+            "--enable-multivalue",
+            "-o",
+        ])
+        .args([&bindgen_wasm, &bindgen_wasm])
+        .run()?;
+    copy_dir(&root.join("static"), &dist)
+}
+
+/// The worker: worker-build runs cargo, wasm-bindgen and esbuild, and
+/// writes `gateway-worker/build/index.js`.
+fn build_worker() -> Result<(), Failure> {
+    cmd(cargo_bin_dir().join("worker-build"))
+        .args(["--release", "gateway-worker"])
+        .env("WASM_BINDGEN_BIN", cargo_bin_dir().join("wasm-bindgen"))
+        .env("ESBUILD_BIN", esbuild_bin())
+        .env("WASM_OPT_BIN", node_bin("wasm-opt"))
+        .run()
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<(), Failure> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let destination = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &destination)?;
+        } else {
+            std::fs::copy(entry.path(), destination)?;
+        }
+    }
+    Ok(())
+}

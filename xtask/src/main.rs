@@ -1,0 +1,66 @@
+//! The project's commands, run through cargo so that a fresh clone needs
+//! nothing but the Rust toolchain, Node.js and the package registries:
+//!
+//! - `cargo xtask run`: build, create local secrets, migrate the local D1
+//!   database and serve everything with `wrangler dev` on 127.0.0.1:8787.
+//! - `cargo xtask test`: every check and every test layer, ending with the
+//!   end-to-end runner's summary.
+//! - `cargo xtask build`: the release build both use (and wrangler's
+//!   `[build] command`); a no-op when `EWALLET_PREBUILT=1`.
+//! - `cargo xtask setup [--browser]`: install what is missing.
+
+mod build;
+mod check;
+mod command;
+mod secrets;
+mod setup;
+
+use std::process::ExitCode;
+
+use crate::command::{Failure, workspace_root};
+
+/// The address `cargo xtask run` serves on.
+const RUN_ADDRESS: &str = "127.0.0.1";
+const RUN_PORT: &str = "8787";
+
+/// Set in the environment of wrangler (and of its `[build] command`) once
+/// the project has been built, so that wrangler does not build it again.
+pub const PREBUILT_VARIABLE: &str = "EWALLET_PREBUILT";
+
+fn main() -> ExitCode {
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let words: Vec<&str> = arguments.iter().map(String::as_str).collect();
+    let outcome = match words.as_slice() {
+        ["run"] => run(),
+        ["test"] => check::test(),
+        ["build"] => build::build_unless_prebuilt(),
+        ["setup"] => setup::ensure(setup::Needs::Build),
+        ["setup", "--browser"] => setup::ensure(setup::Needs::BuildAndBrowser),
+        _ => Err(Failure::usage(
+            "usage: cargo xtask (run | test | build | setup [--browser])",
+        )),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("xtask: {failure}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask run`.
+fn run() -> Result<(), Failure> {
+    setup::ensure(setup::Needs::Build)?;
+    build::build()?;
+    secrets::ensure_dev_vars()?;
+    let root = workspace_root();
+    build::wrangler(["d1", "migrations", "apply", "STORE_DB", "--local"])
+        .env("CI", "true")
+        .run()?;
+    println!("xtask: serving the wallet at http://{RUN_ADDRESS}:{RUN_PORT}/");
+    build::wrangler(["dev", "--ip", RUN_ADDRESS, "--port", RUN_PORT])
+        .env(PREBUILT_VARIABLE, "1")
+        .current_dir(&root)
+        .run()
+}
