@@ -223,6 +223,22 @@ impl Money {
         Money::from_minor(product, self.currency)
     }
 
+    /// Tax (or any rate) in basis points of this amount, rounded to the
+    /// currency's minor units half-to-even (banker's rounding), so that
+    /// rounding errors do not drift one way over many orders.
+    pub fn rate_in_basis_points_half_even(&self, basis_points: u32) -> Result<Money, MoneyError> {
+        let rate = Decimal::new(i64::from(basis_points), 4);
+        let exact = self
+            .amount
+            .checked_mul(rate)
+            .ok_or(MoneyError::OutOfRange)?;
+        let rounded = exact.round_dp_with_strategy(
+            self.currency.minor_units(),
+            rust_decimal::RoundingStrategy::MidpointNearestEven,
+        );
+        Money::new(rounded, self.currency)
+    }
+
     fn same_currency(&self, other: &Money) -> Result<(), MoneyError> {
         if self.currency == other.currency {
             Ok(())

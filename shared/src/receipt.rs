@@ -1,0 +1,81 @@
+//! The gateway's signed authorization record and the store's signed receipt
+//! that carries it: what the shopper keeps as proof of payment.
+
+use serde::{Deserialize, Serialize};
+
+use crate::card::Brand;
+use crate::encoding::CanonicalWriter;
+use crate::money::Currency;
+use crate::quote::QuoteDigest;
+use crate::sign::{Purpose, Signed, SignedContent};
+
+const AUTHORIZATION_LABEL: &str = "ewallet/authorization/v1";
+const RECEIPT_LABEL: &str = "ewallet/receipt/v1";
+
+/// The gateway's statement that a payment was authorized. It names the card
+/// only by brand and last four.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationRecord {
+    pub payment_id: String,
+    pub merchant_id: String,
+    pub quote_digest: QuoteDigest,
+    pub amount: String,
+    pub currency: Currency,
+    pub brand: Brand,
+    pub last_four: String,
+    pub authorization_code: String,
+    pub attempt_id: String,
+    pub authorized_at_ms: u64,
+}
+
+impl SignedContent for AuthorizationRecord {
+    const PURPOSE: Purpose = Purpose::Authorization;
+
+    fn canonical_bytes(&self) -> Vec<u8> {
+        CanonicalWriter::new(AUTHORIZATION_LABEL)
+            .text(&self.payment_id)
+            .text(&self.merchant_id)
+            .bytes(&self.quote_digest.0)
+            .text(&self.amount)
+            .text(self.currency.code())
+            .text(self.brand.code())
+            .text(&self.last_four)
+            .text(&self.authorization_code)
+            .text(&self.attempt_id)
+            .u64(self.authorized_at_ms)
+            .finish()
+    }
+}
+
+/// The store's receipt to the shopper, carrying the gateway's signed
+/// authorization so that either signature can be checked on its own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub receipt_id: String,
+    pub order_id: String,
+    pub merchant_id: String,
+    pub quote_digest: QuoteDigest,
+    pub total: String,
+    pub currency: Currency,
+    pub issued_at_ms: u64,
+    pub authorization: Signed<AuthorizationRecord>,
+}
+
+impl SignedContent for Receipt {
+    const PURPOSE: Purpose = Purpose::Receipt;
+
+    fn canonical_bytes(&self) -> Vec<u8> {
+        CanonicalWriter::new(RECEIPT_LABEL)
+            .text(&self.receipt_id)
+            .text(&self.order_id)
+            .text(&self.merchant_id)
+            .bytes(&self.quote_digest.0)
+            .text(&self.total)
+            .text(self.currency.code())
+            .u64(self.issued_at_ms)
+            .bytes(&self.authorization.body.canonical_bytes())
+            .text(self.authorization.signature.kid.as_str())
+            .bytes(&self.authorization.signature.value.0)
+            .finish()
+    }
+}

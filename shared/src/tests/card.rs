@@ -1,0 +1,136 @@
+//! Card numbers, expiry and CVC: public test numbers of the big processors
+//! must pass, near misses must fail, and nothing prints the digits.
+
+use super::test;
+use crate::card::{Brand, CardError, CardNumber, Cvc, Expiry, YearMonth, check_holder_name};
+
+fn check_number(input: &str, expected: Result<Brand, CardError>) {
+    let parsed = CardNumber::parse(input).map(|number| number.brand());
+    assert_eq!(parsed, expected, "input {input:?}");
+}
+
+#[test]
+fn public_test_numbers_parse_with_their_brand() {
+    // Goal: every network's published test numbers are accepted.
+    for (number, brand) in [
+        ("4242424242424242", Brand::Visa),
+        ("4111 1111 1111 1111", Brand::Visa),
+        ("4000-0566-5566-5556", Brand::Visa),
+        ("4222222222222", Brand::Visa),
+        ("5555555555554444", Brand::Mastercard),
+        ("5105105105105100", Brand::Mastercard),
+        ("2223003122003222", Brand::Mastercard),
+        ("378282246310005", Brand::Amex),
+        ("371449635398431", Brand::Amex),
+        ("6011111111111117", Brand::Discover),
+        ("6011000990139424", Brand::Discover),
+        ("6445644564456445", Brand::Discover),
+        ("3566002020360505", Brand::Jcb),
+        ("6200000000000005", Brand::UnionPay),
+        ("3056930009020004", Brand::Diners),
+        ("36227206271667", Brand::Diners),
+    ] {
+        check_number(number, Ok(brand));
+    }
+}
+
+#[test]
+fn near_misses_fail_with_the_right_reason() {
+    check_number("4242424242424241", Err(CardError::ChecksumFailed));
+    check_number("5555555555554443", Err(CardError::ChecksumFailed));
+    check_number("424242424242424", Err(CardError::WrongLength));
+    check_number("37828224631000", Err(CardError::WrongLength));
+    check_number("55555555555544440", Err(CardError::WrongLength));
+    check_number("42424242424242424242", Err(CardError::WrongLength));
+    check_number("", Err(CardError::WrongLength));
+    check_number("9999999999999995", Err(CardError::UnsupportedBrand));
+    check_number("4242424242424242x", Err(CardError::NotDigits));
+    check_number("4242.4242.4242.4242", Err(CardError::NotDigits));
+    check_number("4242４２ 4242 4242", Err(CardError::NotDigits));
+    check_number(&"4".repeat(64), Err(CardError::WrongLength));
+}
+
+#[test]
+fn brand_shows_while_typing() {
+    assert_eq!(Brand::detect("4"), Some(Brand::Visa));
+    assert_eq!(Brand::detect("2221"), Some(Brand::Mastercard));
+    assert_eq!(Brand::detect("2721"), None);
+    assert_eq!(Brand::detect("34"), Some(Brand::Amex));
+    assert_eq!(Brand::detect("622126"), Some(Brand::Discover));
+    assert_eq!(Brand::detect("622125"), Some(Brand::UnionPay));
+    assert_eq!(Brand::detect(""), None);
+    for brand in crate::card::BRANDS_ALL {
+        assert_eq!(Brand::from_code(brand.code()), Some(brand));
+    }
+}
+
+#[test]
+fn card_numbers_print_masked_only() {
+    // Goal: no formatting path shows more than the last four digits.
+    let number = CardNumber::parse("4242 4242 4242 4242").unwrap();
+    assert_eq!(number.masked(), "•••• 4242");
+    assert_eq!(number.last_four(), "4242");
+    assert_eq!(number.first_six(), "424242");
+    let debug = format!("{number:?}");
+    assert_eq!(debug, "CardNumber(visa ****4242)");
+    assert_eq!(number.reveal_digits(), "4242424242424242");
+    let error = CardNumber::parse("4242424242424241")
+        .unwrap_err()
+        .to_string();
+    assert!(!error.contains("4242"), "{error}");
+    let json_error = serde_json::from_str::<CardNumber>("\"4242424242424241\"")
+        .unwrap_err()
+        .to_string();
+    assert!(!json_error.contains("4242"), "{json_error}");
+}
+
+#[test]
+fn expiry_is_valid_through_its_month() {
+    let expiry = Expiry::parse("08/27").unwrap();
+    assert_eq!((expiry.month(), expiry.year()), (8, 2027));
+    assert_eq!(Expiry::parse(" 8 / 2027 ").unwrap(), expiry);
+    assert_eq!(expiry.display(), "08/27");
+    assert!(!expiry.is_expired_at(YearMonth {
+        year: 2027,
+        month: 8
+    }));
+    assert!(expiry.is_expired_at(YearMonth {
+        year: 2027,
+        month: 9
+    }));
+    assert!(expiry.is_expired_at(YearMonth {
+        year: 2028,
+        month: 1
+    }));
+    assert!(!expiry.is_expired_at(YearMonth {
+        year: 2026,
+        month: 12
+    }));
+    for bad in [
+        "13/27", "00/27", "8/2", "08-27", "08/", "ab/cd", "08/123", "08/1999",
+    ] {
+        assert_eq!(Expiry::parse(bad), Err(CardError::InvalidExpiry), "{bad}");
+    }
+    assert!(serde_json::from_str::<Expiry>(r#"{"month":13,"year":2027}"#).is_err());
+}
+
+#[test]
+fn cvc_length_depends_on_the_brand_and_never_prints() {
+    assert!(Cvc::parse("123", Brand::Visa).is_ok());
+    assert!(Cvc::parse("1234", Brand::Amex).is_ok());
+    assert_eq!(Cvc::parse("1234", Brand::Visa), Err(CardError::InvalidCvc));
+    assert_eq!(Cvc::parse("123", Brand::Amex), Err(CardError::InvalidCvc));
+    assert_eq!(Cvc::parse("12a", Brand::Visa), Err(CardError::InvalidCvc));
+    assert_eq!(
+        format!("{:?}", Cvc::parse("987", Brand::Visa).unwrap()),
+        "Cvc(***)"
+    );
+}
+
+#[test]
+fn holder_names_are_bounded_and_printable() {
+    assert_eq!(check_holder_name("  Ada Lovelace "), Ok("Ada Lovelace"));
+    assert!(check_holder_name("").is_err());
+    assert!(check_holder_name(&"x".repeat(65)).is_err());
+    assert!(check_holder_name("Ada\nLovelace").is_err());
+}

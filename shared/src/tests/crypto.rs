@@ -1,0 +1,541 @@
+//! Signatures, the sealed payment, the gateway key set and the vault:
+//! published vectors, round trips, and every single-bit flip rejected.
+
+use argon2::{Algorithm, Argon2, AssociatedData, ParamsBuilder, Version};
+use ed25519_dalek::{Signer, SigningKey};
+
+use super::support::{TestRng, bit_flips, hex};
+use super::test;
+use crate::card::{CardNumber, Cvc, Expiry};
+use crate::encoding::{BoundedBytes, Bytes};
+use crate::keyset::{GatewayKeySet, KeySetError, current_key};
+use crate::money::{Currency, Money};
+use crate::quote::{Consignee, Delivery, Quote, QuoteLine};
+use crate::receipt::{AuthorizationRecord, Receipt};
+use crate::seal::{
+    CardDetails, GatewayPrivateKey, PaymentBinding, PaymentPlaintext, SealError, seal_payment,
+};
+use crate::sign::{KeyId, SignatureError, Signed, SigningKeyPair};
+use crate::vault::{
+    CardRecord, KdfParams, VaultError, create_vault, open_record, seal_record, unlock_vault,
+    wrap_vault_key,
+};
+
+/// Small Argon2 parameters: the tests check the construction, not the cost.
+const TEST_KDF: KdfParams = KdfParams {
+    memory_kib: 64,
+    passes: 1,
+    lanes: 1,
+};
+
+fn kid(text: &str) -> KeyId {
+    KeyId::new(text).unwrap()
+}
+
+pub fn sample_quote(salt_byte: u8) -> Quote {
+    Quote {
+        quote_id: "q_01".into(),
+        merchant_id: "m_teashop".into(),
+        lines: vec![QuoteLine {
+            sku: "TEA-SENCHA-100".into(),
+            name: "Sencha green tea, 100 g".into(),
+            quantity: 2,
+            unit_price: "14.50".into(),
+            line_total: "29.00".into(),
+        }],
+        delivery: Delivery {
+            option: "standard".into(),
+            cost: "4.90".into(),
+            estimated_days: 3,
+        },
+        consignee: Consignee {
+            name: "Ada Lovelace".into(),
+            address_lines: vec!["12 St James's Square".into()],
+            city: "London".into(),
+            postal_code: "SW1Y 4JH".into(),
+            country: "GB".into(),
+            phone: "+44 20 7946 0000".into(),
+        },
+        currency: Currency::Usd,
+        subtotal: "29.00".into(),
+        tax: "2.32".into(),
+        total: "36.22".into(),
+        expires_at_ms: 1_800_000_900_000,
+        salt: Bytes([salt_byte; 32]),
+    }
+}
+
+pub fn sample_plaintext(quote: &Quote) -> PaymentPlaintext {
+    PaymentPlaintext {
+        card: CardDetails {
+            number: CardNumber::parse("4242424242424242").unwrap(),
+            expiry: Expiry::new(8, 2030).unwrap(),
+            cvc: Cvc::parse("123", crate::card::Brand::Visa).unwrap(),
+            holder_name: "Ada Lovelace".into(),
+        },
+        binding: PaymentBinding {
+            payment_id: "pay_01".into(),
+            merchant_id: quote.merchant_id.clone(),
+            amount: Money::parse(&quote.total, quote.currency).unwrap(),
+            quote_digest: quote.digest(),
+            attempt_id: "att_01".into(),
+            created_at_ms: 1_800_000_000_000,
+        },
+    }
+}
+
+pub fn gateway_key() -> GatewayPrivateKey {
+    GatewayPrivateKey::derive(kid("gw-2026-11-26"), &[7; 32])
+}
+
+#[test]
+fn ed25519_matches_rfc_8032_vectors() {
+    // Goal: the signature crate is the Ed25519 of RFC 8032 (section 7.1,
+    // tests 1 and 2). Method: derive, sign and verify the published values.
+    for (secret, public, message, signature) in [
+        (
+            "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+            "",
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+        ),
+        (
+            "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+            "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+            "72",
+            "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
+        ),
+    ] {
+        let key = SigningKey::from_bytes(&hex(secret).try_into().unwrap());
+        assert_eq!(key.verifying_key().to_bytes().to_vec(), hex(public));
+        let made = key.sign(&hex(message));
+        assert_eq!(made.to_bytes().to_vec(), hex(signature));
+        assert!(
+            key.verifying_key()
+                .verify_strict(&hex(message), &made)
+                .is_ok()
+        );
+    }
+}
+
+#[test]
+fn argon2id_matches_the_rfc_9106_vector() {
+    // Goal: the KDF is Argon2id v1.3 (RFC 9106 section 5.3).
+    let params = ParamsBuilder::new()
+        .m_cost(32)
+        .t_cost(3)
+        .p_cost(4)
+        .data(AssociatedData::new(&[4; 12]).unwrap())
+        .output_len(32)
+        .build()
+        .unwrap();
+    let argon2 =
+        Argon2::new_with_secret(&[3; 8], Algorithm::Argon2id, Version::V0x13, params).unwrap();
+    let mut tag = [0_u8; 32];
+    argon2
+        .hash_password_into(&[1; 32], &[2; 16], &mut tag)
+        .unwrap();
+    assert_eq!(
+        tag.to_vec(),
+        hex("0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659")
+    );
+}
+
+#[test]
+fn quote_digest_is_salted_and_covers_every_field() {
+    let quote = sample_quote(1);
+    assert_eq!(quote.digest(), sample_quote(1).digest());
+    assert_ne!(quote.digest(), sample_quote(2).digest(), "salt changes it");
+    let mut changes: Vec<Quote> = Vec::new();
+    let mut changed = quote.clone();
+    changed.lines[0].quantity = 3;
+    changes.push(changed);
+    let mut changed = quote.clone();
+    changed.consignee.address_lines.push("Flat 2".into());
+    changes.push(changed);
+    let mut changed = quote.clone();
+    changed.delivery.estimated_days = 4;
+    changes.push(changed);
+    let mut changed = quote.clone();
+    changed.total = "36.23".into();
+    changes.push(changed);
+    let mut changed = quote.clone();
+    changed.currency = Currency::Eur;
+    changes.push(changed);
+    let mut changed = quote.clone();
+    changed.expires_at_ms += 1;
+    changes.push(changed);
+    let mut changed = quote.clone();
+    changed.merchant_id = "m_other".into();
+    changes.push(changed);
+    // Moving a boundary between two text fields changes the digest too.
+    let mut changed = quote.clone();
+    changed.consignee.city = "Londo".into();
+    changed.consignee.postal_code = "nSW1Y 4JH".into();
+    changes.push(changed);
+    for changed in changes {
+        assert_ne!(changed.digest(), quote.digest(), "{changed:?}");
+    }
+}
+
+#[test]
+fn signatures_are_bound_to_purpose_key_and_content() {
+    let store = SigningKeyPair::from_seed(kid("store-1"), &[1; 32]);
+    let signed = store.sign(sample_quote(1));
+    assert_eq!(
+        signed.verify(&store.public_key()).unwrap(),
+        &sample_quote(1)
+    );
+
+    // A different key, even under the same id, fails.
+    let impostor = SigningKeyPair::from_seed(kid("store-1"), &[2; 32]);
+    assert_eq!(
+        signed.verify(&impostor.public_key()),
+        Err(SignatureError::BadSignature)
+    );
+    // Another key id is refused before any maths.
+    let other = SigningKeyPair::from_seed(kid("store-2"), &[1; 32]);
+    assert_eq!(
+        signed.verify(&other.public_key()),
+        Err(SignatureError::UnknownKeyId)
+    );
+    assert_eq!(
+        signed
+            .verify_with_any(&[other.public_key(), store.public_key()])
+            .unwrap(),
+        &sample_quote(1)
+    );
+    // Any changed field fails.
+    let mut tampered = signed.clone();
+    tampered.body.total = "0.01".into();
+    assert_eq!(
+        tampered.verify(&store.public_key()),
+        Err(SignatureError::BadSignature)
+    );
+    // Every single-bit flip of the signature fails.
+    for flipped in bit_flips(&signed.signature.value.0) {
+        let mut tampered = signed.clone();
+        tampered.signature.value = Bytes(flipped.try_into().unwrap());
+        assert!(tampered.verify(&store.public_key()).is_err());
+    }
+    // JSON round trip keeps it valid.
+    let json = serde_json::to_string(&signed).unwrap();
+    let back: Signed<Quote> = serde_json::from_str(&json).unwrap();
+    assert!(back.verify(&store.public_key()).is_ok());
+}
+
+#[test]
+fn a_signature_for_one_purpose_never_passes_as_another() {
+    // Goal: domain separation. Method: the same key signs an authorization;
+    // its signature, moved onto a receipt with identical bytes elsewhere,
+    // and onto a key set, does not verify.
+    let key = SigningKeyPair::from_seed(kid("k"), &[9; 32]);
+    let authorization = AuthorizationRecord {
+        payment_id: "pay_01".into(),
+        merchant_id: "m_teashop".into(),
+        quote_digest: sample_quote(1).digest(),
+        amount: "36.22".into(),
+        currency: Currency::Usd,
+        brand: crate::card::Brand::Visa,
+        last_four: "4242".into(),
+        authorization_code: "A1B2C3".into(),
+        attempt_id: "att_01".into(),
+        authorized_at_ms: 1_800_000_000_500,
+    };
+    let signed_authorization = key.sign(authorization);
+    let receipt = Receipt {
+        receipt_id: "rcpt_01".into(),
+        order_id: "ord_01".into(),
+        merchant_id: "m_teashop".into(),
+        quote_digest: sample_quote(1).digest(),
+        total: "36.22".into(),
+        currency: Currency::Usd,
+        issued_at_ms: 1_800_000_001_000,
+        authorization: signed_authorization.clone(),
+    };
+    let signed_receipt = key.sign(receipt.clone());
+    assert!(signed_receipt.verify(&key.public_key()).is_ok());
+    let forged_receipt = Signed {
+        body: receipt,
+        signature: signed_authorization.signature.clone(),
+    };
+    assert_eq!(
+        forged_receipt.verify(&key.public_key()),
+        Err(SignatureError::BadSignature)
+    );
+    let forged_quote = Signed {
+        body: sample_quote(1),
+        signature: signed_receipt.signature.clone(),
+    };
+    assert_eq!(
+        forged_quote.verify(&key.public_key()),
+        Err(SignatureError::BadSignature)
+    );
+    let key_set = GatewayKeySet {
+        keys: vec![],
+        issued_at_ms: 0,
+    };
+    let forged_key_set = Signed {
+        body: key_set,
+        signature: signed_authorization.signature,
+    };
+    assert_eq!(
+        forged_key_set.verify(&key.public_key()),
+        Err(SignatureError::BadSignature)
+    );
+}
+
+#[test]
+fn sealed_payment_round_trips_and_binds_its_envelope() {
+    let quote = sample_quote(1);
+    let plaintext = sample_plaintext(&quote);
+    let gateway = gateway_key();
+    let public = gateway.public_key(u64::MAX);
+    let sealed = seal_payment(&plaintext, &public, &mut TestRng::new(1)).unwrap();
+    assert_eq!(sealed.payment_id, "pay_01");
+    assert_eq!(sealed.quote_digest, quote.digest());
+    assert_eq!(gateway.open(&sealed).unwrap(), plaintext);
+    // Fresh randomness: the same payment seals differently each time.
+    let again = seal_payment(&plaintext, &public, &mut TestRng::new(2)).unwrap();
+    assert_ne!(again.ciphertext, sealed.ciphertext);
+    // The JSON envelope holds no card digits and no CVC.
+    let json = serde_json::to_string(&sealed).unwrap();
+    assert!(!json.contains("4242") && !json.contains("cvc"), "{json}");
+    let back: crate::seal::SealedPayment = serde_json::from_str(&json).unwrap();
+    assert_eq!(gateway.open(&back).unwrap(), plaintext);
+}
+
+#[test]
+fn every_bit_flip_of_a_sealed_payment_is_rejected() {
+    let quote = sample_quote(1);
+    let gateway = gateway_key();
+    let sealed = seal_payment(
+        &sample_plaintext(&quote),
+        &gateway.public_key(u64::MAX),
+        &mut TestRng::new(3),
+    )
+    .unwrap();
+    for flipped in bit_flips(&sealed.ciphertext.0) {
+        let mut tampered = sealed.clone();
+        tampered.ciphertext = BoundedBytes(flipped);
+        assert_eq!(gateway.open(&tampered), Err(SealError::DoesNotOpen));
+    }
+    for flipped in bit_flips(&sealed.enc.0) {
+        let mut tampered = sealed.clone();
+        tampered.enc = Bytes(flipped.try_into().unwrap());
+        assert_eq!(gateway.open(&tampered), Err(SealError::DoesNotOpen));
+    }
+    for flipped in bit_flips(&sealed.quote_digest.0) {
+        let mut tampered = sealed.clone();
+        tampered.quote_digest = Bytes(flipped.try_into().unwrap());
+        assert_eq!(gateway.open(&tampered), Err(SealError::DoesNotOpen));
+    }
+    for flipped in bit_flips(sealed.payment_id.as_bytes()) {
+        let mut tampered = sealed.clone();
+        tampered.payment_id = String::from_utf8_lossy(&flipped).into_owned();
+        assert_eq!(gateway.open(&tampered), Err(SealError::DoesNotOpen));
+    }
+    let mut truncated = sealed.clone();
+    truncated.ciphertext.0.pop();
+    assert_eq!(gateway.open(&truncated), Err(SealError::DoesNotOpen));
+    let mut extended = sealed.clone();
+    extended.ciphertext.0.push(0);
+    assert_eq!(gateway.open(&extended), Err(SealError::DoesNotOpen));
+    let mut versioned = sealed.clone();
+    versioned.version = 2;
+    assert_eq!(gateway.open(&versioned), Err(SealError::UnsupportedVersion));
+}
+
+#[test]
+fn a_payment_sealed_for_one_quote_fails_against_another() {
+    let gateway = gateway_key();
+    let public = gateway.public_key(u64::MAX);
+    let for_a = seal_payment(
+        &sample_plaintext(&sample_quote(1)),
+        &public,
+        &mut TestRng::new(4),
+    )
+    .unwrap();
+    let mut moved = for_a.clone();
+    moved.quote_digest = sample_quote(2).digest();
+    assert_eq!(gateway.open(&moved), Err(SealError::DoesNotOpen));
+    let mut moved = for_a;
+    moved.payment_id = "pay_02".into();
+    assert_eq!(gateway.open(&moved), Err(SealError::DoesNotOpen));
+}
+
+#[test]
+fn wrong_and_retired_key_ids_do_not_open() {
+    let gateway = gateway_key();
+    let sealed = seal_payment(
+        &sample_plaintext(&sample_quote(1)),
+        &gateway.public_key(u64::MAX),
+        &mut TestRng::new(5),
+    )
+    .unwrap();
+    let next = GatewayPrivateKey::derive(kid("gw-2026-11-27"), &[8; 32]);
+    assert_eq!(next.open(&sealed), Err(SealError::WrongKeyId));
+    // A different private key under the same id cannot open it either.
+    let impostor = GatewayPrivateKey::derive(kid("gw-2026-11-26"), &[9; 32]);
+    assert_eq!(impostor.open(&sealed), Err(SealError::DoesNotOpen));
+}
+
+#[test]
+fn oversized_sealed_payments_are_refused_when_decoded() {
+    let gateway = gateway_key();
+    let sealed = seal_payment(
+        &sample_plaintext(&sample_quote(1)),
+        &gateway.public_key(u64::MAX),
+        &mut TestRng::new(6),
+    )
+    .unwrap();
+    let mut json: serde_json::Value = serde_json::to_value(&sealed).unwrap();
+    json["ciphertext"] = serde_json::Value::String("A".repeat(4000));
+    assert!(serde_json::from_value::<crate::seal::SealedPayment>(json.clone()).is_err());
+    json["ciphertext"] = serde_json::Value::String("!!".into());
+    assert!(serde_json::from_value::<crate::seal::SealedPayment>(json).is_err());
+}
+
+#[test]
+fn the_key_set_must_be_signed_by_the_gateway_root() {
+    let root = SigningKeyPair::from_seed(kid("gateway-root"), &[5; 32]);
+    let old = GatewayPrivateKey::derive(kid("gw-old"), &[1; 32]).public_key(1_000);
+    let current = gateway_key().public_key(5_000);
+    let key_set = GatewayKeySet {
+        keys: vec![old.clone(), current.clone()],
+        issued_at_ms: 500,
+    };
+    let signed = root.sign(key_set.clone());
+    assert_eq!(
+        current_key(&signed, &root.public_key(), 900).unwrap(),
+        current
+    );
+    assert_eq!(
+        current_key(&signed, &root.public_key(), 5_000),
+        Err(KeySetError::NoCurrentKey)
+    );
+    // The store or injected script swaps in its own key: refused.
+    let attacker = GatewayPrivateKey::derive(kid("gw-2026-11-26"), &[66; 32]).public_key(9_999);
+    let mut swapped = signed.clone();
+    swapped.body.keys[1] = attacker;
+    assert!(matches!(
+        current_key(&swapped, &root.public_key(), 900),
+        Err(KeySetError::Signature(SignatureError::BadSignature))
+    ));
+    let self_signed = SigningKeyPair::from_seed(kid("gateway-root"), &[6; 32]).sign(key_set);
+    assert!(current_key(&self_signed, &root.public_key(), 900).is_err());
+}
+
+#[test]
+fn vault_unlocks_with_its_password_only() {
+    let mut rng = TestRng::new(7);
+    let (header, key) = create_vault("correct horse battery", TEST_KDF, &mut rng).unwrap();
+    let record = seal_record(&key, "card", "c1", b"secret", &mut rng).unwrap();
+    let unlocked = unlock_vault(&header, "correct horse battery").unwrap();
+    assert_eq!(
+        &*open_record(&unlocked, "card", "c1", &record).unwrap(),
+        b"secret"
+    );
+    assert_eq!(
+        unlock_vault(&header, "correct horse batterz").unwrap_err(),
+        VaultError::WrongPassword
+    );
+    assert_eq!(
+        create_vault("short", TEST_KDF, &mut rng).unwrap_err(),
+        VaultError::PasswordTooShort
+    );
+}
+
+#[test]
+fn changing_the_password_rewrites_only_the_header() {
+    let mut rng = TestRng::new(8);
+    let (header, key) = create_vault("first password", TEST_KDF, &mut rng).unwrap();
+    let record = seal_record(&key, "card", "c1", b"kept", &mut rng).unwrap();
+    let stronger = KdfParams {
+        memory_kib: 128,
+        passes: 2,
+        lanes: 1,
+    };
+    assert!(TEST_KDF.is_weaker_than(&stronger));
+    assert!(!stronger.is_weaker_than(&TEST_KDF));
+    let new_header = wrap_vault_key(&key, "second password", stronger, &mut rng).unwrap();
+    assert_eq!(new_header.kdf, stronger);
+    assert!(unlock_vault(&new_header, "first password").is_err());
+    let unlocked = unlock_vault(&new_header, "second password").unwrap();
+    assert_eq!(
+        &*open_record(&unlocked, "card", "c1", &record).unwrap(),
+        b"kept"
+    );
+    // The old header still opens with the old password (a crash mid-change).
+    assert!(unlock_vault(&header, "first password").is_ok());
+}
+
+#[test]
+fn every_bit_flip_of_a_vault_record_or_header_is_rejected() {
+    let mut rng = TestRng::new(9);
+    let (header, key) = create_vault("a fine password", TEST_KDF, &mut rng).unwrap();
+    let record = seal_record(&key, "card", "c1", b"4242", &mut rng).unwrap();
+    for flipped in bit_flips(&record.ciphertext.0) {
+        let tampered = crate::vault::SealedRecord {
+            nonce: record.nonce,
+            ciphertext: BoundedBytes(flipped),
+        };
+        assert_eq!(
+            open_record(&key, "card", "c1", &tampered).unwrap_err(),
+            VaultError::RecordDoesNotOpen
+        );
+    }
+    for flipped in bit_flips(&record.nonce.0) {
+        let tampered = crate::vault::SealedRecord {
+            nonce: Bytes(flipped.try_into().unwrap()),
+            ciphertext: record.ciphertext.clone(),
+        };
+        assert!(open_record(&key, "card", "c1", &tampered).is_err());
+    }
+    // A record moved to another id or kind does not open.
+    assert!(open_record(&key, "card", "c2", &record).is_err());
+    assert!(open_record(&key, "settings", "c1", &record).is_err());
+    for flipped in bit_flips(&header.wrapped_key.0) {
+        let mut tampered = header.clone();
+        tampered.wrapped_key = Bytes(flipped.try_into().unwrap());
+        assert_eq!(
+            unlock_vault(&tampered, "a fine password").unwrap_err(),
+            VaultError::WrongPassword
+        );
+    }
+    for flipped in bit_flips(&header.salt.0) {
+        let mut tampered = header.clone();
+        tampered.salt = Bytes(flipped.try_into().unwrap());
+        assert!(unlock_vault(&tampered, "a fine password").is_err());
+    }
+    // Weakened parameters fail rather than unlocking faster.
+    let mut weakened = header.clone();
+    weakened.kdf.passes = 2;
+    assert!(unlock_vault(&weakened, "a fine password").is_err());
+    let mut unbounded = header;
+    unbounded.kdf.memory_kib = u32::MAX;
+    assert_eq!(
+        unlock_vault(&unbounded, "a fine password").unwrap_err(),
+        VaultError::InvalidKdfParams
+    );
+}
+
+#[test]
+fn card_records_hold_no_cvc_and_decode_strictly() {
+    let record = CardRecord {
+        number: CardNumber::parse("378282246310005").unwrap(),
+        expiry: Expiry::new(1, 2031).unwrap(),
+        holder_name: "Ada Lovelace".into(),
+        nickname: "travel".into(),
+    };
+    let bytes = record.encode();
+    assert_eq!(CardRecord::decode(&bytes).unwrap(), record);
+    let text = String::from_utf8_lossy(&bytes).to_lowercase();
+    assert!(!text.contains("cvc") && !text.contains("cvv"));
+    for cut in 0..bytes.len() {
+        assert!(CardRecord::decode(&bytes[..cut]).is_err());
+    }
+    let mut longer = bytes.to_vec();
+    longer.push(0);
+    assert!(CardRecord::decode(&longer).is_err());
+}
