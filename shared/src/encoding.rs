@@ -184,8 +184,8 @@ impl<const N: usize> Serialize for Bytes<N> {
 
 impl<'de, const N: usize> Deserialize<'de> for Bytes<N> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Bytes<N>, D::Error> {
-        let text = <&str>::deserialize(deserializer)?;
-        Bytes::from_base64url(text).map_err(serde::de::Error::custom)
+        let text = String::deserialize(deserializer)?;
+        Bytes::from_base64url(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -208,8 +208,8 @@ impl<const MAX: usize> Serialize for BoundedBytes<MAX> {
 
 impl<'de, const MAX: usize> Deserialize<'de> for BoundedBytes<MAX> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<BoundedBytes<MAX>, D::Error> {
-        let text = <&str>::deserialize(deserializer)?;
-        from_base64url(text, MAX)
+        let text = String::deserialize(deserializer)?;
+        from_base64url(&text, MAX)
             .map(BoundedBytes)
             .map_err(serde::de::Error::custom)
     }

@@ -10,6 +10,8 @@
 
 pub mod card;
 pub mod encoding;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod keyset;
 pub mod money;
 pub mod quote;

@@ -157,7 +157,8 @@ impl PaymentPlaintext {
         )
     }
 
-    pub(crate) fn decode(bytes: &[u8]) -> Result<PaymentPlaintext, SealError> {
+    /// Decodes plaintext bytes (after decryption), strictly.
+    pub fn decode(bytes: &[u8]) -> Result<PaymentPlaintext, SealError> {
         let mut reader = CanonicalReader::new(bytes, PLAINTEXT_LABEL)?;
         let number = CardNumber::parse(reader.text(DIGITS_BYTES_MAX)?)?;
         let month = u8::try_from(reader.u32()?).map_err(|_| CardError::InvalidExpiry)?;

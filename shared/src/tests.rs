@@ -11,6 +11,8 @@ pub(crate) use wasm_bindgen_test::wasm_bindgen_test as test;
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 mod card;
+#[cfg(not(target_arch = "wasm32"))]
+mod corpus;
 mod crypto;
 mod money;
 #[cfg(not(target_arch = "wasm32"))]

@@ -8,10 +8,15 @@
 //! - `cargo xtask build`: the release build both use (and wrangler's
 //!   `[build] command`); a no-op when `EWALLET_PREBUILT=1`.
 //! - `cargo xtask setup [--browser]`: install what is missing.
+//! - `cargo xtask bench`: crypto speed figures, native and in Chromium.
+//! - `cargo xtask fuzz [SECONDS]`: a bounded run of the decoders' fuzz
+//!   targets, growing the corpus the unit tests replay.
 
+mod bench;
 mod build;
 mod check;
 mod command;
+mod fuzz;
 mod secrets;
 mod setup;
 
@@ -34,10 +39,13 @@ fn main() -> ExitCode {
         ["run"] => run(),
         ["test"] => check::test(),
         ["build"] => build::build_unless_prebuilt(),
+        ["bench"] => bench::bench(),
+        ["fuzz"] => fuzz::fuzz(None),
+        ["fuzz", seconds] => fuzz::fuzz(Some(seconds)),
         ["setup"] => setup::ensure(setup::Needs::Build),
         ["setup", "--browser"] => setup::ensure(setup::Needs::BuildAndBrowser),
         _ => Err(Failure::usage(
-            "usage: cargo xtask (run | test | build | setup [--browser])",
+            "usage: cargo xtask (run | test | build | setup [--browser] | bench | fuzz [SECONDS])",
         )),
     };
     match outcome {

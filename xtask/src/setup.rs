@@ -16,6 +16,10 @@ const WASM_PACK_VERSION: &str = "0.15.1";
 /// The npm packages whose installed versions must equal `package.json`.
 const NPM_PACKAGES: [&str; 3] = ["wrangler", "esbuild", "binaryen"];
 
+/// pyhpke (on pyca/cryptography) from PyPI: the independent RFC 9180
+/// implementation the sealed-payment interoperability test checks against.
+const PYHPKE_VERSION: &str = "0.6.5";
+
 /// Debian's browser and its driver, for the browser and end-to-end tests.
 const BROWSER_PACKAGES: [&str; 2] = ["chromium", "chromium-driver"];
 pub const CHROMIUM: &str = "/usr/bin/chromium";
@@ -40,6 +44,7 @@ pub fn ensure(needs: Needs) -> Result<(), Failure> {
     if needs == Needs::BuildAndBrowser {
         ensure_cargo_tool("wasm-pack", "wasm-pack", WASM_PACK_VERSION)?;
         ensure_browser()?;
+        ensure_pyhpke()?;
     }
     Ok(())
 }
@@ -131,6 +136,26 @@ fn ensure_browser() -> Result<(), Failure> {
     let mut install = vec!["install", "-y"];
     install.extend(BROWSER_PACKAGES);
     apt(&install)
+}
+
+fn ensure_pyhpke() -> Result<(), Failure> {
+    let installed = cmd("python3")
+        .args(["-c", "import pyhpke; print(pyhpke.__version__)"])
+        .probe()
+        .unwrap_or_default();
+    if installed.trim() == PYHPKE_VERSION {
+        return Ok(());
+    }
+    cmd("python3")
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args([format!("pyhpke=={PYHPKE_VERSION}")])
+        .run()
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value, Failure> {

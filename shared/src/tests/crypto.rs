@@ -303,6 +303,10 @@ fn sealed_payment_round_trips_and_binds_its_envelope() {
     assert!(!json.contains("4242") && !json.contains("cvc"), "{json}");
     let back: crate::seal::SealedPayment = serde_json::from_str(&json).unwrap();
     assert_eq!(gateway.open(&back).unwrap(), plaintext);
+    // Owned JSON values (not only borrowed text) deserialize too.
+    let value = serde_json::to_value(&sealed).unwrap();
+    let from_value: crate::seal::SealedPayment = serde_json::from_value(value).unwrap();
+    assert_eq!(from_value, sealed);
 }
 
 #[test]

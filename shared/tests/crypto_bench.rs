@@ -1,0 +1,130 @@
+//! Speed figures of the crypto the product runs on every payment and every
+//! unlock, natively and in headless Chromium (`cargo xtask bench`). It
+//! prints medians; it asserts nothing about time, so it cannot flake.
+
+#![allow(clippy::unwrap_used)]
+
+use shared::card::{Brand, CardNumber, Cvc, Expiry};
+use shared::encoding::Bytes;
+use shared::money::{Currency, Money};
+use shared::rand_core::UnwrapErr;
+use shared::seal::{
+    CardDetails, GatewayPrivateKey, PaymentBinding, PaymentPlaintext, seal_payment,
+};
+use shared::sign::{KeyId, SigningKeyPair};
+use shared::vault::{KdfParams, create_vault, unlock_vault};
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+const SEAL_RUNS: usize = 200;
+const ARGON2_RUNS: usize = 5;
+
+/// Milliseconds on a monotonic clock.
+#[cfg(target_arch = "wasm32")]
+fn now_ms() -> f64 {
+    let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).unwrap();
+    let now = js_sys::Reflect::get(&performance, &"now".into()).unwrap();
+    let now: js_sys::Function = now.into();
+    now.call0(&performance).unwrap().as_f64().unwrap()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn now_ms() -> f64 {
+    use std::sync::OnceLock;
+    static START: OnceLock<std::time::Instant> = OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs_f64()
+        * 1000.0
+}
+
+fn report(line: String) {
+    #[cfg(target_arch = "wasm32")]
+    wasm_bindgen_test::console_log!("{line}");
+    #[cfg(not(target_arch = "wasm32"))]
+    println!("{line}");
+}
+
+/// Median milliseconds of `runs` calls.
+fn median_ms(runs: usize, mut action: impl FnMut()) -> f64 {
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let started = now_ms();
+            action();
+            now_ms() - started
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[runs / 2]
+}
+
+fn plaintext() -> PaymentPlaintext {
+    PaymentPlaintext {
+        card: CardDetails {
+            number: CardNumber::parse("4242424242424242").unwrap(),
+            expiry: Expiry::new(8, 2030).unwrap(),
+            cvc: Cvc::parse("123", Brand::Visa).unwrap(),
+            holder_name: "Ada Lovelace".into(),
+        },
+        binding: PaymentBinding {
+            payment_id: "pay_0123456789abcdef0123456789abcdef".into(),
+            merchant_id: "m_teashop".into(),
+            amount: Money::parse("36.22", Currency::Usd).unwrap(),
+            quote_digest: Bytes([0xa5; 32]),
+            attempt_id: "att_0123456789abcdef".into(),
+            created_at_ms: 1_800_000_000_000,
+        },
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn crypto_speed() {
+    let platform = if cfg!(target_arch = "wasm32") {
+        "headless Chromium (wasm32)"
+    } else {
+        "native"
+    };
+    let mut rng = UnwrapErr(getrandom::SysRng);
+    let gateway = GatewayPrivateKey::derive(KeyId::new("gw-bench").unwrap(), &[7; 32]);
+    let public = gateway.public_key(u64::MAX);
+    let payment = plaintext();
+    let sealed = seal_payment(&payment, &public, &mut rng).unwrap();
+    let seal = median_ms(SEAL_RUNS, || {
+        seal_payment(&payment, &public, &mut rng).unwrap();
+    });
+    let open = median_ms(SEAL_RUNS, || {
+        gateway.open(&sealed).unwrap();
+    });
+    let signer = SigningKeyPair::from_seed(KeyId::new("k-bench").unwrap(), &[3; 32]);
+    let key = signer.public_key();
+    let record = signer.sign(shared::keyset::GatewayKeySet {
+        keys: vec![public.clone()],
+        issued_at_ms: 1,
+    });
+    let verify = median_ms(SEAL_RUNS, || {
+        record.verify(&key).unwrap();
+    });
+    let (header, _) = create_vault("correct horse battery", KdfParams::DEFAULT, &mut rng).unwrap();
+    let unlock = median_ms(ARGON2_RUNS, || {
+        unlock_vault(&header, "correct horse battery").unwrap();
+    });
+    report(format!(
+        "bench [{platform}] seal payment: {seal:.3} ms (median of {SEAL_RUNS})"
+    ));
+    report(format!(
+        "bench [{platform}] open payment: {open:.3} ms (median of {SEAL_RUNS})"
+    ));
+    report(format!(
+        "bench [{platform}] verify key-set signature: {verify:.3} ms (median of {SEAL_RUNS})"
+    ));
+    report(format!(
+        "bench [{platform}] unlock vault, Argon2id {} KiB / {} passes / {} lanes: {unlock:.1} ms (median of {ARGON2_RUNS}); unlock/open ratio {:.0}",
+        KdfParams::DEFAULT.memory_kib,
+        KdfParams::DEFAULT.passes,
+        KdfParams::DEFAULT.lanes,
+        unlock / open
+    ));
+}
