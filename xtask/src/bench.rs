@@ -34,6 +34,7 @@ pub fn bench() -> Result<(), Failure> {
             "--test",
             "crypto_bench",
         ])
+        .args(["--", "--nocapture"])
         .env("WASM_BINDGEN_TEST_TIMEOUT", "300")
         .run()
 }
