@@ -83,15 +83,14 @@ pub fn test() -> Result<(), Failure> {
             .env(crate::PREBUILT_VARIABLE, "1")
             .run()
     })?;
-    step(
-        "end-to-end tests (wrangler dev + headless Chromium)",
-        || {
-            cmd("cargo")
-                .args(["test", "--package", "e2e"])
-                .env(crate::PREBUILT_VARIABLE, "1")
-                .run()
-        },
-    )
+    // Last, and printing nothing after it: the command's output closes with
+    // the test runner's own summary.
+    println!("\nxtask: == end-to-end and interoperability tests (tests/) ==");
+    cmd("cargo")
+        .args(["test", "--package", "e2e"])
+        .env(crate::PREBUILT_VARIABLE, "1")
+        .run()
+        .map_err(|failure| Failure::new(format!("tests/: {failure}")))
 }
 
 /// Runs one step, printing its name and how long it took.
