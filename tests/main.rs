@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod bank;
 mod catalog;
 
 use std::sync::Arc;
@@ -29,9 +30,10 @@ fn main() {
         server: Server::start(&run_dir),
         driver: Driver::start(&run_dir),
     });
-    let trials = catalog::JOURNEYS
-        .iter()
-        .map(|&(name, journey)| {
+    let trials = [catalog::JOURNEYS, bank::JOURNEYS]
+        .concat()
+        .into_iter()
+        .map(|(name, journey)| {
             let world = Arc::clone(&world);
             Trial::test(name, move || {
                 journey(&world);

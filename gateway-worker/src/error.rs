@@ -11,6 +11,12 @@ pub enum ApiError {
     RouteNotFound,
     #[error("method not allowed on this route")]
     MethodNotAllowed,
+    #[error("missing or wrong credentials")]
+    Unauthorized,
+    #[error("request body is too large")]
+    PayloadTooLarge,
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
     #[error("{message}")]
     Unprocessable { code: &'static str, message: String },
     /// Something on our side failed; the detail is logged, not returned.
@@ -24,6 +30,13 @@ impl ApiError {
         ApiError::Internal(error.to_string())
     }
 
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::NotFound {
+            code,
+            message: message.into(),
+        }
+    }
+
     pub fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::Unprocessable {
             code,
@@ -35,6 +48,9 @@ impl ApiError {
         match self {
             ApiError::RouteNotFound => 404,
             ApiError::MethodNotAllowed => 405,
+            ApiError::Unauthorized => 401,
+            ApiError::PayloadTooLarge => 413,
+            ApiError::NotFound { .. } => 404,
             ApiError::Unprocessable { .. } => 422,
             ApiError::Internal(_) => 500,
         }
@@ -44,6 +60,9 @@ impl ApiError {
         match self {
             ApiError::RouteNotFound => "route_not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::PayloadTooLarge => "body_too_large",
+            ApiError::NotFound { code, .. } => code,
             ApiError::Unprocessable { code, .. } => code,
             ApiError::Internal(_) => "internal_error",
         }

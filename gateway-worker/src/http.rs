@@ -49,7 +49,7 @@ pub fn with_api_headers(mut response: Response) -> Response {
 
 /// The secrets the worker needs; `cargo xtask run` generates them into
 /// `.dev.vars` locally, `wrangler secret put` sets them for a deploy.
-const REQUIRED_SECRETS: [&str; 1] = ["STORE_SIGNING_KEY_SEED"];
+const REQUIRED_SECRETS: [&str; 2] = ["STORE_SIGNING_KEY_SEED", "OPERATOR_TOKEN"];
 
 /// `GET /api/health`: 200 `ok` when the worker runs with every secret it
 /// needs configured, 503 `misconfigured` otherwise (secret names are not
@@ -66,4 +66,16 @@ pub fn health(env: &Env) -> Result<Response, ApiError> {
         version: env!("CARGO_PKG_VERSION").to_owned(),
     };
     Ok(json(&health, code))
+}
+
+/// Compares two byte strings in time that depends only on their lengths,
+/// for secrets such as tokens.
+pub fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
+    if left.len() != right.len() {
+        return false;
+    }
+    left.iter()
+        .zip(right)
+        .fold(0_u8, |difference, (a, b)| difference | (a ^ b))
+        == 0
 }

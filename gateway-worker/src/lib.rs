@@ -6,8 +6,10 @@
 //! a domain function and map the result. Every answer under `/api/` is JSON,
 //! errors included, and carries the API security headers.
 
+mod bank;
 mod error;
 mod http;
+mod operator;
 mod store;
 
 use worker::{Context, Env, Method, Request, Response, event};
@@ -31,6 +33,12 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
     match (method, segments.as_slice()) {
         (Method::Get, ["api", "health"]) => http::health(env),
         (Method::Get, ["api", "catalog"]) => store::catalog::list(env, &url).await,
+        (_, ["api", "operator", "banks", bank_id, rest @ ..]) => {
+            let bank_id = (*bank_id).to_owned();
+            let rest: Vec<String> = rest.iter().map(|segment| (*segment).to_owned()).collect();
+            let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+            operator::bank(request, env, &bank_id, &rest).await
+        }
         (_, ["api", "health"] | ["api", "catalog"]) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::RouteNotFound),
     }

@@ -81,3 +81,23 @@ pub fn get(url: &str) -> Answer {
 pub fn post_json(url: &str, body: &serde_json::Value) -> Answer {
     read(agent().post(url).send_json(body))
 }
+
+/// `GET` with the operator's bearer token.
+pub fn operator_get(url: &str, token: &str) -> Answer {
+    read(
+        agent()
+            .get(url)
+            .header("authorization", &format!("Bearer {token}"))
+            .call(),
+    )
+}
+
+/// `POST` of JSON with the operator's bearer token.
+pub fn operator_post(url: &str, token: &str, body: &serde_json::Value) -> Answer {
+    read(
+        agent()
+            .post(url)
+            .header("authorization", &format!("Bearer {token}"))
+            .send_json(body),
+    )
+}

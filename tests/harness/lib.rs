@@ -11,6 +11,7 @@
 pub mod api;
 pub mod browser;
 pub mod process;
+pub mod scan;
 pub mod server;
 
 use std::path::PathBuf;

@@ -31,17 +31,20 @@ fn wrangler() -> Command {
     command
 }
 
-/// Builds the project unless the caller (`cargo xtask test`) already did.
+/// Builds the project and writes missing local secrets, unless the caller
+/// (`cargo xtask test`) already did.
 fn build_once() {
     if std::env::var_os(PREBUILT_VARIABLE).is_some_and(|value| value == "1") {
         return;
     }
-    let status = Command::new("cargo")
-        .args(["xtask", "build"])
-        .current_dir(crate::workspace_root())
-        .status()
-        .expect("run cargo xtask build");
-    assert!(status.success(), "cargo xtask build failed");
+    for step in ["build", "secrets"] {
+        let status = Command::new("cargo")
+            .args(["xtask", step])
+            .current_dir(crate::workspace_root())
+            .status()
+            .expect("run cargo xtask");
+        assert!(status.success(), "cargo xtask {step} failed");
+    }
 }
 
 impl Server {
@@ -141,6 +144,17 @@ impl Server {
             .into_iter()
             .flat_map(|answer| answer["results"].as_array().cloned().unwrap_or_default())
             .collect()
+    }
+
+    /// The operator token the worker was started with (from `.dev.vars`).
+    pub fn operator_token(&self) -> String {
+        let vars = std::fs::read_to_string(crate::workspace_root().join(".dev.vars"))
+            .expect("read .dev.vars");
+        vars.lines()
+            .find_map(|line| line.strip_prefix("OPERATOR_TOKEN="))
+            .expect(".dev.vars holds OPERATOR_TOKEN")
+            .trim()
+            .to_owned()
     }
 
     /// The worker's log so far (for scans of what it printed).

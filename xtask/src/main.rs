@@ -8,6 +8,7 @@
 //! - `cargo xtask build`: the release build both use (and wrangler's
 //!   `[build] command`); a no-op when `EWALLET_PREBUILT=1`.
 //! - `cargo xtask setup [--browser]`: install what is missing.
+//! - `cargo xtask secrets`: create missing local secrets in `.dev.vars`.
 //! - `cargo xtask bench`: crypto speed figures, native and in Chromium.
 //! - `cargo xtask fuzz [SECONDS]`: a bounded run of the decoders' fuzz
 //!   targets, growing the corpus the unit tests replay.
@@ -40,12 +41,13 @@ fn main() -> ExitCode {
         ["test"] => check::test(),
         ["build"] => build::build_unless_prebuilt(),
         ["bench"] => bench::bench(),
+        ["secrets"] => secrets::ensure_dev_vars(),
         ["fuzz"] => fuzz::fuzz(None),
         ["fuzz", seconds] => fuzz::fuzz(Some(seconds)),
         ["setup"] => setup::ensure(setup::Needs::Build),
         ["setup", "--browser"] => setup::ensure(setup::Needs::BuildAndBrowser),
         _ => Err(Failure::usage(
-            "usage: cargo xtask (run | test | build | setup [--browser] | bench | fuzz [SECONDS])",
+            "usage: cargo xtask (run | test | build | setup [--browser] | secrets | bench | fuzz [SECONDS])",
         )),
     };
     match outcome {

@@ -11,9 +11,11 @@ use crate::command::{Failure, workspace_root};
 
 /// Every secret the worker reads, with its size in random bytes.
 /// Each party has its own keys; no key serves two purposes.
-pub const SECRETS: [(&str, usize); 1] = [
+pub const SECRETS: [(&str, usize); 2] = [
     // Ed25519 seed of the store's quote and receipt signing key.
     ("STORE_SIGNING_KEY_SEED", 32),
+    // Bearer token of the operator routes (ledger checks, test accounts).
+    ("OPERATOR_TOKEN", 32),
 ];
 
 pub fn ensure_dev_vars() -> Result<(), Failure> {

@@ -1,0 +1,162 @@
+//! `BankLedger`: the Durable Object that is one bank. It answers the bank's
+//! API (`wire.rs`) over the object's fetch, one request at a time for every
+//! write: `ledger::apply` runs its checks and writes with no `await`
+//! between them. Its alarm releases holds whose time is up.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shared::wire::ErrorBody;
+use worker::{DurableObject, Env, Method, Request, Response, Result, State, durable_object};
+
+use crate::bank::wire::{BANK_IDS, OpenAccount, TransferRequest};
+use crate::bank::{demo, ledger};
+
+/// The header through which callers name the bank this object is.
+pub const BANK_ID_HEADER: &str = "x-bank-id";
+
+/// The largest request body the ledger reads.
+const LEDGER_BODY_BYTES_MAX: usize = 4096;
+
+#[durable_object]
+pub struct BankLedger {
+    state: State,
+}
+
+fn now_ms() -> i64 {
+    i64::try_from(worker::Date::now().as_millis()).unwrap_or(i64::MAX)
+}
+
+fn json<T: Serialize>(value: &T, status: u16) -> Result<Response> {
+    Ok(crate::http::json(value, status))
+}
+
+fn error(status: u16, code: &str, message: &str) -> Result<Response> {
+    json(
+        &ErrorBody {
+            code: code.to_owned(),
+            message: message.to_owned(),
+        },
+        status,
+    )
+}
+
+async fn body<T: DeserializeOwned>(request: &mut Request) -> std::result::Result<T, Response> {
+    let bytes = request.bytes().await.unwrap_or_default();
+    if bytes.len() > LEDGER_BODY_BYTES_MAX {
+        return Err(crate::http::json(
+            &ErrorBody {
+                code: "body_too_large".into(),
+                message: "request body is too large".into(),
+            },
+            413,
+        ));
+    }
+    serde_json::from_slice(&bytes).map_err(|_| {
+        crate::http::json(
+            &ErrorBody {
+                code: "invalid_body".into(),
+                message: "request body is not a valid ledger request".into(),
+            },
+            422,
+        )
+    })
+}
+
+impl BankLedger {
+    /// Creates the schema and, once, the bank's demo accounts.
+    fn prepare(&self, bank_id: &str) -> Result<()> {
+        let sql = self.state.storage().sql();
+        ledger::create_schema(&sql)?;
+        if ledger::meta(&sql, "bank_id")?.is_none() {
+            for account in demo::accounts(bank_id) {
+                // A demo account that cannot open is a bug in the seed data.
+                if let Err(failure) = ledger::open_account(&sql, &account, now_ms())? {
+                    return Err(worker::Error::RustError(format!(
+                        "demo account {} did not open: {}",
+                        account.account_id,
+                        failure.code()
+                    )));
+                }
+            }
+            ledger::set_meta(&sql, "bank_id", bank_id)?;
+        }
+        Ok(())
+    }
+
+    /// Points the alarm at the next hold expiry (or clears it).
+    async fn schedule_expiry(&self) -> Result<()> {
+        let sql = self.state.storage().sql();
+        let storage = self.state.storage();
+        match ledger::next_hold_expiry(&sql)? {
+            Some(next) => storage.set_alarm((next - now_ms()).max(0)).await,
+            None => storage.delete_alarm().await,
+        }
+    }
+
+    async fn route(&self, mut request: Request) -> Result<Response> {
+        let bank_id = request.headers().get(BANK_ID_HEADER)?.unwrap_or_default();
+        if !BANK_IDS.contains(&bank_id.as_str()) {
+            return error(404, "bank_not_found", "no such bank");
+        }
+        self.prepare(&bank_id)?;
+        let sql = self.state.storage().sql();
+        let path = request.path();
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        match (request.method(), segments.as_slice()) {
+            (Method::Post, ["transfers"]) => {
+                let transfer: TransferRequest = match body(&mut request).await {
+                    Ok(transfer) => transfer,
+                    Err(response) => return Ok(response),
+                };
+                let outcome = ledger::apply(&sql, &transfer, now_ms())?;
+                self.schedule_expiry().await?;
+                json(&outcome, 200)
+            }
+            (Method::Post, ["accounts"]) => {
+                let open: OpenAccount = match body(&mut request).await {
+                    Ok(open) => open,
+                    Err(response) => return Ok(response),
+                };
+                match ledger::open_account(&sql, &open, now_ms())? {
+                    Ok(balance) => json(&balance, 200),
+                    Err(failure) => error(
+                        422,
+                        failure.code(),
+                        "the account cannot be opened on these terms",
+                    ),
+                }
+            }
+            (Method::Get, ["accounts", account_id]) => match ledger::balance(&sql, account_id)? {
+                Some(balance) => json(&balance, 200),
+                None => error(404, "account_not_found", "no such account"),
+            },
+            (Method::Get, ["invariants"]) => json(&ledger::check_invariants(&sql)?, 200),
+            (Method::Get, ["dump"]) => json(&ledger::dump(&sql)?, 200),
+            _ => error(404, "route_not_found", "no such ledger route"),
+        }
+    }
+}
+
+impl DurableObject for BankLedger {
+    fn new(state: State, _env: Env) -> Self {
+        BankLedger { state }
+    }
+
+    async fn fetch(&self, request: Request) -> Result<Response> {
+        match self.route(request).await {
+            Ok(response) => Ok(response),
+            Err(failure) => {
+                worker::console_error!("bank ledger: {failure}");
+                error(500, "internal_error", "internal error")
+            }
+        }
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        let sql = self.state.storage().sql();
+        ledger::create_schema(&sql)?;
+        let expired = ledger::expire_due_holds(&sql, now_ms())?;
+        self.schedule_expiry().await?;
+        Response::ok(format!("expired {expired} holds"))
+    }
+}

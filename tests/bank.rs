@@ -1,0 +1,459 @@
+//! The bank's ledger through the worker under `wrangler dev`, by the
+//! operator routes: concurrent holds, idempotent transfer ids, capture,
+//! partial capture, void, expiry, refunds, credit limits, invariants after
+//! every journey, and a scan of the ledger's storage for card data.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use e2e::api::{self, Answer};
+use serde_json::{Value, json};
+
+use crate::{Journey, World};
+
+pub const JOURNEYS: &[Journey] = &[
+    (
+        "bank::fifty_simultaneous_holds_allow_exactly_ten",
+        fifty_simultaneous_holds_allow_exactly_ten,
+    ),
+    (
+        "bank::a_transfer_id_has_exactly_one_outcome",
+        a_transfer_id_has_exactly_one_outcome,
+    ),
+    (
+        "bank::capture_partial_capture_void_and_refunds",
+        capture_partial_capture_void_and_refunds,
+    ),
+    (
+        "bank::holds_expire_by_the_objects_alarm",
+        holds_expire_by_the_objects_alarm,
+    ),
+    (
+        "bank::credit_limits_hold_and_refusals_are_typed",
+        credit_limits_hold_and_refusals_are_typed,
+    ),
+    (
+        "bank::operator_routes_need_the_token",
+        operator_routes_need_the_token,
+    ),
+    (
+        "bank::ledger_storage_holds_no_card_data",
+        ledger_storage_holds_no_card_data,
+    ),
+    (
+        "bank::throughput_of_one_bank_object",
+        throughput_of_one_bank_object,
+    ),
+];
+
+const BANK: &str = "northbank";
+/// Concurrent holds in the race journey, and how many the balance allows.
+const RACE_HOLDS: usize = 50;
+const RACE_BALANCE_MINOR: i64 = 100_00;
+const RACE_HOLD_MINOR: i64 = 10_00;
+/// Holds timed in the throughput journey, and the clients sending them.
+const THROUGHPUT_HOLDS: usize = 400;
+const THROUGHPUT_CLIENTS: usize = 8;
+
+/// A unique name per call, so journeys never share accounts or transfers.
+fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+struct Bank<'a> {
+    world: &'a World,
+    token: String,
+}
+
+impl<'a> Bank<'a> {
+    fn new(world: &'a World) -> Bank<'a> {
+        Bank {
+            world,
+            token: world.server.operator_token(),
+        }
+    }
+
+    fn url(&self, bank: &str, path: &str) -> String {
+        self.world
+            .server
+            .url(&format!("/api/operator/banks/{bank}{path}"))
+    }
+
+    fn open(&self, kind: &str, opening_minor: i64, limit_minor: i64) -> String {
+        let account_id = unique(&format!("test.{kind}"));
+        let answer = api::operator_post(
+            &self.url(BANK, "/accounts"),
+            &self.token,
+            &json!({"account_id": account_id, "kind": kind, "currency": "USD", "holder": "Test Holder",
+                    "opening_balance_minor": opening_minor, "credit_limit_minor": limit_minor}),
+        );
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        account_id
+    }
+
+    fn transfer(&self, body: &Value) -> Value {
+        let answer = api::operator_post(&self.url(BANK, "/transfers"), &self.token, body);
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        answer.json()
+    }
+
+    fn hold(&self, id: &str, from: &str, to: &str, amount_minor: i64, timeout_ms: u64) -> Value {
+        self.transfer(&json!({"op": "hold", "transfer_id": id, "debit_account": from, "credit_account": to,
+                              "amount_minor": amount_minor, "currency": "USD", "timeout_ms": timeout_ms}))
+    }
+
+    fn balance(&self, account_id: &str) -> Value {
+        let answer = api::operator_get(
+            &self.url(BANK, &format!("/accounts/{account_id}")),
+            &self.token,
+        );
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        answer.json()
+    }
+
+    /// Every journey ends here: both ledgers' invariants hold.
+    fn assert_invariants(&self) {
+        for bank in ["northbank", "southbank"] {
+            let report: Value =
+                api::operator_get(&self.url(bank, "/invariants"), &self.token).json();
+            assert_eq!(report["ok"], json!(true), "{bank}: {report}");
+        }
+    }
+}
+
+const MINUTE_MS: u64 = 60_000;
+
+fn status_and_failure(outcome: &Value) -> (String, String) {
+    (
+        outcome["status"].as_str().unwrap_or_default().to_owned(),
+        outcome["failure"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+fn fifty_simultaneous_holds_allow_exactly_ten(world: &World) {
+    // Goal: a Durable Object serializes the checks and writes of a hold, so
+    // concurrent holds can never overdraw. Method: 50 threads each hold 10
+    // against 100 at once; count outcomes; read the balance.
+    let bank = Bank::new(world);
+    let shopper = bank.open("debit", RACE_BALANCE_MINOR, 0);
+    let shop = bank.open("merchant", 0, 0);
+    let outcomes: Vec<(String, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..RACE_HOLDS)
+            .map(|_| {
+                let (bank, shopper, shop) = (&bank, &shopper, &shop);
+                scope.spawn(move || {
+                    status_and_failure(&bank.hold(
+                        &unique("race"),
+                        shopper,
+                        shop,
+                        RACE_HOLD_MINOR,
+                        10 * MINUTE_MS,
+                    ))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap())
+            .collect()
+    });
+    let held = outcomes
+        .iter()
+        .filter(|(status, _)| status == "pending")
+        .count();
+    let refused = outcomes
+        .iter()
+        .filter(|outcome| *outcome == &("failed".to_owned(), "insufficient_funds".to_owned()))
+        .count();
+    assert_eq!((held, refused), (10, 40), "{outcomes:?}");
+    let balance = bank.balance(&shopper);
+    assert_eq!(balance["available_minor"], json!(0));
+    assert_eq!(balance["debits_pending_minor"], json!(RACE_BALANCE_MINOR));
+    bank.assert_invariants();
+}
+
+fn a_transfer_id_has_exactly_one_outcome(world: &World) {
+    // Goal: TigerBeetle's rule. The same id, sent many times at once, holds
+    // once; an id that failed stays failed even when it would now succeed;
+    // an id reused for another request is refused.
+    let bank = Bank::new(world);
+    let shopper = bank.open("debit", 10_00, 0);
+    let shop = bank.open("merchant", 0, 0);
+    let id = unique("same");
+    let outcomes: Vec<Value> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..10)
+            .map(|_| {
+                let (bank, shopper, shop, id) = (&bank, &shopper, &shop, &id);
+                scope.spawn(move || bank.hold(id, shopper, shop, 8_00, 10 * MINUTE_MS))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap())
+            .collect()
+    });
+    assert!(
+        outcomes.iter().all(|outcome| outcome == &outcomes[0]),
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes[0]["status"], json!("pending"));
+    assert_eq!(bank.balance(&shopper)["debits_pending_minor"], json!(8_00));
+
+    let failing = unique("fails");
+    let first = bank.hold(&failing, &shopper, &shop, 5_00, 10 * MINUTE_MS);
+    assert_eq!(
+        status_and_failure(&first),
+        ("failed".into(), "insufficient_funds".into())
+    );
+    let void = bank.transfer(&json!({"op": "void", "transfer_id": unique("void"), "hold_id": id}));
+    assert_eq!(void["status"], json!("posted"));
+    // The funds are free now, but the id that failed stays failed.
+    let retry = bank.hold(&failing, &shopper, &shop, 5_00, 10 * MINUTE_MS);
+    assert_eq!(retry, first);
+    let fresh = bank.hold(&unique("fresh"), &shopper, &shop, 5_00, 10 * MINUTE_MS);
+    assert_eq!(fresh["status"], json!("pending"));
+    // The same id for a different request is refused, and changes nothing.
+    let reused = bank.hold(&id, &shopper, &shop, 1_00, 10 * MINUTE_MS);
+    assert_eq!(
+        status_and_failure(&reused),
+        ("failed".into(), "transfer_id_reused".into())
+    );
+    assert_eq!(bank.balance(&shopper)["debits_pending_minor"], json!(5_00));
+    bank.assert_invariants();
+}
+
+fn capture_partial_capture_void_and_refunds(world: &World) {
+    // Goal: the two-phase rules. Method: walk one account through each
+    // operation and check the derived balances after each step.
+    let bank = Bank::new(world);
+    let shopper = bank.open("debit", 500_00, 0);
+    let shop = bank.open("merchant", 0, 0);
+    let available = |account: &str| bank.balance(account)["available_minor"].as_i64().unwrap();
+
+    let first = unique("hold");
+    bank.hold(&first, &shopper, &shop, 200_00, 10 * MINUTE_MS);
+    let capture = unique("capture");
+    let captured = bank.transfer(
+        &json!({"op": "capture", "transfer_id": capture, "hold_id": first, "amount_minor": 200_00}),
+    );
+    assert_eq!(captured["status"], json!("posted"));
+    assert_eq!(available(&shopper), 300_00);
+    assert_eq!(bank.balance(&shop)["credits_posted_minor"], json!(200_00));
+
+    // Partial capture posts 60 and releases the other 40 of the hold.
+    let second = unique("hold");
+    bank.hold(&second, &shopper, &shop, 100_00, 10 * MINUTE_MS);
+    assert_eq!(available(&shopper), 200_00);
+    let partial = bank.transfer(&json!({"op": "capture", "transfer_id": unique("capture"), "hold_id": second, "amount_minor": 60_00}));
+    assert_eq!(partial["status"], json!("posted"));
+    assert_eq!(available(&shopper), 240_00);
+    assert_eq!(bank.balance(&shopper)["debits_pending_minor"], json!(0));
+
+    // Void releases without moving money; the hold cannot be used again.
+    let third = unique("hold");
+    bank.hold(&third, &shopper, &shop, 50_00, 10 * MINUTE_MS);
+    let void =
+        bank.transfer(&json!({"op": "void", "transfer_id": unique("void"), "hold_id": third}));
+    assert_eq!(void["status"], json!("posted"));
+    assert_eq!(available(&shopper), 240_00);
+    let late = bank.transfer(&json!({"op": "capture", "transfer_id": unique("capture"), "hold_id": third, "amount_minor": 50_00}));
+    assert_eq!(
+        status_and_failure(&late),
+        ("failed".into(), "hold_not_open".into())
+    );
+
+    // More than the hold cannot be captured.
+    let fourth = unique("hold");
+    bank.hold(&fourth, &shopper, &shop, 10_00, 10 * MINUTE_MS);
+    let over = bank.transfer(&json!({"op": "capture", "transfer_id": unique("capture"), "hold_id": fourth, "amount_minor": 10_01}));
+    assert_eq!(
+        status_and_failure(&over),
+        ("failed".into(), "amount_exceeds_hold".into())
+    );
+
+    // Refunds are new reverse transfers, never beyond what was captured.
+    let refund = |amount: i64| {
+        bank.transfer(&json!({"op": "refund", "transfer_id": unique("refund"), "capture_id": capture, "amount_minor": amount}))
+    };
+    assert_eq!(refund(150_00)["status"], json!("posted"));
+    assert_eq!(
+        status_and_failure(&refund(60_00)),
+        ("failed".into(), "refund_exceeds_capture".into())
+    );
+    assert_eq!(refund(50_00)["status"], json!("posted"));
+    assert_eq!(
+        status_and_failure(&refund(1)),
+        ("failed".into(), "refund_exceeds_capture".into())
+    );
+    assert_eq!(available(&shopper), 430_00);
+    assert_eq!(bank.balance(&shop)["credits_posted_minor"], json!(260_00));
+    let missing = bank.transfer(&json!({"op": "refund", "transfer_id": unique("refund"), "capture_id": "no-such", "amount_minor": 1}));
+    assert_eq!(
+        status_and_failure(&missing),
+        ("failed".into(), "capture_not_found".into())
+    );
+    bank.assert_invariants();
+}
+
+fn holds_expire_by_the_objects_alarm(world: &World) {
+    // Goal: a hold nobody captures is released by itself. Method: a one
+    // second hold; poll the balance until the alarm has released it.
+    let bank = Bank::new(world);
+    let shopper = bank.open("debit", 30_00, 0);
+    let shop = bank.open("merchant", 0, 0);
+    let hold = unique("short");
+    assert_eq!(
+        bank.hold(&hold, &shopper, &shop, 30_00, 1_000)["status"],
+        json!("pending")
+    );
+    assert_eq!(bank.balance(&shopper)["available_minor"], json!(0));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while bank.balance(&shopper)["debits_pending_minor"] != json!(0) {
+        assert!(
+            Instant::now() < deadline,
+            "the hold was not released by the alarm"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(bank.balance(&shopper)["available_minor"], json!(30_00));
+    let late = bank.transfer(&json!({"op": "capture", "transfer_id": unique("capture"), "hold_id": hold, "amount_minor": 30_00}));
+    assert_eq!(
+        status_and_failure(&late),
+        ("failed".into(), "hold_expired".into())
+    );
+    bank.assert_invariants();
+}
+
+fn credit_limits_hold_and_refusals_are_typed(world: &World) {
+    let bank = Bank::new(world);
+    let card = bank.open("credit", 950_00, 1_000_00);
+    let shop = bank.open("merchant", 0, 0);
+    assert_eq!(bank.balance(&card)["available_minor"], json!(50_00));
+    let over = bank.hold(&unique("over"), &card, &shop, 50_01, MINUTE_MS);
+    assert_eq!(
+        status_and_failure(&over),
+        ("failed".into(), "credit_limit_exceeded".into())
+    );
+    assert_eq!(
+        bank.hold(&unique("fits"), &card, &shop, 50_00, MINUTE_MS)["status"],
+        json!("pending")
+    );
+    for (body, failure) in [
+        (
+            json!({"op": "hold", "transfer_id": unique("h"), "debit_account": "nobody", "credit_account": shop, "amount_minor": 1, "currency": "USD", "timeout_ms": MINUTE_MS}),
+            "account_not_found",
+        ),
+        (
+            json!({"op": "hold", "transfer_id": unique("h"), "debit_account": card, "credit_account": shop, "amount_minor": 1, "currency": "EUR", "timeout_ms": MINUTE_MS}),
+            "currency_mismatch",
+        ),
+        (
+            json!({"op": "hold", "transfer_id": unique("h"), "debit_account": card, "credit_account": shop, "amount_minor": 0, "currency": "USD", "timeout_ms": MINUTE_MS}),
+            "invalid_amount",
+        ),
+        (
+            json!({"op": "hold", "transfer_id": unique("h"), "debit_account": card, "credit_account": shop, "amount_minor": 9_007_199_254_740_992_i64, "currency": "USD", "timeout_ms": MINUTE_MS}),
+            "invalid_amount",
+        ),
+        (
+            json!({"op": "capture", "transfer_id": unique("c"), "hold_id": "nope", "amount_minor": 1}),
+            "hold_not_found",
+        ),
+    ] {
+        assert_eq!(
+            status_and_failure(&bank.transfer(&body)).1,
+            failure,
+            "{body}"
+        );
+    }
+    let malformed = api::operator_post(
+        &bank.url(BANK, "/transfers"),
+        &bank.token,
+        &json!({"op": "teleport"}),
+    );
+    assert_eq!(
+        (malformed.status, malformed.error().code.as_str()),
+        (422, "invalid_body")
+    );
+    let unknown_bank = api::operator_get(&bank.url("atlantis", "/invariants"), &bank.token);
+    assert_eq!(
+        (unknown_bank.status, unknown_bank.error().code.as_str()),
+        (404, "bank_not_found")
+    );
+    bank.assert_invariants();
+}
+
+fn operator_routes_need_the_token(world: &World) {
+    let url = world.server.url("/api/operator/banks/northbank/invariants");
+    let none: Answer = api::get(&url);
+    assert_eq!(
+        (none.status, none.error().code.as_str()),
+        (401, "unauthorized")
+    );
+    let wrong = api::operator_get(&url, "not-the-token");
+    assert_eq!(
+        (wrong.status, wrong.error().code.as_str()),
+        (401, "unauthorized")
+    );
+    let right = api::operator_get(&url, &world.server.operator_token());
+    assert_eq!(right.status, 200);
+}
+
+fn ledger_storage_holds_no_card_data(world: &World) {
+    // Goal: the bank never stores a card number or a CVC. Method: dump
+    // every table of both ledgers and scan the text.
+    let bank = Bank::new(world);
+    for name in ["northbank", "southbank"] {
+        let dump = api::operator_get(&bank.url(name, "/dump"), &bank.token);
+        assert_eq!(dump.status, 200);
+        assert!(
+            dump.body.contains("acct."),
+            "the dump holds the demo accounts"
+        );
+        let findings = e2e::scan::card_data_in(&dump.json());
+        assert!(findings.is_empty(), "{name} stores card data: {findings:?}");
+    }
+}
+
+fn throughput_of_one_bank_object(world: &World) {
+    // Goal: a figure, not a pass mark: holds per second that one bank
+    // object accepts under `wrangler dev`, next to `/api/health` in the same
+    // run. Method: several clients send holds to one account as fast as the
+    // object answers; nothing here asserts a time.
+    let bank = Bank::new(world);
+    let shopper = bank.open("debit", 1_000_000_00, 0);
+    let shop = bank.open("merchant", 0, 0);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..THROUGHPUT_CLIENTS {
+            let (bank, shopper, shop) = (&bank, &shopper, &shop);
+            scope.spawn(move || {
+                for _ in 0..THROUGHPUT_HOLDS / THROUGHPUT_CLIENTS {
+                    let outcome = bank.hold(&unique("tp"), shopper, shop, 1_00, MINUTE_MS);
+                    assert_eq!(outcome["status"], json!("pending"));
+                }
+            });
+        }
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    let health_started = Instant::now();
+    for _ in 0..THROUGHPUT_HOLDS / THROUGHPUT_CLIENTS {
+        api::get(&world.server.url("/api/health"));
+    }
+    let health_ms = health_started.elapsed().as_secs_f64() * 1000.0
+        / (THROUGHPUT_HOLDS / THROUGHPUT_CLIENTS) as f64;
+    println!(
+        "bench ledger: {THROUGHPUT_HOLDS} holds from {THROUGHPUT_CLIENTS} clients on one bank object in {seconds:.2} s = {:.0} holds/s; sequential /api/health mean {health_ms:.2} ms",
+        THROUGHPUT_HOLDS as f64 / seconds
+    );
+    assert_eq!(
+        bank.balance(&shopper)["debits_pending_minor"],
+        json!(THROUGHPUT_HOLDS as i64 * 1_00)
+    );
+    bank.assert_invariants();
+}

@@ -1,0 +1,95 @@
+//! Scans stored data and logs for card data: a run of 12 or more digits in
+//! any text, any number that parses as a card number, and any field or
+//! text naming a CVC. (Timestamps in milliseconds are 13-digit numbers but
+//! never valid card numbers, so numbers are judged by the card rules.)
+
+use serde_json::Value;
+use shared::card::CardNumber;
+
+/// Where in `value` card data appears; empty when none does.
+pub fn card_data_in(value: &Value) -> Vec<String> {
+    let mut findings = Vec::new();
+    walk(value, "$", &mut findings);
+    findings
+}
+
+/// Card data in free text (a log): 12+ digit runs and CVC words.
+pub fn card_data_in_text(text: &str) -> Vec<String> {
+    let mut findings = Vec::new();
+    if has_long_digit_run(text) {
+        findings.push("a run of 12 or more digits".to_owned());
+    }
+    let lower = text.to_lowercase();
+    for word in ["cvc", "cvv"] {
+        if lower.contains(word) {
+            findings.push(format!("the word {word}"));
+        }
+    }
+    findings
+}
+
+fn walk(value: &Value, path: &str, findings: &mut Vec<String>) {
+    match value {
+        Value::String(text) => {
+            for finding in card_data_in_text(text) {
+                findings.push(format!("{path}: {finding}"));
+            }
+        }
+        Value::Number(number) => {
+            let digits = number.to_string();
+            if (12..=19).contains(&digits.len()) && CardNumber::parse(&digits).is_ok() {
+                findings.push(format!("{path}: a number that is a valid card number"));
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                walk(item, &format!("{path}[{index}]"), findings);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields {
+                let lower = key.to_lowercase();
+                if lower.contains("cvc") || lower.contains("cvv") {
+                    findings.push(format!("{path}.{key}: a CVC field"));
+                }
+                walk(item, &format!("{path}.{key}"), findings);
+            }
+        }
+        Value::Null | Value::Bool(_) => {}
+    }
+}
+
+/// True if `text` has a run of 12 or more ASCII digits.
+pub fn has_long_digit_run(text: &str) -> bool {
+    let mut run = 0;
+    for character in text.chars() {
+        run = if character.is_ascii_digit() {
+            run + 1
+        } else {
+            0
+        };
+        if run >= 12 {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::card_data_in;
+
+    #[test]
+    fn finds_card_numbers_and_cvcs_but_not_timestamps() {
+        assert!(
+            card_data_in(&json!({"created_at_ms": 1_764_163_200_000_u64, "id": "acct.ada"}))
+                .is_empty()
+        );
+        assert!(!card_data_in(&json!({"note": "card 4242424242424242"})).is_empty());
+        assert!(!card_data_in(&json!({"pan": 4_242_424_242_424_242_u64})).is_empty());
+        assert!(!card_data_in(&json!({"card_cvc": "123"})).is_empty());
+        assert!(!card_data_in(&json!(["the CVV was 123"])).is_empty());
+    }
+}
