@@ -368,6 +368,14 @@ impl Cvc {
         }
     }
 
+    /// A CVC of zeroes for `brand`: never a real derivation's output in
+    /// practice, used only where a derivation could not be formatted.
+    pub(crate) fn zeroes(brand: Brand) -> Cvc {
+        Cvc {
+            digits: "0".repeat(brand.cvc_digits()),
+        }
+    }
+
     /// The digits; only the sealed payment and the issuer's check read them.
     pub fn reveal_digits(&self) -> &str {
         &self.digits

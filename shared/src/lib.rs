@@ -9,9 +9,11 @@
 //! no error carries the input it rejected.
 
 pub mod card;
+pub mod decline;
 pub mod encoding;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
+pub mod issuer;
 pub mod keyset;
 pub mod money;
 pub mod quote;

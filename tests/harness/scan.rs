@@ -1,7 +1,9 @@
 //! Scans stored data and logs for card data: a run of 12 or more digits in
-//! any text, any number that parses as a card number, and any field or
-//! text naming a CVC. (Timestamps in milliseconds are 13-digit numbers but
-//! never valid card numbers, so numbers are judged by the card rules.)
+//! any text, any number that parses as a card number, any field named like a
+//! CVC, and the words "cvc" or "cvv" standing alone in text. (Timestamps in
+//! milliseconds are 13-digit numbers but never valid card numbers, so
+//! numbers are judged by the card rules; random base64 often contains the
+//! letters "cvc", so only whole words count.)
 
 use serde_json::Value;
 use shared::card::CardNumber;
@@ -21,7 +23,10 @@ pub fn card_data_in_text(text: &str) -> Vec<String> {
     }
     let lower = text.to_lowercase();
     for word in ["cvc", "cvv"] {
-        if lower.contains(word) {
+        let standing_alone = lower
+            .split(|character: char| !character.is_ascii_alphanumeric())
+            .any(|token| token == word);
+        if standing_alone {
             findings.push(format!("the word {word}"));
         }
     }
@@ -91,5 +96,6 @@ mod tests {
         assert!(!card_data_in(&json!({"pan": 4_242_424_242_424_242_u64})).is_empty());
         assert!(!card_data_in(&json!({"card_cvc": "123"})).is_empty());
         assert!(!card_data_in(&json!(["the CVV was 123"])).is_empty());
+        assert!(card_data_in(&json!({"fingerprint": "aBcVcX_9-cvcQ"})).is_empty());
     }
 }

@@ -134,3 +134,53 @@ fn holder_names_are_bounded_and_printable() {
     assert!(check_holder_name(&"x".repeat(65)).is_err());
     assert!(check_holder_name("Ada\nLovelace").is_err());
 }
+
+#[test]
+fn hmac_sha256_matches_rfc_4231() {
+    // RFC 4231 test case 2: the HMAC under the issuer's derivations.
+    let mac = crate::issuer::hmac_for_test(b"Jefe", b"what do ya want for nothing?");
+    assert_eq!(
+        mac.to_vec(),
+        super::support::hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    );
+}
+
+#[test]
+fn issuer_derivations_are_keyed_and_brand_shaped() {
+    use crate::issuer::{card_registry_key, cvc_matches, derive_cvc};
+    let visa = CardNumber::parse("4242424242424242").unwrap();
+    let amex = CardNumber::parse("378282246310005").unwrap();
+    let expiry = Expiry::new(12, 2030).unwrap();
+    let key = [9_u8; 32];
+    let cvc = derive_cvc(&key, &visa, &expiry);
+    assert_eq!(cvc.reveal_digits().len(), 3);
+    assert_eq!(derive_cvc(&key, &amex, &expiry).reveal_digits().len(), 4);
+    assert!(cvc_matches(&key, &visa, &expiry, &cvc));
+    // Another key, card or expiry gives another CVC (almost surely; these
+    // fixed inputs were checked to differ).
+    let other_expiry = Expiry::new(11, 2030).unwrap();
+    assert!(!cvc_matches(&key, &visa, &other_expiry, &cvc));
+    assert!(!cvc_matches(&[8; 32], &visa, &expiry, &cvc));
+    let registry = card_registry_key(&key, &visa);
+    assert_eq!(registry, card_registry_key(&key, &visa));
+    assert_ne!(registry, card_registry_key(&[8; 32], &visa));
+    assert!(!registry.contains("4242"));
+}
+
+#[test]
+fn decline_codes_hide_what_would_help_a_thief() {
+    use crate::decline::DeclineCode;
+    for decline in DeclineCode::ALL {
+        assert_eq!(DeclineCode::from_code(decline.code()), Some(decline));
+    }
+    assert_eq!(DeclineCode::StolenCard.shopper_code(), "card_declined");
+    assert_eq!(DeclineCode::LostCard.shopper_code(), "card_declined");
+    assert_eq!(DeclineCode::DoNotHonor.shopper_code(), "card_declined");
+    assert_eq!(
+        DeclineCode::InsufficientFunds.shopper_code(),
+        "insufficient_funds"
+    );
+    assert_eq!(DeclineCode::ExpiredCard.shopper_code(), "expired_card");
+    assert!(DeclineCode::InsufficientFunds.another_card_may_help());
+    assert!(!DeclineCode::IncorrectCvc.another_card_may_help());
+}
