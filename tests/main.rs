@@ -6,6 +6,7 @@
 
 mod bank;
 mod catalog;
+mod issuer;
 
 use std::sync::Arc;
 
@@ -30,7 +31,7 @@ fn main() {
         server: Server::start(&run_dir),
         driver: Driver::start(&run_dir),
     });
-    let trials = [catalog::JOURNEYS, bank::JOURNEYS]
+    let trials = [catalog::JOURNEYS, bank::JOURNEYS, issuer::JOURNEYS]
         .concat()
         .into_iter()
         .map(|(name, journey)| {
@@ -42,7 +43,13 @@ fn main() {
         })
         .collect();
     let conclusion = libtest_mimic::run(&arguments, trials);
+    // Whatever the journeys did, the worker's log holds no card data.
+    let log_findings = e2e::scan::card_data_in_text(&world.server.log());
     // Stop wrangler and ChromeDriver before exiting: exit() runs no Drop.
     drop(world);
+    if !log_findings.is_empty() {
+        eprintln!("e2e: the worker's log holds card data: {log_findings:?}");
+        std::process::exit(1);
+    }
     conclusion.exit();
 }

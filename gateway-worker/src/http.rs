@@ -47,15 +47,13 @@ pub fn with_api_headers(mut response: Response) -> Response {
     response
 }
 
-/// The secrets the worker needs; `cargo xtask run` generates them into
-/// `.dev.vars` locally, `wrangler secret put` sets them for a deploy.
-const REQUIRED_SECRETS: [&str; 2] = ["STORE_SIGNING_KEY_SEED", "OPERATOR_TOKEN"];
-
 /// `GET /api/health`: 200 `ok` when the worker runs with every secret it
 /// needs configured, 503 `misconfigured` otherwise (secret names are not
 /// secret; their values never appear). Touches no storage.
 pub fn health(env: &Env) -> Result<Response, ApiError> {
-    let configured = REQUIRED_SECRETS.iter().all(|name| env.secret(name).is_ok());
+    let configured = crate::secrets::REQUIRED
+        .iter()
+        .all(|name| env.secret(name).is_ok());
     let (status, code) = if configured {
         ("ok", 200)
     } else {

@@ -8,8 +8,11 @@
 
 mod bank;
 mod error;
+mod gateway;
 mod http;
+mod issuer;
 mod operator;
+mod secrets;
 mod store;
 
 use worker::{Context, Env, Method, Request, Response, event};
@@ -38,6 +41,11 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
             let rest: Vec<String> = rest.iter().map(|segment| (*segment).to_owned()).collect();
             let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
             operator::bank(request, env, &bank_id, &rest).await
+        }
+        (_, ["api", "operator", "issuer", rest @ ..]) => {
+            let rest: Vec<String> = rest.iter().map(|segment| (*segment).to_owned()).collect();
+            let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+            operator::issuer(request, env, &rest).await
         }
         (_, ["api", "health"] | ["api", "catalog"]) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::RouteNotFound),

@@ -1,25 +1,30 @@
-//! Operator routes: what the people who run the demo bank (and the tests)
-//! may do that shoppers and merchants may not: open accounts, move money by
-//! hand, check the ledger's invariants, and scan its storage. Every route
-//! needs `Authorization: Bearer <OPERATOR_TOKEN>`, compared in constant
-//! time. No route here takes or returns card data.
+//! Operator routes: what the people who run the demo bank and issuer (and
+//! the tests) may do that shoppers and merchants may not: open accounts,
+//! move money by hand, check the ledger's invariants, scan storage, and run
+//! test authorizations on the demo cards through the gateway's connector.
+//! Every route needs `Authorization: Bearer <OPERATOR_TOKEN>`, compared in
+//! constant time. No card number crosses these routes: demo cards are named.
 
+use serde::{Deserialize, Serialize};
+use shared::card::{CardNumber, Cvc, Expiry};
+use shared::issuer::derive_cvc;
+use shared::money::{Currency, Money};
+use shared::seal::CardDetails;
 use worker::{Env, Method, Request, Response};
 
 use crate::bank::client;
 use crate::error::ApiError;
-
-const OPERATOR_TOKEN_SECRET: &str = "OPERATOR_TOKEN";
+use crate::gateway::connector::{
+    BuiltInIssuer, CardConnector, ConnectorAuthorization, ConnectorAuthorize, ConnectorOutcome,
+};
+use crate::issuer::demo;
 
 /// The largest body an operator route forwards.
 const OPERATOR_BODY_BYTES_MAX: usize = 4096;
 
 /// Checks the operator's bearer token.
 fn authenticate(request: &Request, env: &Env) -> Result<(), ApiError> {
-    let expected = env
-        .secret(OPERATOR_TOKEN_SECRET)
-        .map_err(|_| ApiError::internal("OPERATOR_TOKEN is not configured"))?
-        .to_string();
+    let expected = crate::secrets::text(env, crate::secrets::OPERATOR_TOKEN)?;
     let presented = request
         .headers()
         .get("authorization")?
@@ -67,4 +72,176 @@ pub async fn bank(
     };
     let path = format!("/{}", rest.join("/"));
     client::call(env, bank_id, method, &path, body).await
+}
+
+/// A test authorization names a demo card instead of carrying a number, so
+/// no card number ever crosses an operator route. Without `cvc` the card's
+/// right CVC is used; `expiry_month`/`expiry_year` override the printed
+/// expiry (to test a wrong one).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestAuthorization {
+    reference: String,
+    demo_card: String,
+    cvc: Option<String>,
+    expiry_month: Option<u8>,
+    expiry_year: Option<u16>,
+    amount: String,
+    currency: Currency,
+    merchant_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestMovement {
+    reference: String,
+    transfer_id: String,
+    capture_id: Option<String>,
+    amount: Option<String>,
+    currency: Option<Currency>,
+}
+
+#[derive(Serialize)]
+struct TestAnswer {
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorization_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shopper_code: Option<&'static str>,
+}
+
+async fn read_body<T: serde::de::DeserializeOwned>(request: &mut Request) -> Result<T, ApiError> {
+    let bytes = request.bytes().await?;
+    if bytes.len() > OPERATOR_BODY_BYTES_MAX {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    serde_json::from_slice(&bytes).map_err(|_| {
+        ApiError::unprocessable("invalid_body", "body does not match the route's fields")
+    })
+}
+
+fn money(amount: Option<&str>, currency: Option<Currency>) -> Result<Money, ApiError> {
+    match (amount, currency) {
+        (Some(amount), Some(currency)) => Money::parse_non_negative(amount, currency)
+            .map_err(|error| ApiError::unprocessable("invalid_amount", error.to_string())),
+        _ => Err(ApiError::unprocessable(
+            "invalid_amount",
+            "amount and currency are required",
+        )),
+    }
+}
+
+fn movement_answer(outcome: ConnectorOutcome) -> TestAnswer {
+    let (outcome, code) = match outcome {
+        ConnectorOutcome::Done => ("done", None),
+        ConnectorOutcome::Refused { code } => ("refused", Some(code)),
+        ConnectorOutcome::Unknown => ("unknown", None),
+    };
+    TestAnswer {
+        outcome,
+        authorization_code: None,
+        code,
+        shopper_code: None,
+    }
+}
+
+/// `/api/operator/issuer/{test-authorizations|test-captures|test-voids|test-refunds|dump}`:
+/// drives the issuer through the gateway's connector trait, as the gateway
+/// does, with demo cards named rather than numbered.
+pub async fn issuer(mut request: Request, env: &Env, rest: &[&str]) -> Result<Response, ApiError> {
+    authenticate(&request, env)?;
+    let connector = BuiltInIssuer { env };
+    let now_ms = worker::Date::now().as_millis();
+    let answer = match (request.method(), rest) {
+        (Method::Get, ["dump"]) => {
+            return Ok(crate::http::json(&crate::issuer::dump(env).await?, 200));
+        }
+        (Method::Post, ["test-authorizations"]) => {
+            let test: TestAuthorization = read_body(&mut request).await?;
+            let demo = demo::by_name(&test.demo_card).ok_or_else(|| {
+                ApiError::unprocessable("unknown_demo_card", "no demo card has that name")
+            })?;
+            let number = CardNumber::parse(demo.number).map_err(ApiError::internal)?;
+            let expiry = Expiry::new(
+                test.expiry_month.unwrap_or(demo.expiry_month),
+                test.expiry_year.unwrap_or(demo.expiry_year),
+            )
+            .map_err(|error| ApiError::unprocessable("invalid_expiry", error.to_string()))?;
+            let cvc = match test.cvc {
+                Some(cvc) => Cvc::parse(&cvc, number.brand())
+                    .map_err(|error| ApiError::unprocessable("invalid_cvc", error.to_string()))?,
+                None => {
+                    let cvc_key = crate::secrets::bytes32(env, crate::secrets::ISSUER_CVC_KEY)?;
+                    let printed = Expiry::new(demo.expiry_month, demo.expiry_year)
+                        .map_err(ApiError::internal)?;
+                    derive_cvc(&cvc_key, &number, &printed)
+                }
+            };
+            let card = CardDetails {
+                number,
+                expiry,
+                cvc,
+                holder_name: demo.cardholder.to_owned(),
+            };
+            let amount = money(Some(&test.amount), Some(test.currency))?;
+            let authorization = connector
+                .authorize(&ConnectorAuthorize {
+                    reference: &test.reference,
+                    card: &card,
+                    amount,
+                    merchant_id: &test.merchant_id,
+                    now_ms,
+                })
+                .await?;
+            match authorization {
+                ConnectorAuthorization::Approved { authorization_code } => TestAnswer {
+                    outcome: "approved",
+                    authorization_code: Some(authorization_code),
+                    code: None,
+                    shopper_code: None,
+                },
+                ConnectorAuthorization::Declined { code } => TestAnswer {
+                    outcome: "declined",
+                    authorization_code: None,
+                    code: Some(code.code().to_owned()),
+                    shopper_code: Some(code.shopper_code()),
+                },
+                ConnectorAuthorization::Unknown => TestAnswer {
+                    outcome: "unknown",
+                    authorization_code: None,
+                    code: None,
+                    shopper_code: None,
+                },
+            }
+        }
+        (Method::Post, ["test-captures"]) => {
+            let test: TestMovement = read_body(&mut request).await?;
+            let amount = money(test.amount.as_deref(), test.currency)?;
+            movement_answer(
+                connector
+                    .capture(&test.reference, &test.transfer_id, &amount)
+                    .await?,
+            )
+        }
+        (Method::Post, ["test-voids"]) => {
+            let test: TestMovement = read_body(&mut request).await?;
+            movement_answer(connector.void(&test.reference, &test.transfer_id).await?)
+        }
+        (Method::Post, ["test-refunds"]) => {
+            let test: TestMovement = read_body(&mut request).await?;
+            let amount = money(test.amount.as_deref(), test.currency)?;
+            let capture_id = test
+                .capture_id
+                .ok_or_else(|| ApiError::unprocessable("invalid_body", "capture_id is required"))?;
+            movement_answer(
+                connector
+                    .refund(&test.reference, &capture_id, &test.transfer_id, &amount)
+                    .await?,
+            )
+        }
+        _ => return Err(ApiError::RouteNotFound),
+    };
+    Ok(crate::http::json(&answer, 200))
 }

@@ -292,6 +292,32 @@ pub struct YearMonth {
     pub month: u8,
 }
 
+impl YearMonth {
+    /// The UTC calendar month of an instant (ms since the Unix epoch), by
+    /// the civil-from-days algorithm (proleptic Gregorian calendar).
+    pub fn from_unix_ms(unix_ms: u64) -> YearMonth {
+        const MS_PER_DAY: u64 = 86_400_000;
+        let days = i64::try_from(unix_ms / MS_PER_DAY).unwrap_or(0);
+        let shifted = days + 719_468;
+        let era = shifted.div_euclid(146_097);
+        let day_of_era = shifted.rem_euclid(146_097);
+        let year_of_era =
+            (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let month_index = (5 * day_of_year + 2) / 153;
+        let month = if month_index < 10 {
+            month_index + 3
+        } else {
+            month_index - 9
+        };
+        let year = year_of_era + era * 400 + i64::from(month <= 2);
+        YearMonth {
+            year: u16::try_from(year).unwrap_or(u16::MAX),
+            month: u8::try_from(month).unwrap_or(1),
+        }
+    }
+}
+
 /// Years an expiry may lie in.
 pub const EXPIRY_YEAR_MIN: u16 = 2000;
 pub const EXPIRY_YEAR_MAX: u16 = 2099;

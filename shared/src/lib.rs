@@ -10,6 +10,7 @@
 
 pub mod card;
 pub mod decline;
+pub mod demo_cards;
 pub mod encoding;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;

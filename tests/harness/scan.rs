@@ -1,9 +1,9 @@
 //! Scans stored data and logs for card data: a run of 12 or more digits in
 //! any text, any number that parses as a card number, any field named like a
-//! CVC, and the words "cvc" or "cvv" standing alone in text. (Timestamps in
-//! milliseconds are 13-digit numbers but never valid card numbers, so
-//! numbers are judged by the card rules; random base64 often contains the
-//! letters "cvc", so only whole words count.)
+//! CVC, and in text a CVC word followed by a 3- or 4-digit value
+//! ("cvc=123", "CVV: 4321"). Timestamps in milliseconds are 13-digit numbers
+//! but never valid card numbers, so numbers are judged by the card rules;
+//! a decline code such as `incorrect_cvc` names the check, not a value.
 
 use serde_json::Value;
 use shared::card::CardNumber;
@@ -23,11 +23,15 @@ pub fn card_data_in_text(text: &str) -> Vec<String> {
     }
     let lower = text.to_lowercase();
     for word in ["cvc", "cvv"] {
-        let standing_alone = lower
-            .split(|character: char| !character.is_ascii_alphanumeric())
-            .any(|token| token == word);
-        if standing_alone {
-            findings.push(format!("the word {word}"));
+        for (at, _) in lower.match_indices(word) {
+            let after = &lower[at + word.len()..];
+            let value = after.trim_start_matches([' ', '=', ':', '"']);
+            let digits = value.chars().take_while(char::is_ascii_digit).count();
+            let word_start = at == 0 || !lower[..at].ends_with(|c: char| c.is_ascii_alphanumeric());
+            let value_ends = !value[digits..].starts_with(|c: char| c.is_ascii_alphanumeric());
+            if word_start && value_ends && (3..=4).contains(&digits) {
+                findings.push(format!("a {word} value"));
+            }
         }
     }
     findings
@@ -95,7 +99,9 @@ mod tests {
         assert!(!card_data_in(&json!({"note": "card 4242424242424242"})).is_empty());
         assert!(!card_data_in(&json!({"pan": 4_242_424_242_424_242_u64})).is_empty());
         assert!(!card_data_in(&json!({"card_cvc": "123"})).is_empty());
-        assert!(!card_data_in(&json!(["the CVV was 123"])).is_empty());
-        assert!(card_data_in(&json!({"fingerprint": "aBcVcX_9-cvcQ"})).is_empty());
+        assert!(!card_data_in(&json!(["the CVV: 123"])).is_empty());
+        assert!(!card_data_in(&json!(["cvc=4321"])).is_empty());
+        assert!(card_data_in(&json!({"fingerprint": "aBcVcX_9-cvc123Q"})).is_empty());
+        assert!(card_data_in(&json!({"decline_code": "incorrect_cvc"})).is_empty());
     }
 }

@@ -14,6 +14,9 @@ const READY_POLL_INTERVAL: Duration = Duration::from_millis(250);
 /// `[build] command` builds it again.
 const PREBUILT_VARIABLE: &str = "EWALLET_PREBUILT";
 
+/// Each party's D1 database, migrated before the worker starts.
+const D1_DATABASES: [&str; 2] = ["STORE_DB", "ISSUER_DB"];
+
 pub struct Server {
     pub base_url: String,
     pub persist_dir: PathBuf,
@@ -53,24 +56,26 @@ impl Server {
     pub fn start(run_dir: &std::path::Path) -> Server {
         build_once();
         let persist_dir = run_dir.join("state");
-        let migrate = wrangler()
-            .args([
-                "d1",
-                "migrations",
-                "apply",
-                "STORE_DB",
-                "--local",
-                "--persist-to",
-            ])
-            .arg(&persist_dir)
-            .output()
-            .expect("run wrangler d1 migrations apply");
-        assert!(
-            migrate.status.success(),
-            "migrations failed: {}{}",
-            String::from_utf8_lossy(&migrate.stdout),
-            String::from_utf8_lossy(&migrate.stderr)
-        );
+        for database in D1_DATABASES {
+            let migrate = wrangler()
+                .args([
+                    "d1",
+                    "migrations",
+                    "apply",
+                    database,
+                    "--local",
+                    "--persist-to",
+                ])
+                .arg(&persist_dir)
+                .output()
+                .expect("run wrangler d1 migrations apply");
+            assert!(
+                migrate.status.success(),
+                "migrations of {database} failed: {}{}",
+                String::from_utf8_lossy(&migrate.stdout),
+                String::from_utf8_lossy(&migrate.stderr)
+            );
+        }
         let port = free_port();
         let inspector_port = free_port();
         let mut command = wrangler();

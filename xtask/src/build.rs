@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use crate::command::{Cmd, Failure, cargo_bin_dir, cmd, target_dir, workspace_root};
 use crate::setup;
 
+/// The D1 bindings whose migrations are applied before `wrangler dev`: each
+/// party's own database.
+pub const D1_DATABASES: [&str; 2] = ["STORE_DB", "ISSUER_DB"];
+
 /// Where the built wallet goes; `wrangler.toml` serves it as `[assets]`.
 pub const DIST_DIR: &str = "dist";
 

@@ -9,12 +9,14 @@
 //!   `[build] command`); a no-op when `EWALLET_PREBUILT=1`.
 //! - `cargo xtask setup [--browser]`: install what is missing.
 //! - `cargo xtask secrets`: create missing local secrets in `.dev.vars`.
+//! - `cargo xtask cards`: the demo cards with their CVCs under the local key.
 //! - `cargo xtask bench`: crypto speed figures, native and in Chromium.
 //! - `cargo xtask fuzz [SECONDS]`: a bounded run of the decoders' fuzz
 //!   targets, growing the corpus the unit tests replay.
 
 mod bench;
 mod build;
+mod cards;
 mod check;
 mod command;
 mod fuzz;
@@ -42,12 +44,13 @@ fn main() -> ExitCode {
         ["build"] => build::build_unless_prebuilt(),
         ["bench"] => bench::bench(),
         ["secrets"] => secrets::ensure_dev_vars(),
+        ["cards"] => cards::print(),
         ["fuzz"] => fuzz::fuzz(None),
         ["fuzz", seconds] => fuzz::fuzz(Some(seconds)),
         ["setup"] => setup::ensure(setup::Needs::Build),
         ["setup", "--browser"] => setup::ensure(setup::Needs::BuildAndBrowser),
         _ => Err(Failure::usage(
-            "usage: cargo xtask (run | test | build | setup [--browser] | secrets | bench | fuzz [SECONDS])",
+            "usage: cargo xtask (run | test | build | setup [--browser] | secrets | cards | bench | fuzz [SECONDS])",
         )),
     };
     match outcome {
@@ -65,9 +68,11 @@ fn run() -> Result<(), Failure> {
     build::build()?;
     secrets::ensure_dev_vars()?;
     let root = workspace_root();
-    build::wrangler(["d1", "migrations", "apply", "STORE_DB", "--local"])
-        .env("CI", "true")
-        .run()?;
+    for database in build::D1_DATABASES {
+        build::wrangler(["d1", "migrations", "apply", database, "--local"])
+            .env("CI", "true")
+            .run()?;
+    }
     println!("xtask: serving the wallet at http://{RUN_ADDRESS}:{RUN_PORT}/");
     build::wrangler(["dev", "--ip", RUN_ADDRESS, "--port", RUN_PORT])
         .env(PREBUILT_VARIABLE, "1")

@@ -11,11 +11,16 @@ use crate::command::{Failure, workspace_root};
 
 /// Every secret the worker reads, with its size in random bytes.
 /// Each party has its own keys; no key serves two purposes.
-pub const SECRETS: [(&str, usize); 2] = [
+/// (The worker's list is `REQUIRED` in `gateway-worker/src/secrets.rs`.)
+pub const SECRETS: [(&str, usize); 4] = [
     // Ed25519 seed of the store's quote and receipt signing key.
     ("STORE_SIGNING_KEY_SEED", 32),
     // Bearer token of the operator routes (ledger checks, test accounts).
     ("OPERATOR_TOKEN", 32),
+    // HMAC key of the issuer's card registry.
+    ("ISSUER_CARD_KEY", 32),
+    // The issuer's CVC derivation key.
+    ("ISSUER_CVC_KEY", 32),
 ];
 
 pub fn ensure_dev_vars() -> Result<(), Failure> {

@@ -6,7 +6,7 @@ use worker::wasm_bindgen::JsValue;
 use worker::{Env, Headers, Method, Request, RequestInit, Response};
 
 use crate::bank::bank_ledger::BANK_ID_HEADER;
-use crate::bank::wire::BANK_IDS;
+use crate::bank::wire::{BANK_IDS, TransferOutcome, TransferRequest};
 use crate::error::ApiError;
 
 /// The Durable Object binding of the banks' ledgers.
@@ -37,4 +37,26 @@ pub async fn call(
     }
     let request = Request::new_with_init(&format!("https://bank.internal{path}"), &init)?;
     Ok(stub.fetch_with_request(request).await?)
+}
+
+/// Applies a transfer at a bank and reads its outcome. `Ok(None)` means the
+/// bank did not answer: the outcome is unknown, and asking again with the
+/// same transfer id later finds it out without doubling anything.
+pub async fn transfer(
+    env: &Env,
+    bank_id: &str,
+    transfer: &TransferRequest,
+) -> Result<Option<TransferOutcome>, ApiError> {
+    let body = serde_json::to_string(transfer).map_err(ApiError::internal)?;
+    let Ok(mut response) = call(env, bank_id, Method::Post, "/transfers", Some(body)).await else {
+        return Ok(None);
+    };
+    if response.status_code() != 200 {
+        worker::console_error!(
+            "bank {bank_id} answered {} to a transfer",
+            response.status_code()
+        );
+        return Ok(None);
+    }
+    Ok(response.json::<TransferOutcome>().await.ok())
 }

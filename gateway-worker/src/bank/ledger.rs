@@ -400,6 +400,7 @@ fn kind_of(code: &str) -> TransferKind {
         "capture" => TransferKind::Capture,
         "void" => TransferKind::Void,
         "expiry" => TransferKind::Expiry,
+        "settle" => TransferKind::Settle,
         _ => TransferKind::Refund,
     }
 }
@@ -450,6 +451,7 @@ pub fn apply(
         TransferRequest::Capture { .. } => TransferKind::Capture,
         TransferRequest::Void { .. } => TransferKind::Void,
         TransferRequest::Refund { .. } => TransferKind::Refund,
+        TransferRequest::Settle { .. } => TransferKind::Settle,
     };
     let refused = |failure: BankFailure, amount_minor: i64, currency: &str| TransferOutcome {
         transfer_id: transfer_id.to_owned(),
@@ -506,6 +508,13 @@ pub fn apply(
             amount_minor,
             ..
         } => decide_refund(sql, capture_id, *amount_minor)?,
+        TransferRequest::Settle {
+            debit_account,
+            credit_account,
+            amount_minor,
+            currency,
+            ..
+        } => decide_settle(sql, debit_account, credit_account, *amount_minor, currency)?,
     };
     // Every check is done; what follows only writes, with no await between.
     match decision {
@@ -615,6 +624,39 @@ pub fn apply(
                 )?;
             }
         }
+        Decision::Settle {
+            debit_account,
+            credit_account,
+            amount_minor,
+            currency,
+        } => {
+            insert_transfer(
+                sql,
+                &NewTransfer {
+                    transfer_id,
+                    kind,
+                    status: TransferStatus::Posted,
+                    failure: None,
+                    debit_account: Some(&debit_account),
+                    credit_account: Some(&credit_account),
+                    amount_minor,
+                    currency: &currency,
+                    reference_id: None,
+                    fingerprint: &fingerprint,
+                    now_ms,
+                    expires_at_ms: None,
+                },
+            )?;
+            insert_entries(
+                sql,
+                transfer_id,
+                &currency,
+                "posted",
+                &debit_account,
+                &credit_account,
+                amount_minor,
+            )?;
+        }
         Decision::Refund {
             capture,
             amount_minor,
@@ -677,6 +719,12 @@ enum Decision {
     Refund {
         capture: TransferRow,
         amount_minor: i64,
+    },
+    Settle {
+        debit_account: String,
+        credit_account: String,
+        amount_minor: i64,
+        currency: String,
     },
 }
 
@@ -835,6 +883,45 @@ fn decide_refund(
     Ok(Decision::Refund {
         capture,
         amount_minor,
+    })
+}
+
+fn decide_settle(
+    sql: &SqlStorage,
+    debit_account: &str,
+    credit_account: &str,
+    amount_minor: i64,
+    currency: &str,
+) -> worker::Result<Decision> {
+    if !valid_currency(currency) || debit_account == credit_account {
+        return Ok(refuse(BankFailure::InvalidRequest, 0, currency));
+    }
+    if !valid_amount(amount_minor) {
+        return Ok(refuse(BankFailure::InvalidAmount, 0, currency));
+    }
+    let (Some(debit), Some(credit)) = (account(sql, debit_account)?, account(sql, credit_account)?)
+    else {
+        return Ok(refuse(BankFailure::AccountNotFound, amount_minor, currency));
+    };
+    if debit.currency != currency || credit.currency != currency {
+        return Ok(refuse(
+            BankFailure::CurrencyMismatch,
+            amount_minor,
+            currency,
+        ));
+    }
+    let from_own_side = matches!(
+        AccountKind::from_code(&debit.kind),
+        Some(AccountKind::Internal | AccountKind::Merchant)
+    );
+    if !from_own_side {
+        return Ok(refuse(BankFailure::InvalidRequest, amount_minor, currency));
+    }
+    Ok(Decision::Settle {
+        debit_account: debit_account.to_owned(),
+        credit_account: credit_account.to_owned(),
+        amount_minor,
+        currency: currency.to_owned(),
     })
 }
 

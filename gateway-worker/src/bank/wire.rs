@@ -96,6 +96,16 @@ pub enum TransferRequest {
         capture_id: String,
         amount_minor: i64,
     },
+    /// Move money at once, between accounts of the bank's own side: from a
+    /// settlement (internal) account or a merchant account. Settles card
+    /// payments between banks; never draws on a customer's account.
+    Settle {
+        transfer_id: String,
+        debit_account: String,
+        credit_account: String,
+        amount_minor: i64,
+        currency: String,
+    },
 }
 
 impl TransferRequest {
@@ -104,7 +114,8 @@ impl TransferRequest {
             TransferRequest::Hold { transfer_id, .. }
             | TransferRequest::Capture { transfer_id, .. }
             | TransferRequest::Void { transfer_id, .. }
-            | TransferRequest::Refund { transfer_id, .. } => transfer_id,
+            | TransferRequest::Refund { transfer_id, .. }
+            | TransferRequest::Settle { transfer_id, .. } => transfer_id,
         }
     }
 }
@@ -118,6 +129,7 @@ pub enum TransferKind {
     Void,
     Expiry,
     Refund,
+    Settle,
 }
 
 impl TransferKind {
@@ -129,6 +141,7 @@ impl TransferKind {
             TransferKind::Void => "void",
             TransferKind::Expiry => "expiry",
             TransferKind::Refund => "refund",
+            TransferKind::Settle => "settle",
         }
     }
 }

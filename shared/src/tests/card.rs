@@ -184,3 +184,22 @@ fn decline_codes_hide_what_would_help_a_thief() {
     assert!(DeclineCode::InsufficientFunds.another_card_may_help());
     assert!(!DeclineCode::IncorrectCvc.another_card_may_help());
 }
+
+#[test]
+fn calendar_months_of_instants() {
+    // Goal: expiry checks use the right UTC month. Method: known instants.
+    for (unix_ms, year, month) in [
+        (0, 1970, 1),
+        (951_782_400_000, 2000, 2),    // 2000-02-29T00:00:00Z
+        (951_868_799_999, 2000, 2),    // 2000-02-29T23:59:59.999Z
+        (951_868_800_000, 2000, 3),    // 2000-03-01T00:00:00Z
+        (1_798_761_599_999, 2026, 12), // 2026-12-31T23:59:59.999Z
+        (1_798_761_600_000, 2027, 1),  // 2027-01-01T00:00:00Z
+    ] {
+        assert_eq!(
+            YearMonth::from_unix_ms(unix_ms),
+            YearMonth { year, month },
+            "{unix_ms}"
+        );
+    }
+}

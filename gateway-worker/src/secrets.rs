@@ -1,0 +1,46 @@
+//! The worker's secrets: their names and how they are read. Locally they
+//! come from `.dev.vars` (written by `cargo xtask`), deployed from
+//! `wrangler secret put`. Each key has one purpose and one owner.
+
+use worker::Env;
+
+use crate::error::ApiError;
+
+/// Ed25519 seed of the store's quote and receipt signing key (the store).
+pub const STORE_SIGNING_KEY_SEED: &str = "STORE_SIGNING_KEY_SEED";
+/// Bearer token of the operator routes.
+pub const OPERATOR_TOKEN: &str = "OPERATOR_TOKEN";
+/// HMAC key of the issuer's card registry (the issuer).
+pub const ISSUER_CARD_KEY: &str = "ISSUER_CARD_KEY";
+/// The issuer's CVC derivation key (the issuer).
+pub const ISSUER_CVC_KEY: &str = "ISSUER_CVC_KEY";
+
+/// Every secret the worker needs; `/api/health` reports whether all are set.
+pub const REQUIRED: [&str; 4] = [
+    STORE_SIGNING_KEY_SEED,
+    OPERATOR_TOKEN,
+    ISSUER_CARD_KEY,
+    ISSUER_CVC_KEY,
+];
+
+pub fn text(env: &Env, name: &str) -> Result<String, ApiError> {
+    env.secret(name)
+        .map(|secret| secret.to_string())
+        .map_err(|_| ApiError::internal(format!("secret {name} is not configured")))
+}
+
+/// A 32-byte secret written as 64 hex digits.
+pub fn bytes32(env: &Env, name: &str) -> Result<[u8; 32], ApiError> {
+    let hex = text(env, name)?;
+    let hex = hex.trim();
+    let invalid = || ApiError::internal(format!("secret {name} is not 64 hex digits"));
+    if hex.len() != 64 {
+        return Err(invalid());
+    }
+    let mut bytes = [0_u8; 32];
+    for (index, byte) in bytes.iter_mut().enumerate() {
+        let pair = hex.get(index * 2..index * 2 + 2).ok_or_else(invalid)?;
+        *byte = u8::from_str_radix(pair, 16).map_err(|_| invalid())?;
+    }
+    Ok(bytes)
+}
