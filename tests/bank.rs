@@ -3,10 +3,10 @@
 //! partial capture, void, expiry, refunds, credit limits, invariants after
 //! every journey, and a scan of the ledger's storage for card data.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use e2e::api::{self, Answer};
+use e2e::operator::{BANKS, Operator, unique};
 use serde_json::{Value, json};
 
 use crate::{Journey, World};
@@ -55,51 +55,31 @@ const RACE_HOLD_MINOR: i64 = 10_00;
 const THROUGHPUT_HOLDS: usize = 400;
 const THROUGHPUT_CLIENTS: usize = 8;
 
-/// A unique name per call, so journeys never share accounts or transfers.
-fn unique(prefix: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "{prefix}-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
+/// The operator's helpers, on northbank.
 struct Bank<'a> {
-    world: &'a World,
-    token: String,
+    operator: Operator<'a>,
 }
 
 impl<'a> Bank<'a> {
     fn new(world: &'a World) -> Bank<'a> {
         Bank {
-            world,
-            token: world.server.operator_token(),
+            operator: Operator::new(&world.server),
         }
     }
 
-    fn url(&self, bank: &str, path: &str) -> String {
-        self.world
-            .server
-            .url(&format!("/api/operator/banks/{bank}{path}"))
-    }
-
     fn open(&self, kind: &str, opening_minor: i64, limit_minor: i64) -> String {
-        let account_id = unique(&format!("test.{kind}"));
-        let answer = api::operator_post(
-            &self.url(BANK, "/accounts"),
-            &self.token,
-            &json!({"account_id": account_id, "kind": kind, "currency": "USD", "holder": "Test Holder",
-                    "opening_balance_minor": opening_minor, "credit_limit_minor": limit_minor}),
-        );
-        assert_eq!(answer.status, 200, "{}", answer.body);
-        account_id
+        self.operator.open_account(
+            BANK,
+            &format!("test.{kind}"),
+            kind,
+            opening_minor,
+            limit_minor,
+        )
     }
 
     fn transfer(&self, body: &Value) -> Value {
-        let answer = api::operator_post(&self.url(BANK, "/transfers"), &self.token, body);
-        assert_eq!(answer.status, 200, "{}", answer.body);
-        answer.json()
+        self.operator
+            .post(&format!("/api/operator/banks/{BANK}/transfers"), body)
     }
 
     fn hold(&self, id: &str, from: &str, to: &str, amount_minor: i64, timeout_ms: u64) -> Value {
@@ -108,21 +88,11 @@ impl<'a> Bank<'a> {
     }
 
     fn balance(&self, account_id: &str) -> Value {
-        let answer = api::operator_get(
-            &self.url(BANK, &format!("/accounts/{account_id}")),
-            &self.token,
-        );
-        assert_eq!(answer.status, 200, "{}", answer.body);
-        answer.json()
+        self.operator.balance(BANK, account_id)
     }
 
-    /// Every journey ends here: both ledgers' invariants hold.
     fn assert_invariants(&self) {
-        for bank in ["northbank", "southbank"] {
-            let report: Value =
-                api::operator_get(&self.url(bank, "/invariants"), &self.token).json();
-            assert_eq!(report["ok"], json!(true), "{bank}: {report}");
-        }
+        self.operator.assert_invariants();
     }
 }
 
@@ -371,16 +341,17 @@ fn credit_limits_hold_and_refusals_are_typed(world: &World) {
             "{body}"
         );
     }
-    let malformed = api::operator_post(
-        &bank.url(BANK, "/transfers"),
-        &bank.token,
+    let malformed = bank.operator.post_answer(
+        &format!("/api/operator/banks/{BANK}/transfers"),
         &json!({"op": "teleport"}),
     );
     assert_eq!(
         (malformed.status, malformed.error().code.as_str()),
         (422, "invalid_body")
     );
-    let unknown_bank = api::operator_get(&bank.url("atlantis", "/invariants"), &bank.token);
+    let unknown_bank = bank
+        .operator
+        .get_answer("/api/operator/banks/atlantis/invariants");
     assert_eq!(
         (unknown_bank.status, unknown_bank.error().code.as_str()),
         (404, "bank_not_found")
@@ -408,8 +379,10 @@ fn ledger_storage_holds_no_card_data(world: &World) {
     // Goal: the bank never stores a card number or a CVC. Method: dump
     // every table of both ledgers and scan the text.
     let bank = Bank::new(world);
-    for name in ["northbank", "southbank"] {
-        let dump = api::operator_get(&bank.url(name, "/dump"), &bank.token);
+    for name in BANKS {
+        let dump = bank
+            .operator
+            .get_answer(&format!("/api/operator/banks/{name}/dump"));
         assert_eq!(dump.status, 200);
         assert!(
             dump.body.contains("acct."),

@@ -4,9 +4,7 @@
 //! references, capture, void and refunds, settlement between two banks, and
 //! a scan of the issuer's storage for card data.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use e2e::api;
+use e2e::operator::{Operator, unique};
 use serde_json::{Value, json};
 use shared::card::{CardNumber, Expiry};
 use shared::issuer::derive_cvc;
@@ -40,66 +38,15 @@ pub const JOURNEYS: &[Journey] = &[
     ),
 ];
 
-fn unique(prefix: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "{prefix}-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
+/// A merchant of its own at the merchants' bank, so journeys running at
+/// the same time never share balances. Answers the merchant id.
+fn merchant(operator: &Operator<'_>) -> String {
+    let account = operator.open_account("northbank", "merchant.m_test", "merchant", 0, 0);
+    account.trim_start_matches("merchant.").to_owned()
 }
 
-struct Operator<'a> {
-    world: &'a World,
-    token: String,
-}
-
-impl<'a> Operator<'a> {
-    fn new(world: &'a World) -> Operator<'a> {
-        Operator {
-            world,
-            token: world.server.operator_token(),
-        }
-    }
-
-    fn post(&self, path: &str, body: &Value) -> Value {
-        let answer = api::operator_post(&self.world.server.url(path), &self.token, body);
-        assert_eq!(answer.status, 200, "{path}: {}", answer.body);
-        answer.json()
-    }
-
-    fn get(&self, path: &str) -> Value {
-        let answer = api::operator_get(&self.world.server.url(path), &self.token);
-        assert_eq!(answer.status, 200, "{path}: {}", answer.body);
-        answer.json()
-    }
-
-    /// A merchant of its own at the merchants' bank, so journeys running at
-    /// the same time never share balances.
-    fn merchant(&self) -> String {
-        let merchant_id = unique("m_test");
-        self.post(
-            "/api/operator/banks/northbank/accounts",
-            &json!({"account_id": format!("merchant.{merchant_id}"), "kind": "merchant", "currency": "USD",
-                    "holder": "Test Merchant"}),
-        );
-        merchant_id
-    }
-
-    fn authorize(&self, body: Value) -> Value {
-        self.post("/api/operator/issuer/test-authorizations", &body)
-    }
-
-    fn balance(&self, bank: &str, account: &str) -> Value {
-        self.get(&format!("/api/operator/banks/{bank}/accounts/{account}"))
-    }
-
-    fn assert_invariants(&self) {
-        for bank in ["northbank", "southbank"] {
-            let report = self.get(&format!("/api/operator/banks/{bank}/invariants"));
-            assert_eq!(report["ok"], json!(true), "{bank}: {report}");
-        }
-    }
+fn authorize(operator: &Operator<'_>, body: Value) -> Value {
+    operator.post("/api/operator/issuer/test-authorizations", &body)
 }
 
 fn auth(reference: &str, card: &str, amount: &str, merchant: &str) -> Value {
@@ -110,8 +57,8 @@ fn each_demo_card_gets_its_answer(world: &World) {
     // Goal: the seed's outcomes, card by card: one pays, one is short of
     // funds, one expired, one lost, one stolen, one blocked, one credit card
     // near its limit, and a card of the second bank.
-    let operator = Operator::new(world);
-    let merchant = operator.merchant();
+    let operator = Operator::new(&world.server);
+    let merchant = merchant(&operator);
     for (card, amount, outcome, code, shopper_code) in [
         ("visa-pays", "5.00", "approved", None, None),
         ("mastercard-pays", "5.00", "approved", None, None),
@@ -159,7 +106,7 @@ fn each_demo_card_gets_its_answer(world: &World) {
             Some("card_declined"),
         ),
     ] {
-        let answer = operator.authorize(auth(&unique("auth"), card, amount, &merchant));
+        let answer = authorize(&operator, auth(&unique("auth"), card, amount, &merchant));
         assert_eq!(answer["outcome"], json!(outcome), "{card}: {answer}");
         assert_eq!(answer["code"].as_str(), code, "{card}: {answer}");
         assert_eq!(
@@ -178,8 +125,8 @@ fn each_demo_card_gets_its_answer(world: &World) {
 fn cvc_and_expiry_are_checked(world: &World) {
     // Goal: the issuer derives the CVC from its key and the card; a wrong
     // CVC or expiry is declined, and nothing is held.
-    let operator = Operator::new(world);
-    let merchant = operator.merchant();
+    let operator = Operator::new(&world.server);
+    let merchant = merchant(&operator);
     let vars = std::fs::read_to_string(e2e::workspace_root().join(".dev.vars")).unwrap();
     let hex = vars
         .lines()
@@ -202,12 +149,12 @@ fn cvc_and_expiry_are_checked(world: &World) {
     let mut with_right_cvc = auth(&unique("auth"), "visa-pays", "1.00", &merchant);
     with_right_cvc["cvc"] = json!(right.reveal_digits());
     assert_eq!(
-        operator.authorize(with_right_cvc)["outcome"],
+        authorize(&operator, with_right_cvc)["outcome"],
         json!("approved")
     );
     let mut with_wrong_cvc = auth(&unique("auth"), "visa-pays", "1.00", &merchant);
     with_wrong_cvc["cvc"] = json!(wrong);
-    let answer = operator.authorize(with_wrong_cvc);
+    let answer = authorize(&operator, with_wrong_cvc);
     assert_eq!(
         (answer["code"].as_str(), answer["shopper_code"].as_str()),
         (Some("incorrect_cvc"), Some("incorrect_cvc"))
@@ -215,7 +162,7 @@ fn cvc_and_expiry_are_checked(world: &World) {
     let mut with_wrong_expiry = auth(&unique("auth"), "visa-pays", "1.00", &merchant);
     with_wrong_expiry["expiry_month"] = json!(11);
     assert_eq!(
-        operator.authorize(with_wrong_expiry)["code"],
+        authorize(&operator, with_wrong_expiry)["code"],
         json!("incorrect_expiry")
     );
 
@@ -223,9 +170,8 @@ fn cvc_and_expiry_are_checked(world: &World) {
         .as_i64()
         .unwrap();
     assert!(after - before >= 1_00, "the approved one holds");
-    let unknown = api::operator_post(
-        &world.server.url("/api/operator/issuer/test-authorizations"),
-        &operator.token,
+    let unknown = operator.post_answer(
+        "/api/operator/issuer/test-authorizations",
         &auth(&unique("auth"), "no-such-card", "1.00", &merchant),
     );
     assert_eq!(
@@ -238,8 +184,8 @@ fn cvc_and_expiry_are_checked(world: &World) {
 fn a_reference_has_exactly_one_answer(world: &World) {
     // Goal: a retried authorization never holds twice. Method: the same
     // reference three times; the cardholder's pending debits move once.
-    let operator = Operator::new(world);
-    let merchant = operator.merchant();
+    let operator = Operator::new(&world.server);
+    let merchant = merchant(&operator);
     let pending = || {
         operator.balance("northbank", "acct.eve.current")["debits_pending_minor"]
             .as_i64()
@@ -248,7 +194,12 @@ fn a_reference_has_exactly_one_answer(world: &World) {
     let before = pending();
     let reference = unique("auth");
     let answers: Vec<Value> = (0..3)
-        .map(|_| operator.authorize(auth(&reference, "mastercard-pays", "7.00", &merchant)))
+        .map(|_| {
+            authorize(
+                &operator,
+                auth(&reference, "mastercard-pays", "7.00", &merchant),
+            )
+        })
         .collect();
     assert!(
         answers.iter().all(|answer| answer == &answers[0]),
@@ -260,12 +211,12 @@ fn a_reference_has_exactly_one_answer(world: &World) {
 }
 
 fn capture_void_and_refund_through_the_connector(world: &World) {
-    let operator = Operator::new(world);
-    let merchant = operator.merchant();
+    let operator = Operator::new(&world.server);
+    let merchant = merchant(&operator);
     let merchant_account = format!("merchant.{merchant}");
     let reference = unique("auth");
     assert_eq!(
-        operator.authorize(auth(&reference, "visa-pays", "30.00", &merchant))["outcome"],
+        authorize(&operator, auth(&reference, "visa-pays", "30.00", &merchant))["outcome"],
         json!("approved")
     );
     let capture_id = unique("capture");
@@ -299,7 +250,7 @@ fn capture_void_and_refund_through_the_connector(world: &World) {
 
     let second = unique("auth");
     assert_eq!(
-        operator.authorize(auth(&second, "visa-pays", "2.00", &merchant))["outcome"],
+        authorize(&operator, auth(&second, "visa-pays", "2.00", &merchant))["outcome"],
         json!("approved")
     );
     let voided = operator.post(
@@ -313,7 +264,7 @@ fn capture_void_and_refund_through_the_connector(world: &World) {
     );
     assert_eq!(late["code"], json!("hold_not_open"));
     let declined = unique("auth");
-    operator.authorize(auth(&declined, "visa-lost", "2.00", &merchant));
+    authorize(&operator, auth(&declined, "visa-lost", "2.00", &merchant));
     let nothing = operator.post(
         "/api/operator/issuer/test-captures",
         &json!({"reference": declined, "transfer_id": unique("capture"), "amount": "2.00", "currency": "USD"}),
@@ -326,15 +277,18 @@ fn a_second_bank_settles_to_the_merchant(world: &World) {
     // Goal: a card of southbank pays a merchant of northbank. Method: the
     // hold and capture happen at southbank, the settlement at northbank;
     // a refund runs both ways back.
-    let operator = Operator::new(world);
-    let merchant = operator.merchant();
+    let operator = Operator::new(&world.server);
+    let merchant = merchant(&operator);
     let merchant_account = format!("merchant.{merchant}");
     let shopper_before = operator.balance("southbank", "acct.dev.current")["debits_posted_minor"]
         .as_i64()
         .unwrap();
     let reference = unique("auth");
     assert_eq!(
-        operator.authorize(auth(&reference, "amex-southbank", "40.00", &merchant))["outcome"],
+        authorize(
+            &operator,
+            auth(&reference, "amex-southbank", "40.00", &merchant)
+        )["outcome"],
         json!("approved")
     );
     let capture_id = unique("capture");
@@ -375,9 +329,12 @@ fn issuer_storage_holds_no_card_data(world: &World) {
     // Goal: the issuer finds cards without storing their numbers, and
     // stores no CVC. Method: authorize once (so both tables have rows),
     // dump every table and scan it.
-    let operator = Operator::new(world);
-    let merchant = operator.merchant();
-    operator.authorize(auth(&unique("auth"), "visa-pays", "1.00", &merchant));
+    let operator = Operator::new(&world.server);
+    let merchant = merchant(&operator);
+    authorize(
+        &operator,
+        auth(&unique("auth"), "visa-pays", "1.00", &merchant),
+    );
     let dump = operator.get("/api/operator/issuer/dump");
     assert!(
         dump["cards"]

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod browser;
+pub mod operator;
 pub mod process;
 pub mod scan;
 pub mod server;

@@ -242,31 +242,23 @@ pub fn open_account(
             (equity.as_str(), request.account_id.as_str())
         };
         let deposit = format!("open.{}", request.account_id);
-        insert_transfer(
-            sql,
-            &NewTransfer {
-                transfer_id: &deposit,
-                kind: TransferKind::Deposit,
-                status: TransferStatus::Posted,
-                failure: None,
-                debit_account: Some(from),
-                credit_account: Some(to),
-                amount_minor: request.opening_balance_minor,
-                currency: &request.currency,
-                reference_id: None,
-                fingerprint: "deposit",
-                now_ms,
-                expires_at_ms: None,
-            },
-        )?;
-        insert_entries(
+        let plan = Plan {
+            status: TransferStatus::Posted,
+            debit: from.to_owned(),
+            credit: to.to_owned(),
+            amount_minor: request.opening_balance_minor,
+            currency: request.currency.clone(),
+            reference_id: None,
+            expires_at_ms: None,
+            entries: vec![("posted", request.opening_balance_minor)],
+        };
+        write(
             sql,
             &deposit,
-            &request.currency,
-            "posted",
-            from,
-            to,
-            request.opening_balance_minor,
+            TransferKind::Deposit,
+            "deposit",
+            &plan,
+            now_ms,
         )?;
     }
     balance(sql, &request.account_id).map(|found| found.ok_or(BankFailure::AccountNotFound))
@@ -545,152 +537,7 @@ pub fn apply(
                 },
             )?;
         }
-        Decision::Hold {
-            debit_account,
-            credit_account,
-            amount_minor,
-            currency,
-            expires_at_ms,
-        } => {
-            insert_transfer(
-                sql,
-                &NewTransfer {
-                    transfer_id,
-                    kind,
-                    status: TransferStatus::Pending,
-                    failure: None,
-                    debit_account: Some(&debit_account),
-                    credit_account: Some(&credit_account),
-                    amount_minor,
-                    currency: &currency,
-                    reference_id: None,
-                    fingerprint: &fingerprint,
-                    now_ms,
-                    expires_at_ms: Some(expires_at_ms),
-                },
-            )?;
-            insert_entries(
-                sql,
-                transfer_id,
-                &currency,
-                "pending",
-                &debit_account,
-                &credit_account,
-                amount_minor,
-            )?;
-        }
-        Decision::Release {
-            hold,
-            capture_minor,
-        } => {
-            let debit = hold.debit_account.clone().unwrap_or_default();
-            let credit = hold.credit_account.clone().unwrap_or_default();
-            let amount_minor = capture_minor.unwrap_or(hold.amount_minor);
-            insert_transfer(
-                sql,
-                &NewTransfer {
-                    transfer_id,
-                    kind,
-                    status: TransferStatus::Posted,
-                    failure: None,
-                    debit_account: Some(&debit),
-                    credit_account: Some(&credit),
-                    amount_minor,
-                    currency: &hold.currency,
-                    reference_id: Some(&hold.transfer_id),
-                    fingerprint: &fingerprint,
-                    now_ms,
-                    expires_at_ms: None,
-                },
-            )?;
-            insert_entries(
-                sql,
-                transfer_id,
-                &hold.currency,
-                "pending",
-                &debit,
-                &credit,
-                -hold.amount_minor,
-            )?;
-            if let Some(captured) = capture_minor {
-                insert_entries(
-                    sql,
-                    transfer_id,
-                    &hold.currency,
-                    "posted",
-                    &debit,
-                    &credit,
-                    captured,
-                )?;
-            }
-        }
-        Decision::Settle {
-            debit_account,
-            credit_account,
-            amount_minor,
-            currency,
-        } => {
-            insert_transfer(
-                sql,
-                &NewTransfer {
-                    transfer_id,
-                    kind,
-                    status: TransferStatus::Posted,
-                    failure: None,
-                    debit_account: Some(&debit_account),
-                    credit_account: Some(&credit_account),
-                    amount_minor,
-                    currency: &currency,
-                    reference_id: None,
-                    fingerprint: &fingerprint,
-                    now_ms,
-                    expires_at_ms: None,
-                },
-            )?;
-            insert_entries(
-                sql,
-                transfer_id,
-                &currency,
-                "posted",
-                &debit_account,
-                &credit_account,
-                amount_minor,
-            )?;
-        }
-        Decision::Refund {
-            capture,
-            amount_minor,
-        } => {
-            // The reverse of the capture: the merchant side pays back.
-            let debit = capture.credit_account.clone().unwrap_or_default();
-            let credit = capture.debit_account.clone().unwrap_or_default();
-            insert_transfer(
-                sql,
-                &NewTransfer {
-                    transfer_id,
-                    kind,
-                    status: TransferStatus::Posted,
-                    failure: None,
-                    debit_account: Some(&debit),
-                    credit_account: Some(&credit),
-                    amount_minor,
-                    currency: &capture.currency,
-                    reference_id: Some(&capture.transfer_id),
-                    fingerprint: &fingerprint,
-                    now_ms,
-                    expires_at_ms: None,
-                },
-            )?;
-            insert_entries(
-                sql,
-                transfer_id,
-                &capture.currency,
-                "posted",
-                &debit,
-                &credit,
-                amount_minor,
-            )?;
-        }
+        Decision::Write(plan) => write(sql, transfer_id, kind, &fingerprint, &plan, now_ms)?,
     }
     transfer_row(sql, transfer_id)?
         .map(|row| outcome_of(&row))
@@ -705,27 +552,76 @@ enum Decision {
         /// A hold found expired on the way is expired in the same writes.
         expire_hold: Option<TransferRow>,
     },
-    Hold {
-        debit_account: String,
-        credit_account: String,
-        amount_minor: i64,
-        currency: String,
-        expires_at_ms: i64,
-    },
-    Release {
-        hold: TransferRow,
-        capture_minor: Option<i64>,
-    },
-    Refund {
-        capture: TransferRow,
-        amount_minor: i64,
-    },
-    Settle {
-        debit_account: String,
-        credit_account: String,
-        amount_minor: i64,
-        currency: String,
-    },
+    Write(Plan),
+}
+
+/// What an accepted transfer writes: its row, and its entries as
+/// `(phase, amount)` pairs, each a debit of `debit` and a credit of
+/// `credit` (a negative pending amount releases a hold).
+struct Plan {
+    status: TransferStatus,
+    debit: String,
+    credit: String,
+    amount_minor: i64,
+    currency: String,
+    reference_id: Option<String>,
+    expires_at_ms: Option<i64>,
+    entries: Vec<(&'static str, i64)>,
+}
+
+fn write(
+    sql: &SqlStorage,
+    transfer_id: &str,
+    kind: TransferKind,
+    fingerprint: &str,
+    plan: &Plan,
+    now_ms: i64,
+) -> worker::Result<()> {
+    insert_transfer(
+        sql,
+        &NewTransfer {
+            transfer_id,
+            kind,
+            status: plan.status,
+            failure: None,
+            debit_account: Some(&plan.debit),
+            credit_account: Some(&plan.credit),
+            amount_minor: plan.amount_minor,
+            currency: &plan.currency,
+            reference_id: plan.reference_id.as_deref(),
+            fingerprint,
+            now_ms,
+            expires_at_ms: plan.expires_at_ms,
+        },
+    )?;
+    for &(phase, amount_minor) in &plan.entries {
+        insert_entries(
+            sql,
+            transfer_id,
+            &plan.currency,
+            phase,
+            &plan.debit,
+            &plan.credit,
+            amount_minor,
+        )?;
+    }
+    Ok(())
+}
+
+/// Closing a hold: releases all it holds and posts `post_minor`, if any.
+fn release_plan(hold: &TransferRow, post_minor: Option<i64>) -> Plan {
+    let mut entries = vec![("pending", -hold.amount_minor)];
+    entries.extend(post_minor.map(|amount| ("posted", amount)));
+    Plan {
+        status: TransferStatus::Posted,
+        debit: hold.debit_account.clone().unwrap_or_default(),
+        credit: hold.credit_account.clone().unwrap_or_default(),
+        amount_minor: post_minor.unwrap_or(hold.amount_minor),
+        currency: hold.currency.clone(),
+        reference_id: Some(hold.transfer_id.clone()),
+        expires_at_ms: None,
+        entries,
+    }
 }
 
 fn refuse(failure: BankFailure, amount_minor: i64, currency: &str) -> Decision {
@@ -787,13 +683,16 @@ fn decide_hold(
         Some(_) => {}
     }
     let timeout = i64::try_from(timeout_ms).unwrap_or(i64::MAX);
-    Ok(Decision::Hold {
-        debit_account: debit_account.to_owned(),
-        credit_account: credit_account.to_owned(),
+    Ok(Decision::Write(Plan {
+        status: TransferStatus::Pending,
+        debit: debit_account.to_owned(),
+        credit: credit_account.to_owned(),
         amount_minor,
         currency: currency.to_owned(),
-        expires_at_ms: now_ms.saturating_add(timeout),
-    })
+        reference_id: None,
+        expires_at_ms: Some(now_ms.saturating_add(timeout)),
+        entries: vec![("pending", amount_minor)],
+    }))
 }
 
 /// A capture (`Some(amount)`) or a void (`None`) of an open hold.
@@ -839,10 +738,7 @@ fn decide_release(
             ));
         }
     }
-    Ok(Decision::Release {
-        hold,
-        capture_minor,
-    })
+    Ok(Decision::Write(release_plan(&hold, capture_minor)))
 }
 
 fn decide_refund(
@@ -880,10 +776,17 @@ fn decide_refund(
             &capture.currency,
         ));
     }
-    Ok(Decision::Refund {
-        capture,
+    // The reverse of the capture: the side that was paid pays back.
+    Ok(Decision::Write(Plan {
+        status: TransferStatus::Posted,
+        debit: capture.credit_account.clone().unwrap_or_default(),
+        credit: capture.debit_account.clone().unwrap_or_default(),
         amount_minor,
-    })
+        currency: capture.currency.clone(),
+        reference_id: Some(capture.transfer_id.clone()),
+        expires_at_ms: None,
+        entries: vec![("posted", amount_minor)],
+    }))
 }
 
 fn decide_settle(
@@ -917,43 +820,27 @@ fn decide_settle(
     if !from_own_side {
         return Ok(refuse(BankFailure::InvalidRequest, amount_minor, currency));
     }
-    Ok(Decision::Settle {
-        debit_account: debit_account.to_owned(),
-        credit_account: credit_account.to_owned(),
+    Ok(Decision::Write(Plan {
+        status: TransferStatus::Posted,
+        debit: debit_account.to_owned(),
+        credit: credit_account.to_owned(),
         amount_minor,
         currency: currency.to_owned(),
-    })
+        reference_id: None,
+        expires_at_ms: None,
+        entries: vec![("posted", amount_minor)],
+    }))
 }
 
 fn write_expiry(sql: &SqlStorage, hold: &TransferRow, now_ms: i64) -> worker::Result<()> {
     let expiry_id = format!("expiry.{}", hold.transfer_id);
-    let debit = hold.debit_account.clone().unwrap_or_default();
-    let credit = hold.credit_account.clone().unwrap_or_default();
-    insert_transfer(
-        sql,
-        &NewTransfer {
-            transfer_id: &expiry_id,
-            kind: TransferKind::Expiry,
-            status: TransferStatus::Posted,
-            failure: None,
-            debit_account: Some(&debit),
-            credit_account: Some(&credit),
-            amount_minor: hold.amount_minor,
-            currency: &hold.currency,
-            reference_id: Some(&hold.transfer_id),
-            fingerprint: "expiry",
-            now_ms,
-            expires_at_ms: None,
-        },
-    )?;
-    insert_entries(
+    write(
         sql,
         &expiry_id,
-        &hold.currency,
-        "pending",
-        &debit,
-        &credit,
-        -hold.amount_minor,
+        TransferKind::Expiry,
+        "expiry",
+        &release_plan(hold, None),
+        now_ms,
     )
 }
 
