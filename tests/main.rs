@@ -6,6 +6,7 @@
 
 mod bank;
 mod catalog;
+mod gateway;
 mod issuer;
 
 use std::sync::Arc;
@@ -31,17 +32,22 @@ fn main() {
         server: Server::start(&run_dir),
         driver: Driver::start(&run_dir),
     });
-    let trials = [catalog::JOURNEYS, bank::JOURNEYS, issuer::JOURNEYS]
-        .concat()
-        .into_iter()
-        .map(|(name, journey)| {
-            let world = Arc::clone(&world);
-            Trial::test(name, move || {
-                journey(&world);
-                Ok(())
-            })
+    let trials = [
+        catalog::JOURNEYS,
+        bank::JOURNEYS,
+        issuer::JOURNEYS,
+        gateway::JOURNEYS,
+    ]
+    .concat()
+    .into_iter()
+    .map(|(name, journey)| {
+        let world = Arc::clone(&world);
+        Trial::test(name, move || {
+            journey(&world);
+            Ok(())
         })
-        .collect();
+    })
+    .collect();
     let conclusion = libtest_mimic::run(&arguments, trials);
     // Whatever the journeys did, the worker's log holds no card data.
     let log_findings = e2e::scan::card_data_in_text(&world.server.log());

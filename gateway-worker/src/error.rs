@@ -18,6 +18,8 @@ pub enum ApiError {
     #[error("{message}")]
     NotFound { code: &'static str, message: String },
     #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("{message}")]
     Unprocessable { code: &'static str, message: String },
     /// Something on our side failed; the detail is logged, not returned.
     #[error("internal error")]
@@ -51,6 +53,7 @@ impl ApiError {
             ApiError::Unauthorized => 401,
             ApiError::PayloadTooLarge => 413,
             ApiError::NotFound { .. } => 404,
+            ApiError::Conflict { .. } => 409,
             ApiError::Unprocessable { .. } => 422,
             ApiError::Internal(_) => 500,
         }
@@ -62,7 +65,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Unauthorized => "unauthorized",
             ApiError::PayloadTooLarge => "body_too_large",
-            ApiError::NotFound { code, .. } => code,
+            ApiError::NotFound { code, .. } | ApiError::Conflict { code, .. } => code,
             ApiError::Unprocessable { code, .. } => code,
             ApiError::Internal(_) => "internal_error",
         }

@@ -42,6 +42,32 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
             let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
             operator::bank(request, env, &bank_id, &rest).await
         }
+        (Method::Post, ["api", "gateway", "v1", "payments"]) => {
+            gateway::payments::create(request, env).await
+        }
+        (Method::Get, ["api", "gateway", "v1", "payments", payment_id]) => {
+            let payment_id = (*payment_id).to_owned();
+            gateway::payments::get(request, env, &payment_id).await
+        }
+        (_, ["api", "gateway", "v1", "payments"] | ["api", "gateway", "v1", "payments", _]) => {
+            Err(ApiError::MethodNotAllowed)
+        }
+        (
+            _,
+            [
+                "api",
+                "operator",
+                "merchants",
+                merchant_id,
+                "keys",
+                rest @ ..,
+            ],
+        ) => {
+            let merchant_id = (*merchant_id).to_owned();
+            let rest: Vec<String> = rest.iter().map(|segment| (*segment).to_owned()).collect();
+            let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+            operator::merchant_keys(request, env, &merchant_id, &rest).await
+        }
         (_, ["api", "operator", "issuer", rest @ ..]) => {
             let rest: Vec<String> = rest.iter().map(|segment| (*segment).to_owned()).collect();
             let rest: Vec<&str> = rest.iter().map(String::as_str).collect();

@@ -17,6 +17,7 @@ use crate::error::ApiError;
 use crate::gateway::connector::{
     BuiltInIssuer, CardConnector, ConnectorAuthorization, ConnectorAuthorize, ConnectorOutcome,
 };
+use crate::gateway::merchant_auth;
 use crate::issuer::demo;
 
 /// The largest body an operator route forwards.
@@ -244,4 +245,44 @@ pub async fn issuer(mut request: Request, env: &Env, rest: &[&str]) -> Result<Re
         _ => return Err(ApiError::RouteNotFound),
     };
     Ok(crate::http::json(&answer, 200))
+}
+
+#[derive(Serialize)]
+struct NewKey {
+    merchant_id: String,
+    /// Shown this once; the gateway keeps only its hash.
+    key: String,
+    key_prefix: String,
+}
+
+/// `POST /api/operator/merchants/{id}/keys` issues a key (at most two
+/// active per merchant, for rotation); `POST .../keys/{prefix}/revoke`
+/// revokes one.
+pub async fn merchant_keys(
+    request: Request,
+    env: &Env,
+    merchant_id: &str,
+    rest: &[&str],
+) -> Result<Response, ApiError> {
+    authenticate(&request, env)?;
+    let now_ms = worker::Date::now().as_millis();
+    match (request.method(), rest) {
+        (Method::Post, []) => {
+            let (key, key_prefix) = merchant_auth::issue_key(env, merchant_id, now_ms).await?;
+            let issued = NewKey {
+                merchant_id: merchant_id.to_owned(),
+                key,
+                key_prefix,
+            };
+            Ok(crate::http::json(&issued, 201))
+        }
+        (Method::Post, [prefix, "revoke"]) => {
+            merchant_auth::revoke_key(env, merchant_id, prefix, now_ms).await?;
+            Ok(crate::http::json(
+                &serde_json::json!({ "revoked": prefix }),
+                200,
+            ))
+        }
+        _ => Err(ApiError::RouteNotFound),
+    }
 }

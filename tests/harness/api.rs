@@ -49,7 +49,7 @@ impl Answer {
     }
 }
 
-fn read(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
+pub fn read(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
     let mut response = response.unwrap_or_else(|error| panic!("request failed: {error}"));
     let headers: Vec<(String, String)> = response
         .headers()

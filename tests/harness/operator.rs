@@ -50,10 +50,10 @@ impl<'a> Operator<'a> {
         api::operator_get(&self.url(path), &self.token)
     }
 
-    /// `POST` that must answer 200; its JSON.
+    /// `POST` that must succeed (200 or 201); its JSON.
     pub fn post(&self, path: &str, body: &Value) -> Value {
         let answer = self.post_answer(path, body);
-        assert_eq!(answer.status, 200, "{path}: {}", answer.body);
+        assert!(matches!(answer.status, 200 | 201), "{path}: {} {}", answer.status, answer.body);
         answer.json()
     }
 

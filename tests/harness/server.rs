@@ -15,7 +15,7 @@ const READY_POLL_INTERVAL: Duration = Duration::from_millis(250);
 const PREBUILT_VARIABLE: &str = "EWALLET_PREBUILT";
 
 /// Each party's D1 database, migrated before the worker starts.
-const D1_DATABASES: [&str; 2] = ["STORE_DB", "ISSUER_DB"];
+const D1_DATABASES: [&str; 3] = ["STORE_DB", "ISSUER_DB", "GATEWAY_DB"];
 
 pub struct Server {
     pub base_url: String,

@@ -9,7 +9,7 @@ use crate::setup;
 
 /// The D1 bindings whose migrations are applied before `wrangler dev`: each
 /// party's own database.
-pub const D1_DATABASES: [&str; 2] = ["STORE_DB", "ISSUER_DB"];
+pub const D1_DATABASES: [&str; 3] = ["STORE_DB", "ISSUER_DB", "GATEWAY_DB"];
 
 /// Where the built wallet goes; `wrangler.toml` serves it as `[assets]`.
 pub const DIST_DIR: &str = "dist";

@@ -1,0 +1,151 @@
+//! The gateway's SQL, all of it, on `GATEWAY_DB`: merchants, their API keys
+//! (hashes only) and which merchant owns which payment.
+
+use serde::Deserialize;
+use shared::wire::CaptureMethod;
+use worker::Env;
+use worker::wasm_bindgen::JsValue;
+
+use crate::error::ApiError;
+
+const GATEWAY_DB: &str = "GATEWAY_DB";
+
+/// The merchant a key belongs to, if the key is active.
+pub struct KeyOwner {
+    pub merchant_id: String,
+    pub capture_method: CaptureMethod,
+    pub stored_hash: String,
+}
+
+pub async fn key_owner(env: &Env, key_hash: &str) -> Result<Option<KeyOwner>, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        merchant_id: String,
+        capture_method: String,
+        key_hash: String,
+    }
+    let statement = env
+        .d1(GATEWAY_DB)?
+        .prepare(
+            "SELECT k.merchant_id, m.capture_method, k.key_hash FROM api_keys k
+             JOIN merchants m ON m.merchant_id = k.merchant_id
+             WHERE k.key_hash = ?1 AND k.status = 'active'",
+        )
+        .bind(&[JsValue::from_str(key_hash)])?;
+    Ok(statement.first::<Row>(None).await?.map(|row| KeyOwner {
+        merchant_id: row.merchant_id,
+        capture_method: if row.capture_method == "manual" {
+            CaptureMethod::Manual
+        } else {
+            CaptureMethod::Automatic
+        },
+        stored_hash: row.key_hash,
+    }))
+}
+
+pub async fn merchant_exists(env: &Env, merchant_id: &str) -> Result<bool, ApiError> {
+    let statement = env
+        .d1(GATEWAY_DB)?
+        .prepare("SELECT merchant_id FROM merchants WHERE merchant_id = ?1")
+        .bind(&[JsValue::from_str(merchant_id)])?;
+    Ok(statement.first::<serde_json::Value>(None).await?.is_some())
+}
+
+pub async fn active_key_count(env: &Env, merchant_id: &str) -> Result<u32, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        active: u32,
+    }
+    let statement = env
+        .d1(GATEWAY_DB)?
+        .prepare(
+            "SELECT COUNT(*) AS active FROM api_keys WHERE merchant_id = ?1 AND status = 'active'",
+        )
+        .bind(&[JsValue::from_str(merchant_id)])?;
+    Ok(statement
+        .first::<Row>(None)
+        .await?
+        .map_or(0, |row| row.active))
+}
+
+pub async fn insert_key(
+    env: &Env,
+    key_hash: &str,
+    key_prefix: &str,
+    merchant_id: &str,
+    now_ms: u64,
+) -> Result<(), ApiError> {
+    env.d1(GATEWAY_DB)?
+        .prepare(
+            "INSERT INTO api_keys (key_hash, key_prefix, merchant_id, status, created_at_ms)
+             VALUES (?1, ?2, ?3, 'active', ?4)",
+        )
+        .bind(&[
+            JsValue::from_str(key_hash),
+            JsValue::from_str(key_prefix),
+            JsValue::from_str(merchant_id),
+            JsValue::from_f64(now_ms as f64),
+        ])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// Revokes a merchant's active key by its prefix; answers whether one was.
+pub async fn revoke_key(
+    env: &Env,
+    merchant_id: &str,
+    key_prefix: &str,
+    now_ms: u64,
+) -> Result<bool, ApiError> {
+    let result = env
+        .d1(GATEWAY_DB)?
+        .prepare(
+            "UPDATE api_keys SET status = 'revoked', revoked_at_ms = ?3
+             WHERE merchant_id = ?1 AND key_prefix = ?2 AND status = 'active'",
+        )
+        .bind(&[
+            JsValue::from_str(merchant_id),
+            JsValue::from_str(key_prefix),
+            JsValue::from_f64(now_ms as f64),
+        ])?
+        .run()
+        .await?;
+    let changes = result.meta()?.and_then(|meta| meta.changes).unwrap_or(0);
+    Ok(changes > 0)
+}
+
+pub async fn record_payment(
+    env: &Env,
+    payment_id: &str,
+    merchant_id: &str,
+    now_ms: u64,
+) -> Result<(), ApiError> {
+    env.d1(GATEWAY_DB)?
+        .prepare(
+            "INSERT INTO payments (payment_id, merchant_id, created_at_ms) VALUES (?1, ?2, ?3)",
+        )
+        .bind(&[
+            JsValue::from_str(payment_id),
+            JsValue::from_str(merchant_id),
+            JsValue::from_f64(now_ms as f64),
+        ])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+pub async fn payment_owner(env: &Env, payment_id: &str) -> Result<Option<String>, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        merchant_id: String,
+    }
+    let statement = env
+        .d1(GATEWAY_DB)?
+        .prepare("SELECT merchant_id FROM payments WHERE payment_id = ?1")
+        .bind(&[JsValue::from_str(payment_id)])?;
+    Ok(statement
+        .first::<Row>(None)
+        .await?
+        .map(|row| row.merchant_id))
+}

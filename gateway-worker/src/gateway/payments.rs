@@ -1,0 +1,127 @@
+//! The merchant API's payment routes: `POST /api/gateway/v1/payments`
+//! registers a payment for a quote (amount, currency, quote digest, expiry)
+//! before any card is seen; `GET /api/gateway/v1/payments/{id}` reads one.
+//! A merchant sees only its own payments: another merchant's answers 404,
+//! exactly like one that does not exist.
+
+use shared::encoding::to_base64url;
+use shared::money::Money;
+use shared::wire::{CreatePayment, ORDER_REFERENCE_BYTES_MAX, Payment, PaymentStatus};
+use worker::wasm_bindgen::JsValue;
+use worker::{Env, Method, Request, RequestInit, Response};
+
+use crate::error::ApiError;
+use crate::gateway::{db, merchant_auth};
+
+const PAYMENT_OBJECT_BINDING: &str = "PAYMENT_OBJECT";
+
+/// The largest merchant API body, in bytes.
+pub const MERCHANT_BODY_BYTES_MAX: usize = 8 * 1024;
+
+/// How far ahead a payment may expire: as long as a quote may live.
+const PAYMENT_TTL_MS_MAX: u64 = 60 * 60 * 1000;
+
+fn new_payment_id() -> Result<String, ApiError> {
+    let mut bytes = [0_u8; 16];
+    getrandom::fill(&mut bytes).map_err(|_| ApiError::internal("no randomness"))?;
+    Ok(format!("pay_{}", to_base64url(&bytes)))
+}
+
+async fn call_object(
+    env: &Env,
+    payment_id: &str,
+    method: Method,
+    path: &str,
+    body: Option<String>,
+) -> Result<Response, ApiError> {
+    let stub = env
+        .durable_object(PAYMENT_OBJECT_BINDING)?
+        .id_from_name(payment_id)?
+        .get_stub()?;
+    let mut init = RequestInit::new();
+    init.with_method(method);
+    if let Some(body) = body {
+        init.with_body(Some(JsValue::from_str(&body)));
+    }
+    let request = Request::new_with_init(&format!("https://payment.internal{path}"), &init)?;
+    Ok(stub.fetch_with_request(request).await?)
+}
+
+pub async fn create(mut request: Request, env: &Env) -> Result<Response, ApiError> {
+    let merchant = merchant_auth::authenticate(&request, env).await?;
+    let bytes = request.bytes().await?;
+    if bytes.len() > MERCHANT_BODY_BYTES_MAX {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let body: CreatePayment = serde_json::from_slice(&bytes)
+        .map_err(|_| ApiError::unprocessable("invalid_body", "body is not a payment to create"))?;
+    let amount = Money::parse_non_negative(&body.amount, body.currency)
+        .map_err(|error| ApiError::unprocessable("invalid_amount", error.to_string()))?;
+    if amount.is_zero() {
+        return Err(ApiError::unprocessable(
+            "invalid_amount",
+            "amount must be above zero",
+        ));
+    }
+    let now_ms = worker::Date::now().as_millis();
+    if body.expires_at_ms <= now_ms || body.expires_at_ms > now_ms + PAYMENT_TTL_MS_MAX {
+        return Err(ApiError::unprocessable(
+            "invalid_expiry",
+            "expires_at_ms must lie within the next hour",
+        ));
+    }
+    let reference_ok = !body.order_reference.is_empty()
+        && body.order_reference.len() <= ORDER_REFERENCE_BYTES_MAX
+        && !body.order_reference.chars().any(char::is_control);
+    if !reference_ok {
+        return Err(ApiError::unprocessable(
+            "invalid_order_reference",
+            "order_reference must be 1 to 64 bytes of printable text",
+        ));
+    }
+    let payment = Payment {
+        payment_id: new_payment_id()?,
+        merchant_id: merchant.merchant_id.clone(),
+        order_reference: body.order_reference,
+        amount: amount.amount_string(),
+        currency: amount.currency(),
+        quote_digest: body.quote_digest,
+        status: PaymentStatus::RequiresPaymentMethod,
+        capture_method: merchant.capture_method,
+        expires_at_ms: body.expires_at_ms,
+        created_at_ms: now_ms,
+    };
+    let serialized = serde_json::to_string(&payment).map_err(ApiError::internal)?;
+    let mut answer = call_object(
+        env,
+        &payment.payment_id,
+        Method::Post,
+        "/create",
+        Some(serialized),
+    )
+    .await?;
+    if answer.status_code() != 201 {
+        return Err(ApiError::internal(format!(
+            "payment object answered {}",
+            answer.status_code()
+        )));
+    }
+    db::record_payment(env, &payment.payment_id, &merchant.merchant_id, now_ms).await?;
+    let created: Payment = answer.json().await.map_err(ApiError::internal)?;
+    Ok(crate::http::json(&created, 201))
+}
+
+pub async fn get(request: Request, env: &Env, payment_id: &str) -> Result<Response, ApiError> {
+    let merchant = merchant_auth::authenticate(&request, env).await?;
+    let not_found = || ApiError::not_found("payment_not_found", "no such payment");
+    match db::payment_owner(env, payment_id).await? {
+        Some(owner) if owner == merchant.merchant_id => {}
+        _ => return Err(not_found()),
+    }
+    let mut answer = call_object(env, payment_id, Method::Get, "/", None).await?;
+    if answer.status_code() != 200 {
+        return Err(not_found());
+    }
+    let payment: Payment = answer.json().await.map_err(ApiError::internal)?;
+    Ok(crate::http::json(&payment, 200))
+}

@@ -1,0 +1,267 @@
+//! The gateway's merchant API through the worker under `wrangler dev`:
+//! API keys (no key, wrong key, rotation with two active keys), payments
+//! registered for a quote before any card is seen, and merchant isolation
+//! (another merchant's payment answers exactly like a missing one).
+
+use e2e::api::{self, Answer};
+use e2e::operator::Operator;
+use serde_json::{Value, json};
+use shared::wire::Payment;
+
+use crate::{Journey, World};
+
+pub const JOURNEYS: &[Journey] = &[
+    (
+        "gateway::payments_are_registered_and_isolated_by_merchant",
+        payments_are_registered_and_isolated_by_merchant,
+    ),
+    (
+        "gateway::keys_rotate_with_two_active_at_once",
+        keys_rotate_with_two_active_at_once,
+    ),
+    (
+        "gateway::bad_payment_requests_get_clear_errors",
+        bad_payment_requests_get_clear_errors,
+    ),
+];
+
+const PAYMENTS: &str = "/api/gateway/v1/payments";
+
+/// A merchant may hold two active keys: journeys that issue the bookshop's
+/// keys take turns, so they never see each other's keys.
+static BOOKSHOP_KEYS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn bookshop_keys() -> std::sync::MutexGuard<'static, ()> {
+    BOOKSHOP_KEYS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn issue_key(operator: &Operator<'_>, merchant: &str) -> (String, String) {
+    let issued = operator.post(
+        &format!("/api/operator/merchants/{merchant}/keys"),
+        &json!({}),
+    );
+    (
+        issued["key"].as_str().unwrap().to_owned(),
+        issued["key_prefix"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn with_key(world: &World, key: &str, method: &str, path: &str, body: Option<&Value>) -> Answer {
+    let url = world.server.url(path);
+    let authorization = format!("Bearer {key}");
+    let agent = api::agent();
+    let response = match (method, body) {
+        ("POST", Some(body)) => agent
+            .post(&url)
+            .header("authorization", &authorization)
+            .send_json(body),
+        _ => agent
+            .get(&url)
+            .header("authorization", &authorization)
+            .call(),
+    };
+    api::read(response)
+}
+
+fn new_payment(amount: &str) -> Value {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    json!({
+        "amount": amount,
+        "currency": "USD",
+        "quote_digest": "paWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaU",
+        "expires_at_ms": now_ms + 15 * 60 * 1000,
+        "order_reference": e2e::operator::unique("ord"),
+    })
+}
+
+fn payments_are_registered_and_isolated_by_merchant(world: &World) {
+    let _turn = bookshop_keys();
+    let operator = Operator::new(&world.server);
+    let (teashop, _) = issue_key(&operator, "m_teashop");
+    let (bookshop, bookshop_prefix) = issue_key(&operator, "m_bookshop");
+    let created = with_key(
+        world,
+        &teashop,
+        "POST",
+        PAYMENTS,
+        Some(&new_payment("36.22")),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let payment: Payment = created.json();
+    assert_eq!(
+        payment.merchant_id, "m_teashop",
+        "the merchant comes from the key"
+    );
+    assert_eq!(payment.amount, "36.22");
+    assert_eq!(
+        serde_json::to_value(payment.status).unwrap(),
+        json!("requires_payment_method")
+    );
+    assert_eq!(
+        serde_json::to_value(payment.capture_method).unwrap(),
+        json!("automatic")
+    );
+    assert!(payment.payment_id.starts_with("pay_") && payment.payment_id.len() == 4 + 22);
+
+    let path = format!("{PAYMENTS}/{}", payment.payment_id);
+    let read = with_key(world, &teashop, "GET", &path, None);
+    assert_eq!(read.status, 200);
+    assert_eq!(read.json::<Payment>(), payment);
+    // Another merchant's payment answers exactly like a missing one.
+    let foreign = with_key(world, &bookshop, "GET", &path, None);
+    let missing = with_key(
+        world,
+        &bookshop,
+        "GET",
+        &format!("{PAYMENTS}/pay_AAAAAAAAAAAAAAAAAAAAAA"),
+        None,
+    );
+    assert_eq!(
+        (foreign.status, foreign.body.clone()),
+        (missing.status, missing.body.clone())
+    );
+    assert_eq!(
+        (foreign.status, foreign.error().code.as_str()),
+        (404, "payment_not_found")
+    );
+    // The bookshop captures manually.
+    let manual: Payment = with_key(
+        world,
+        &bookshop,
+        "POST",
+        PAYMENTS,
+        Some(&new_payment("5.00")),
+    )
+    .json();
+    assert_eq!(
+        serde_json::to_value(manual.capture_method).unwrap(),
+        json!("manual")
+    );
+    operator.post(
+        &format!("/api/operator/merchants/m_bookshop/keys/{bookshop_prefix}/revoke"),
+        &json!({}),
+    );
+}
+
+fn keys_rotate_with_two_active_at_once(world: &World) {
+    let _turn = bookshop_keys();
+    let operator = Operator::new(&world.server);
+    let (first, first_prefix) = issue_key(&operator, "m_bookshop");
+    let (second, _) = issue_key(&operator, "m_bookshop");
+    let third = operator.post_answer("/api/operator/merchants/m_bookshop/keys", &json!({}));
+    assert_eq!(
+        (third.status, third.error().code.as_str()),
+        (409, "too_many_keys")
+    );
+    let created: Payment =
+        with_key(world, &first, "POST", PAYMENTS, Some(&new_payment("1.00"))).json();
+    operator.post(
+        &format!("/api/operator/merchants/m_bookshop/keys/{first_prefix}/revoke"),
+        &json!({}),
+    );
+    let revoked = with_key(
+        world,
+        &first,
+        "GET",
+        &format!("{PAYMENTS}/{}", created.payment_id),
+        None,
+    );
+    assert_eq!(
+        (revoked.status, revoked.error().code.as_str()),
+        (401, "unauthorized")
+    );
+    let rotated = with_key(
+        world,
+        &second,
+        "GET",
+        &format!("{PAYMENTS}/{}", created.payment_id),
+        None,
+    );
+    assert_eq!(rotated.status, 200, "the second key keeps working");
+    let again = operator.post_answer(
+        &format!("/api/operator/merchants/m_bookshop/keys/{first_prefix}/revoke"),
+        &json!({}),
+    );
+    assert_eq!(
+        (again.status, again.error().code.as_str()),
+        (404, "key_not_found")
+    );
+    let unknown = operator.post_answer("/api/operator/merchants/m_nobody/keys", &json!({}));
+    assert_eq!(
+        (unknown.status, unknown.error().code.as_str()),
+        (404, "merchant_not_found")
+    );
+    let second_prefix: String = second.chars().take(12).collect();
+    operator.post(
+        &format!("/api/operator/merchants/m_bookshop/keys/{second_prefix}/revoke"),
+        &json!({}),
+    );
+}
+
+fn bad_payment_requests_get_clear_errors(world: &World) {
+    let _turn = bookshop_keys();
+    let operator = Operator::new(&world.server);
+    let none = api::post_json(&world.server.url(PAYMENTS), &new_payment("1.00"));
+    assert_eq!(
+        (none.status, none.error().code.as_str()),
+        (401, "unauthorized")
+    );
+    let forged = format!("sk_test_{}", "A".repeat(43));
+    let wrong = with_key(world, &forged, "POST", PAYMENTS, Some(&new_payment("1.00")));
+    assert_eq!(
+        (wrong.status, wrong.error().code.as_str()),
+        (401, "unauthorized")
+    );
+    let (key, prefix) = issue_key(&operator, "m_bookshop");
+    let mut with_merchant = new_payment("1.00");
+    with_merchant["merchant_id"] = json!("m_teashop");
+    for (body, status, code) in [
+        (with_merchant, 422, "invalid_body"),
+        (new_payment("0.00"), 422, "invalid_amount"),
+        (new_payment("1.001"), 422, "invalid_amount"),
+        (new_payment("-1.00"), 422, "invalid_amount"),
+        (
+            {
+                let mut body = new_payment("1.00");
+                body["expires_at_ms"] = json!(1);
+                body
+            },
+            422,
+            "invalid_expiry",
+        ),
+        (
+            {
+                let mut body = new_payment("1.00");
+                body["order_reference"] = json!("");
+                body
+            },
+            422,
+            "invalid_order_reference",
+        ),
+        (
+            {
+                let mut body = new_payment("1.00");
+                body["order_reference"] = json!("x".repeat(20_000));
+                body
+            },
+            413,
+            "body_too_large",
+        ),
+    ] {
+        let answer = with_key(world, &key, "POST", PAYMENTS, Some(&body));
+        assert_eq!(
+            (answer.status, answer.error().code.as_str()),
+            (status, code),
+            "{body}"
+        );
+    }
+    operator.post(
+        &format!("/api/operator/merchants/m_bookshop/keys/{prefix}/revoke"),
+        &json!({}),
+    );
+}
