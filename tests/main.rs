@@ -8,6 +8,7 @@ mod bank;
 mod catalog;
 mod gateway;
 mod issuer;
+mod store;
 
 use std::sync::Arc;
 
@@ -37,6 +38,7 @@ fn main() {
         bank::JOURNEYS,
         issuer::JOURNEYS,
         gateway::JOURNEYS,
+        store::JOURNEYS,
     ]
     .concat()
     .into_iter()

@@ -21,6 +21,9 @@ pub enum ApiError {
     Conflict { code: &'static str, message: String },
     #[error("{message}")]
     Unprocessable { code: &'static str, message: String },
+    /// Another party (the gateway, for the store) failed; logged, not returned.
+    #[error("the payment gateway could not be reached; try again")]
+    BadGateway(String),
     /// Something on our side failed; the detail is logged, not returned.
     #[error("internal error")]
     Internal(String),
@@ -55,6 +58,7 @@ impl ApiError {
             ApiError::NotFound { .. } => 404,
             ApiError::Conflict { .. } => 409,
             ApiError::Unprocessable { .. } => 422,
+            ApiError::BadGateway(_) => 502,
             ApiError::Internal(_) => 500,
         }
     }
@@ -67,14 +71,17 @@ impl ApiError {
             ApiError::PayloadTooLarge => "body_too_large",
             ApiError::NotFound { code, .. } | ApiError::Conflict { code, .. } => code,
             ApiError::Unprocessable { code, .. } => code,
+            ApiError::BadGateway(_) => "gateway_unavailable",
             ApiError::Internal(_) => "internal_error",
         }
     }
 
     /// The one place an error becomes a response.
     pub fn into_response(self) -> Response {
-        if let ApiError::Internal(detail) = &self {
-            worker::console_error!("internal error: {detail}");
+        match &self {
+            ApiError::Internal(detail) => worker::console_error!("internal error: {detail}"),
+            ApiError::BadGateway(detail) => worker::console_error!("bad gateway: {detail}"),
+            _ => {}
         }
         let body = ErrorBody {
             code: self.code().to_owned(),

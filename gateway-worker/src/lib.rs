@@ -36,6 +36,12 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
     match (method, segments.as_slice()) {
         (Method::Get, ["api", "health"]) => http::health(env),
         (Method::Get, ["api", "catalog"]) => store::catalog::list(env, &url).await,
+        (Method::Post, ["api", "quotes"]) => store::quote::create(request, env).await,
+        (Method::Get, ["api", "store", "keys"]) => store::keys::list(env),
+        (Method::Get, ["api", "orders", order_id]) => {
+            let order_id = (*order_id).to_owned();
+            store::orders::get(request, env, &order_id).await
+        }
         (_, ["api", "operator", "banks", bank_id, rest @ ..]) => {
             let bank_id = (*bank_id).to_owned();
             let rest: Vec<String> = rest.iter().map(|segment| (*segment).to_owned()).collect();
@@ -73,7 +79,14 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
             let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
             operator::issuer(request, env, &rest).await
         }
-        (_, ["api", "health"] | ["api", "catalog"]) => Err(ApiError::MethodNotAllowed),
+        (
+            _,
+            ["api", "health"]
+            | ["api", "catalog"]
+            | ["api", "quotes"]
+            | ["api", "store", "keys"]
+            | ["api", "orders", _],
+        ) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::RouteNotFound),
     }
 }

@@ -8,6 +8,8 @@ use crate::error::ApiError;
 
 /// Ed25519 seed of the store's quote and receipt signing key (the store).
 pub const STORE_SIGNING_KEY_SEED: &str = "STORE_SIGNING_KEY_SEED";
+/// The store's API key at the gateway's merchant API (the store).
+pub const STORE_GATEWAY_API_KEY: &str = "STORE_GATEWAY_API_KEY";
 /// Bearer token of the operator routes.
 pub const OPERATOR_TOKEN: &str = "OPERATOR_TOKEN";
 /// HMAC key of the issuer's card registry (the issuer).

@@ -1,6 +1,10 @@
-//! The store (the merchant in the seed): its catalog, and later its quotes,
-//! orders and records. It owns the `STORE_DB` D1 database and reaches the
+//! The store (the merchant in the seed): its catalog, signed quotes, orders
+//! and its own records of each order's money events. It owns the `STORE_DB` D1 database and reaches the
 //! gateway only through the merchant HTTP API.
 
 pub mod catalog;
 mod db;
+mod gateway_client;
+pub mod keys;
+pub mod orders;
+pub mod quote;

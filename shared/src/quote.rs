@@ -43,6 +43,7 @@ pub struct Delivery {
 
 /// The person and address the goods are shipped to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Consignee {
     pub name: String,
     pub address_lines: Vec<String>,

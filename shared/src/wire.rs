@@ -103,3 +103,71 @@ pub struct Payment {
     pub expires_at_ms: u64,
     pub created_at_ms: u64,
 }
+
+/// Limits on an order, checked by the store at the edge.
+pub const CART_LINES_MAX: usize = 20;
+pub const LINE_QUANTITY_MAX: u32 = 99;
+pub const CONSIGNEE_NAME_CHARS_MAX: usize = 80;
+pub const ADDRESS_LINES_MAX: usize = 3;
+pub const ADDRESS_LINE_CHARS_MAX: usize = 100;
+pub const CITY_CHARS_MAX: usize = 80;
+pub const POSTAL_CODE_CHARS_MAX: usize = 16;
+pub const PHONE_CHARS_MAX: usize = 20;
+
+/// One line of the shopper's order: what and how many. Prices are never
+/// sent; the store prices every line from its own catalog.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderLine {
+    pub sku: String,
+    pub quantity: u32,
+}
+
+/// `POST /api/quotes`: the shopper's order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteRequest {
+    pub lines: Vec<OrderLine>,
+    /// `standard` or `express`.
+    pub delivery: String,
+    pub consignee: crate::quote::Consignee,
+}
+
+/// The store's answer: the signed quote, the order it opened, the payment
+/// registered at the gateway, and the secret that lets this shopper (and
+/// only this shopper) follow and pay the order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteAnswer {
+    pub quote: crate::sign::Signed<crate::quote::Quote>,
+    pub order_id: String,
+    pub payment_id: String,
+    pub client_secret: String,
+}
+
+/// `GET /api/store/keys`: the store's published signing keys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreKeys {
+    pub keys: Vec<crate::sign::PublicKey>,
+}
+
+/// An order's states, in the order they happen (or `canceled`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    AwaitingPayment,
+    Paid,
+    Shipped,
+    Delivered,
+    Canceled,
+}
+
+/// `GET /api/orders/{id}` (with the order's client secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderView {
+    pub order_id: String,
+    pub status: OrderStatus,
+    pub payment_id: String,
+    pub total: String,
+    pub currency: Currency,
+    pub created_at_ms: u64,
+}

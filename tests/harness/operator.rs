@@ -53,7 +53,12 @@ impl<'a> Operator<'a> {
     /// `POST` that must succeed (200 or 201); its JSON.
     pub fn post(&self, path: &str, body: &Value) -> Value {
         let answer = self.post_answer(path, body);
-        assert!(matches!(answer.status, 200 | 201), "{path}: {} {}", answer.status, answer.body);
+        assert!(
+            matches!(answer.status, 200 | 201),
+            "{path}: {} {}",
+            answer.status,
+            answer.body
+        );
         answer.json()
     }
 

@@ -76,6 +76,19 @@ impl Server {
                 String::from_utf8_lossy(&migrate.stderr)
             );
         }
+        // The demo's merchant onboarding: the store's key, at the gateway.
+        let provision = Command::new("cargo")
+            .args(["xtask", "provision", "--persist-to"])
+            .arg(&persist_dir)
+            .current_dir(crate::workspace_root())
+            .output()
+            .expect("run cargo xtask provision");
+        assert!(
+            provision.status.success(),
+            "provisioning failed: {}{}",
+            String::from_utf8_lossy(&provision.stdout),
+            String::from_utf8_lossy(&provision.stderr)
+        );
         let port = free_port();
         let inspector_port = free_port();
         let mut command = wrangler();

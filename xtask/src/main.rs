@@ -9,6 +9,8 @@
 //!   `[build] command`); a no-op when `EWALLET_PREBUILT=1`.
 //! - `cargo xtask setup [--browser]`: install what is missing.
 //! - `cargo xtask secrets`: create missing local secrets in `.dev.vars`.
+//! - `cargo xtask provision [--persist-to DIR]`: register the store's API
+//!   key with the local gateway (the demo's merchant onboarding).
 //! - `cargo xtask cards`: the demo cards with their CVCs under the local key.
 //! - `cargo xtask bench`: crypto speed figures, native and in Chromium.
 //! - `cargo xtask fuzz [SECONDS]`: a bounded run of the decoders' fuzz
@@ -20,6 +22,7 @@ mod cards;
 mod check;
 mod command;
 mod fuzz;
+mod provision;
 mod secrets;
 mod setup;
 
@@ -45,12 +48,14 @@ fn main() -> ExitCode {
         ["bench"] => bench::bench(),
         ["secrets"] => secrets::ensure_dev_vars(),
         ["cards"] => cards::print(),
+        ["provision"] => provision::provision(None),
+        ["provision", "--persist-to", directory] => provision::provision(Some(directory)),
         ["fuzz"] => fuzz::fuzz(None),
         ["fuzz", seconds] => fuzz::fuzz(Some(seconds)),
         ["setup"] => setup::ensure(setup::Needs::Build),
         ["setup", "--browser"] => setup::ensure(setup::Needs::BuildAndBrowser),
         _ => Err(Failure::usage(
-            "usage: cargo xtask (run | test | build | setup [--browser] | secrets | cards | bench | fuzz [SECONDS])",
+            "usage: cargo xtask (run | test | build | setup [--browser] | secrets | provision [--persist-to DIR] | cards | bench | fuzz [SECONDS])",
         )),
     };
     match outcome {
@@ -73,6 +78,7 @@ fn run() -> Result<(), Failure> {
             .env("CI", "true")
             .run()?;
     }
+    provision::provision(None)?;
     println!("xtask: serving the wallet at http://{RUN_ADDRESS}:{RUN_PORT}/");
     build::wrangler(["dev", "--ip", RUN_ADDRESS, "--port", RUN_PORT])
         .env(PREBUILT_VARIABLE, "1")

@@ -9,25 +9,36 @@ use std::os::unix::fs::PermissionsExt;
 
 use crate::command::{Failure, workspace_root};
 
-/// Every secret the worker reads, with its size in random bytes.
-/// Each party has its own keys; no key serves two purposes.
-/// (The worker's list is `REQUIRED` in `gateway-worker/src/secrets.rs`.)
-pub const SECRETS: [(&str, usize); 4] = [
+/// How a secret is written.
+#[derive(Clone, Copy)]
+pub enum Format {
+    /// This many random bytes, as hex.
+    Hex(usize),
+    /// A merchant API key: `sk_test_` and 32 random bytes in base64url.
+    MerchantApiKey,
+}
+
+/// Every secret the worker reads. Each party has its own keys; no key
+/// serves two purposes. (The worker's list is `REQUIRED` in
+/// `gateway-worker/src/secrets.rs`.)
+pub const SECRETS: [(&str, Format); 5] = [
     // Ed25519 seed of the store's quote and receipt signing key.
-    ("STORE_SIGNING_KEY_SEED", 32),
+    ("STORE_SIGNING_KEY_SEED", Format::Hex(32)),
+    // The store's API key at the gateway (its hash is provisioned there).
+    ("STORE_GATEWAY_API_KEY", Format::MerchantApiKey),
     // Bearer token of the operator routes (ledger checks, test accounts).
-    ("OPERATOR_TOKEN", 32),
+    ("OPERATOR_TOKEN", Format::Hex(32)),
     // HMAC key of the issuer's card registry.
-    ("ISSUER_CARD_KEY", 32),
+    ("ISSUER_CARD_KEY", Format::Hex(32)),
     // The issuer's CVC derivation key.
-    ("ISSUER_CVC_KEY", 32),
+    ("ISSUER_CVC_KEY", Format::Hex(32)),
 ];
 
 pub fn ensure_dev_vars() -> Result<(), Failure> {
     let path = workspace_root().join(".dev.vars");
     let existing = std::fs::read_to_string(&path).unwrap_or_default();
     let mut text = existing.clone();
-    for (name, bytes) in SECRETS {
+    for (name, format) in SECRETS {
         let present = existing.lines().any(|line| {
             line.split_once('=')
                 .is_some_and(|(key, _)| key.trim() == name)
@@ -38,7 +49,14 @@ pub fn ensure_dev_vars() -> Result<(), Failure> {
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
-        text.push_str(&format!("{name}={}\n", random_hex(bytes)?));
+        let value = match format {
+            Format::Hex(bytes) => random_hex(bytes)?,
+            Format::MerchantApiKey => format!(
+                "sk_test_{}",
+                shared::encoding::to_base64url(&random_bytes(32)?)
+            ),
+        };
+        text.push_str(&format!("{name}={value}\n"));
         println!("xtask: generated {name} in .dev.vars");
     }
     if text != existing {
@@ -49,8 +67,26 @@ pub fn ensure_dev_vars() -> Result<(), Failure> {
     Ok(())
 }
 
-fn random_hex(bytes: usize) -> Result<String, Failure> {
-    let mut buffer = vec![0_u8; bytes];
+fn random_bytes(count: usize) -> Result<Vec<u8>, Failure> {
+    let mut buffer = vec![0_u8; count];
     std::fs::File::open("/dev/urandom")?.read_exact(&mut buffer)?;
-    Ok(buffer.iter().map(|byte| format!("{byte:02x}")).collect())
+    Ok(buffer)
+}
+
+fn random_hex(count: usize) -> Result<String, Failure> {
+    Ok(random_bytes(count)?
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect())
+}
+
+/// A secret's value from `.dev.vars`.
+pub fn dev_var(name: &str) -> Result<String, Failure> {
+    let vars = std::fs::read_to_string(workspace_root().join(".dev.vars"))?;
+    vars.lines()
+        .find_map(|line| {
+            line.strip_prefix(&format!("{name}="))
+                .map(|value| value.trim().to_owned())
+        })
+        .ok_or_else(|| Failure::new(format!(".dev.vars has no {name}")))
 }

@@ -62,3 +62,89 @@ mod tests {
         assert_eq!(escape_like("100%_\\"), "100\\%\\_\\\\");
     }
 }
+
+/// The products with these skus (any order; missing skus are absent).
+pub async fn products_by_sku(env: &Env, skus: &[String]) -> Result<Vec<ProductRow>, ApiError> {
+    let db = env.d1(STORE_DB)?;
+    let placeholders: Vec<String> = (1..=skus.len()).map(|index| format!("?{index}")).collect();
+    let values: Vec<JsValue> = skus.iter().map(|sku| JsValue::from_str(sku)).collect();
+    let statement = db
+        .prepare(format!(
+            "SELECT sku, name, description, unit_price_minor, currency, stock FROM products WHERE sku IN ({})",
+            placeholders.join(", ")
+        ))
+        .bind(&values)?;
+    Ok(statement.all().await?.results::<ProductRow>()?)
+}
+
+/// A new order, awaiting payment.
+pub struct NewOrder<'a> {
+    pub order_id: &'a str,
+    pub quote_id: &'a str,
+    pub payment_id: &'a str,
+    pub client_secret_hash: &'a str,
+    pub total_minor: i64,
+    pub currency: &'a str,
+    pub signed_quote: &'a str,
+    pub now_ms: u64,
+}
+
+/// Writes the order and its first money event in one batch (D1 runs a
+/// batch as one transaction).
+pub async fn insert_order(env: &Env, order: &NewOrder<'_>) -> Result<(), ApiError> {
+    let db = env.d1(STORE_DB)?;
+    let now = JsValue::from_f64(order.now_ms as f64);
+    let total = JsValue::from_f64(order.total_minor as f64);
+    let insert_order = db
+        .prepare(
+            "INSERT INTO orders (order_id, quote_id, payment_id, client_secret_hash, status, total_minor, currency,
+                                 signed_quote, created_at_ms)
+             VALUES (?1, ?2, ?3, ?4, 'awaiting_payment', ?5, ?6, ?7, ?8)",
+        )
+        .bind(&[
+            JsValue::from_str(order.order_id),
+            JsValue::from_str(order.quote_id),
+            JsValue::from_str(order.payment_id),
+            JsValue::from_str(order.client_secret_hash),
+            total.clone(),
+            JsValue::from_str(order.currency),
+            JsValue::from_str(order.signed_quote),
+            now.clone(),
+        ])?;
+    let insert_event = db
+        .prepare(
+            "INSERT INTO order_events (order_id, sequence, kind, amount_minor, currency, detail, at_ms)
+             VALUES (?1, 1, 'intent_created', ?2, ?3, ?4, ?5)",
+        )
+        .bind(&[
+            JsValue::from_str(order.order_id),
+            total,
+            JsValue::from_str(order.currency),
+            JsValue::from_str(order.payment_id),
+            now,
+        ])?;
+    db.batch(vec![insert_order, insert_event]).await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OrderRow {
+    pub order_id: String,
+    pub payment_id: String,
+    pub client_secret_hash: String,
+    pub status: String,
+    pub total_minor: i64,
+    pub currency: String,
+    pub created_at_ms: u64,
+}
+
+pub async fn order(env: &Env, order_id: &str) -> Result<Option<OrderRow>, ApiError> {
+    let statement = env
+        .d1(STORE_DB)?
+        .prepare(
+            "SELECT order_id, payment_id, client_secret_hash, status, total_minor, currency, created_at_ms
+             FROM orders WHERE order_id = ?1",
+        )
+        .bind(&[JsValue::from_str(order_id)])?;
+    Ok(statement.first::<OrderRow>(None).await?)
+}
