@@ -26,6 +26,10 @@ pub const JOURNEYS: &[Journey] = &[
         page_shows_the_catalog_and_searches_it,
     ),
     (
+        "catalog::openapi_document_is_served",
+        openapi_document_is_served,
+    ),
+    (
         "catalog::page_has_strict_security_headers",
         page_has_strict_security_headers,
     ),
@@ -134,6 +138,20 @@ fn api_errors_are_json_with_codes(world: &World) {
     let answer = api::get(&world.server.url("/api/catalog"));
     assert_eq!(answer.header("cache-control"), Some("no-store"));
     assert_eq!(answer.header("x-content-type-options"), Some("nosniff"));
+}
+
+fn openapi_document_is_served(world: &World) {
+    // Goal: the document the conformance check uses is the one served.
+    let answer = api::get(&world.server.url("/api/openapi.json"));
+    assert_eq!(answer.status, 200);
+    let served: serde_json::Value = answer.json();
+    let kept: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(e2e::workspace_root().join("gateway-worker/api/openapi.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(served, kept);
+    assert_eq!(served["openapi"], "3.1.0");
 }
 
 fn page_has_strict_security_headers(world: &World) {

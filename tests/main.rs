@@ -51,12 +51,21 @@ fn main() {
     })
     .collect();
     let conclusion = libtest_mimic::run(&arguments, trials);
-    // Whatever the journeys did, the worker's log holds no card data.
+    // Whatever the journeys did, the worker's log holds no card data, and
+    // every answer of a documented route matched the OpenAPI document.
     let log_findings = e2e::scan::card_data_in_text(&world.server.log());
+    let openapi_failures = e2e::openapi::check_recorded();
     // Stop wrangler and ChromeDriver before exiting: exit() runs no Drop.
     drop(world);
     if !log_findings.is_empty() {
         eprintln!("e2e: the worker's log holds card data: {log_findings:?}");
+        std::process::exit(1);
+    }
+    if !openapi_failures.is_empty() {
+        eprintln!(
+            "e2e: answers that break the OpenAPI document:\n{}",
+            openapi_failures.join("\n")
+        );
         std::process::exit(1);
     }
     conclusion.exit();

@@ -77,3 +77,19 @@ pub fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
         .fold(0_u8, |difference, (a, b)| difference | (a ^ b))
         == 0
 }
+
+/// The OpenAPI 3.1 document of the shopper and merchant API, kept in the
+/// repository (`gateway-worker/api/openapi.json`) and checked against real
+/// answers by the end-to-end tests.
+const OPENAPI_DOCUMENT: &str = include_str!("../api/openapi.json");
+
+/// `GET /api/openapi.json`.
+pub fn openapi() -> Result<Response, ApiError> {
+    let mut response = Response::builder()
+        .with_status(200)
+        .fixed(OPENAPI_DOCUMENT.as_bytes().to_vec());
+    let _ = response
+        .headers_mut()
+        .set("content-type", "application/json; charset=utf-8");
+    Ok(response)
+}

@@ -35,6 +35,7 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
     let segments: Vec<&str> = url.path().trim_start_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
         (Method::Get, ["api", "health"]) => http::health(env),
+        (Method::Get, ["api", "openapi.json"]) => http::openapi(),
         (Method::Get, ["api", "catalog"]) => store::catalog::list(env, &url).await,
         (Method::Post, ["api", "quotes"]) => store::quote::create(request, env).await,
         (Method::Get, ["api", "store", "keys"]) => store::keys::list(env),

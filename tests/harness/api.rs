@@ -50,7 +50,9 @@ impl Answer {
 }
 
 pub fn read(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
+    use ureq::ResponseExt;
     let mut response = response.unwrap_or_else(|error| panic!("request failed: {error}"));
+    let path = response.get_uri().path().to_owned();
     let headers: Vec<(String, String)> = response
         .headers()
         .iter()
@@ -66,12 +68,14 @@ pub fn read(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> 
         .find(|(name, _)| name == "content-type")
         .map(|(_, value)| value.clone())
         .unwrap_or_default();
-    Answer {
+    let answer = Answer {
         status: response.status().as_u16(),
         content_type,
         headers,
         body: response.body_mut().read_to_string().unwrap_or_default(),
-    }
+    };
+    crate::openapi::record(&path, answer.status, &answer.body);
+    answer
 }
 
 pub fn get(url: &str) -> Answer {

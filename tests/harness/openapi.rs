@@ -1,0 +1,144 @@
+//! OpenAPI conformance: every answer the journeys receive from a documented
+//! route is checked against `gateway-worker/api/openapi.json` (the schema
+//! of that route's status, or its `default`). Answers are recorded by
+//! `api::read`; `check_recorded` runs after the journeys.
+
+use std::sync::Mutex;
+
+use serde_json::{Value, json};
+
+/// An answer seen on the wire.
+struct Seen {
+    path: String,
+    status: u16,
+    body: String,
+}
+
+static SEEN: Mutex<Vec<Seen>> = Mutex::new(Vec::new());
+
+pub fn record(path: &str, status: u16, body: &str) {
+    if let Ok(mut seen) = SEEN.lock() {
+        seen.push(Seen {
+            path: path.to_owned(),
+            status,
+            body: body.to_owned(),
+        });
+    }
+}
+
+fn document() -> Value {
+    let path = crate::workspace_root().join("gateway-worker/api/openapi.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("read openapi.json"))
+        .expect("openapi.json is JSON")
+}
+
+/// The documented path template a concrete path matches, if any.
+fn template_for<'a>(templates: impl Iterator<Item = &'a String>, path: &str) -> Option<&'a String> {
+    let segments: Vec<&str> = path.split('/').collect();
+    templates.into_iter().find(|template| {
+        let parts: Vec<&str> = template.split('/').collect();
+        parts.len() == segments.len()
+            && parts
+                .iter()
+                .zip(&segments)
+                .all(|(part, segment)| part.starts_with('{') || part == segment)
+    })
+}
+
+/// Checks every recorded answer of a documented route; answers the
+/// failures, and prints how many answers and operations were covered.
+pub fn check_recorded() -> Vec<String> {
+    let document = document();
+    let paths = document["paths"].as_object().cloned().unwrap_or_default();
+    let seen = SEEN
+        .lock()
+        .map(|mut seen| std::mem::take(&mut *seen))
+        .unwrap_or_default();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    let mut covered = std::collections::BTreeSet::new();
+    for answer in &seen {
+        let Some(template) = template_for(paths.keys(), &answer.path) else {
+            continue;
+        };
+        let operations = &paths[template];
+        // Each documented path has one method; its responses apply.
+        let Some(operation) = operations
+            .as_object()
+            .and_then(|methods| methods.values().next())
+        else {
+            continue;
+        };
+        let status = answer.status.to_string();
+        let response = operation["responses"]
+            .get(&status)
+            .or_else(|| operation["responses"].get("default"));
+        let Some(response) = response else {
+            failures.push(format!(
+                "{} answered {status}, which is not documented",
+                answer.path
+            ));
+            continue;
+        };
+        covered.insert(format!("{template} {status}"));
+        let Some(schema) = response.pointer("/content/application~1json/schema") else {
+            continue;
+        };
+        let mut rooted = schema.clone();
+        if let Value::Object(fields) = &mut rooted {
+            fields.insert("components".to_owned(), document["components"].clone());
+        }
+        let validator = match jsonschema::draft202012::new(&rooted) {
+            Ok(validator) => validator,
+            Err(error) => {
+                failures.push(format!(
+                    "{template} {status}: the schema does not compile: {error}"
+                ));
+                continue;
+            }
+        };
+        let body: Value = serde_json::from_str(&answer.body).unwrap_or(json!(null));
+        checked += 1;
+        let errors: Vec<String> = validator
+            .iter_errors(&body)
+            .map(|error| error.to_string())
+            .collect();
+        if !errors.is_empty() {
+            failures.push(format!("{} {status}: {}", answer.path, errors.join("; ")));
+        }
+    }
+    if checked == 0 {
+        failures.push("no answer of a documented route was checked".to_owned());
+    }
+    println!(
+        "openapi: {checked} answers checked against the document; {} of its route/status pairs seen",
+        covered.len()
+    );
+    failures
+}
+
+#[cfg(test)]
+mod tests {
+    use super::template_for;
+
+    #[test]
+    fn concrete_paths_match_their_templates() {
+        let templates = [
+            "/api/orders/{order_id}".to_owned(),
+            "/api/quotes".to_owned(),
+        ];
+        assert_eq!(
+            template_for(templates.iter(), "/api/orders/ord_1"),
+            Some(&templates[0])
+        );
+        assert_eq!(
+            template_for(templates.iter(), "/api/quotes"),
+            Some(&templates[1])
+        );
+        assert_eq!(template_for(templates.iter(), "/api/orders"), None);
+        assert_eq!(
+            template_for(templates.iter(), "/api/operator/banks/x"),
+            None
+        );
+    }
+}
