@@ -40,10 +40,6 @@ pub const JOURNEYS: &[Journey] = &[
         "bank::ledger_storage_holds_no_card_data",
         ledger_storage_holds_no_card_data,
     ),
-    (
-        "bank::throughput_of_one_bank_object",
-        throughput_of_one_bank_object,
-    ),
 ];
 
 const BANK: &str = "northbank";
@@ -51,23 +47,20 @@ const BANK: &str = "northbank";
 const RACE_HOLDS: usize = 50;
 const RACE_BALANCE_MINOR: i64 = 100_00;
 const RACE_HOLD_MINOR: i64 = 10_00;
-/// Holds timed in the throughput journey, and the clients sending them.
-const THROUGHPUT_HOLDS: usize = 400;
-const THROUGHPUT_CLIENTS: usize = 8;
 
 /// The operator's helpers, on northbank.
-struct Bank<'a> {
+pub struct Bank<'a> {
     operator: Operator<'a>,
 }
 
 impl<'a> Bank<'a> {
-    fn new(world: &'a World) -> Bank<'a> {
+    pub fn new(world: &'a World) -> Bank<'a> {
         Bank {
             operator: Operator::new(&world.server),
         }
     }
 
-    fn open(&self, kind: &str, opening_minor: i64, limit_minor: i64) -> String {
+    pub fn open(&self, kind: &str, opening_minor: i64, limit_minor: i64) -> String {
         self.operator.open_account(
             BANK,
             &format!("test.{kind}"),
@@ -82,21 +75,28 @@ impl<'a> Bank<'a> {
             .post(&format!("/api/operator/banks/{BANK}/transfers"), body)
     }
 
-    fn hold(&self, id: &str, from: &str, to: &str, amount_minor: i64, timeout_ms: u64) -> Value {
+    pub fn hold(
+        &self,
+        id: &str,
+        from: &str,
+        to: &str,
+        amount_minor: i64,
+        timeout_ms: u64,
+    ) -> Value {
         self.transfer(&json!({"op": "hold", "transfer_id": id, "debit_account": from, "credit_account": to,
                               "amount_minor": amount_minor, "currency": "USD", "timeout_ms": timeout_ms}))
     }
 
-    fn balance(&self, account_id: &str) -> Value {
+    pub fn balance(&self, account_id: &str) -> Value {
         self.operator.balance(BANK, account_id)
     }
 
-    fn assert_invariants(&self) {
+    pub fn assert_invariants(&self) {
         self.operator.assert_invariants();
     }
 }
 
-const MINUTE_MS: u64 = 60_000;
+pub const MINUTE_MS: u64 = 60_000;
 
 fn status_and_failure(outcome: &Value) -> (String, String) {
     (
@@ -391,42 +391,4 @@ fn ledger_storage_holds_no_card_data(world: &World) {
         let findings = e2e::scan::card_data_in(&dump.json());
         assert!(findings.is_empty(), "{name} stores card data: {findings:?}");
     }
-}
-
-fn throughput_of_one_bank_object(world: &World) {
-    // Goal: a figure, not a pass mark: holds per second that one bank
-    // object accepts under `wrangler dev`, next to `/api/health` in the same
-    // run. Method: several clients send holds to one account as fast as the
-    // object answers; nothing here asserts a time.
-    let bank = Bank::new(world);
-    let shopper = bank.open("debit", 1_000_000_00, 0);
-    let shop = bank.open("merchant", 0, 0);
-    let started = Instant::now();
-    std::thread::scope(|scope| {
-        for _ in 0..THROUGHPUT_CLIENTS {
-            let (bank, shopper, shop) = (&bank, &shopper, &shop);
-            scope.spawn(move || {
-                for _ in 0..THROUGHPUT_HOLDS / THROUGHPUT_CLIENTS {
-                    let outcome = bank.hold(&unique("tp"), shopper, shop, 1_00, MINUTE_MS);
-                    assert_eq!(outcome["status"], json!("pending"));
-                }
-            });
-        }
-    });
-    let seconds = started.elapsed().as_secs_f64();
-    let health_started = Instant::now();
-    for _ in 0..THROUGHPUT_HOLDS / THROUGHPUT_CLIENTS {
-        api::get(&world.server.url("/api/health"));
-    }
-    let health_ms = health_started.elapsed().as_secs_f64() * 1000.0
-        / (THROUGHPUT_HOLDS / THROUGHPUT_CLIENTS) as f64;
-    println!(
-        "bench ledger: {THROUGHPUT_HOLDS} holds from {THROUGHPUT_CLIENTS} clients on one bank object in {seconds:.2} s = {:.0} holds/s; sequential /api/health mean {health_ms:.2} ms",
-        THROUGHPUT_HOLDS as f64 / seconds
-    );
-    assert_eq!(
-        bank.balance(&shopper)["debits_pending_minor"],
-        json!(THROUGHPUT_HOLDS as i64 * 1_00)
-    );
-    bank.assert_invariants();
 }

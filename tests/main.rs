@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod bank;
+mod bench;
 mod catalog;
 mod gateway;
 mod issuer;
@@ -22,8 +23,13 @@ pub struct World {
     pub driver: Driver,
 }
 
-/// A journey: a named test over the shared world.
+/// A journey: a named test over the shared world. Journeys named
+/// `bench::...` print figures instead of asserting times, and run alone so
+/// that no other journey shares the machine while they measure.
 pub type Journey = (&'static str, fn(&World));
+
+/// Ordinary journeys hold this for reading; benchmarks for writing.
+static MEASURING: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
 fn main() {
     let arguments = Arguments::from_args();
@@ -39,13 +45,24 @@ fn main() {
         issuer::JOURNEYS,
         gateway::JOURNEYS,
         store::JOURNEYS,
+        bench::JOURNEYS,
     ]
     .concat()
     .into_iter()
     .map(|(name, journey)| {
         let world = Arc::clone(&world);
         Trial::test(name, move || {
-            journey(&world);
+            if name.starts_with("bench::") {
+                let _alone = MEASURING
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                journey(&world);
+            } else {
+                let _shared = MEASURING
+                    .read()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                journey(&world);
+            }
             Ok(())
         })
     })

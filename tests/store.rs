@@ -37,7 +37,7 @@ pub fn quote(world: &World, body: &Value) -> Answer {
     api::post_json(&world.server.url("/api/quotes"), body)
 }
 
-fn store_key() -> String {
+pub fn store_key() -> String {
     let vars = std::fs::read_to_string(e2e::workspace_root().join(".dev.vars")).unwrap();
     vars.lines()
         .find_map(|line| line.strip_prefix("STORE_GATEWAY_API_KEY="))

@@ -1,0 +1,154 @@
+//! Figures, not pass marks: each journey here runs alone (no other journey
+//! shares the machine while it measures), prints what it measured next to
+//! `/api/health` in the same run, and asserts no time.
+
+use std::time::Instant;
+
+use e2e::api;
+use e2e::operator::unique;
+use serde_json::json;
+use shared::wire::QuoteAnswer;
+
+use crate::bank::{Bank, MINUTE_MS};
+use crate::{Journey, World};
+
+pub const JOURNEYS: &[Journey] = &[
+    (
+        "bench::holds_per_second_on_one_bank_object",
+        holds_per_second_on_one_bank_object,
+    ),
+    ("bench::route_latency", route_latency),
+];
+
+/// Holds timed, and the clients sending them at once.
+const THROUGHPUT_HOLDS: usize = 400;
+const THROUGHPUT_CLIENTS: usize = 8;
+
+/// One timed call of a route.
+type Call<'a> = Box<dyn Fn() + 'a>;
+
+/// Sequential requests per route in the latency table.
+const LATENCY_SAMPLES: usize = 40;
+
+fn percentile(sorted_ms: &[f64], fraction: f64) -> f64 {
+    let index = ((sorted_ms.len() as f64 - 1.0) * fraction).round() as usize;
+    sorted_ms[index.min(sorted_ms.len() - 1)]
+}
+
+/// p50 and p99 of `samples` sequential calls, in milliseconds.
+fn measure(samples: usize, mut call: impl FnMut()) -> (f64, f64) {
+    let mut times: Vec<f64> = (0..samples)
+        .map(|_| {
+            let started = Instant::now();
+            call();
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    (percentile(&times, 0.5), percentile(&times, 0.99))
+}
+
+fn holds_per_second_on_one_bank_object(world: &World) {
+    // Method: several clients send holds to one account as fast as the one
+    // bank object answers them.
+    let bank = Bank::new(world);
+    let shopper = bank.open("debit", 1_000_000_00, 0);
+    let shop = bank.open("merchant", 0, 0);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..THROUGHPUT_CLIENTS {
+            let (bank, shopper, shop) = (&bank, &shopper, &shop);
+            scope.spawn(move || {
+                for _ in 0..THROUGHPUT_HOLDS / THROUGHPUT_CLIENTS {
+                    let outcome = bank.hold(&unique("tp"), shopper, shop, 1_00, MINUTE_MS);
+                    assert_eq!(outcome["status"], json!("pending"));
+                }
+            });
+        }
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    let (health_p50, _) = measure(LATENCY_SAMPLES, || {
+        api::get(&world.server.url("/api/health"));
+    });
+    println!(
+        "bench ledger: {THROUGHPUT_HOLDS} holds from {THROUGHPUT_CLIENTS} clients on one bank object in {seconds:.2} s = {:.0} holds/s; /api/health p50 {health_p50:.2} ms",
+        THROUGHPUT_HOLDS as f64 / seconds
+    );
+    assert_eq!(
+        bank.balance(&shopper)["debits_pending_minor"],
+        json!(THROUGHPUT_HOLDS as i64 * 1_00)
+    );
+    bank.assert_invariants();
+}
+
+fn route_latency(world: &World) {
+    // Method: each route called sequentially; p50 and p99 per route.
+    let order = crate::store::order(json!([{"sku": "TEA-ASSAM-250", "quantity": 1}]));
+    let quoted: QuoteAnswer = crate::store::quote(world, &order).json();
+    let key = crate::store::store_key();
+    let payment_body = json!({"amount": "1.00", "currency": "USD", "quote_digest": quoted.quote.body.digest(),
+        "expires_at_ms": quoted.quote.body.expires_at_ms, "order_reference": unique("ord")});
+    let merchant = |method: &str, path: &str| {
+        let request = match method {
+            "POST" => api::agent()
+                .post(&world.server.url(path))
+                .header("authorization", &format!("Bearer {key}"))
+                .send_json(&payment_body),
+            _ => api::agent()
+                .get(&world.server.url(path))
+                .header("authorization", &format!("Bearer {key}"))
+                .call(),
+        };
+        api::read(request)
+    };
+    let order_path = format!("/api/orders/{}", quoted.order_id);
+    let payment_path = format!("/api/gateway/v1/payments/{}", quoted.payment_id);
+    let routes: Vec<(&str, Call<'_>)> = vec![
+        (
+            "GET /api/health",
+            Box::new(|| drop(api::get(&world.server.url("/api/health")))),
+        ),
+        (
+            "GET /api/catalog",
+            Box::new(|| drop(api::get(&world.server.url("/api/catalog")))),
+        ),
+        (
+            "GET /api/catalog?q=tea",
+            Box::new(|| drop(api::get(&world.server.url("/api/catalog?q=tea")))),
+        ),
+        (
+            "GET /api/store/keys",
+            Box::new(|| drop(api::get(&world.server.url("/api/store/keys")))),
+        ),
+        (
+            "POST /api/quotes",
+            Box::new(|| assert_eq!(crate::store::quote(world, &order).status, 201)),
+        ),
+        (
+            "GET /api/orders/{id}",
+            Box::new(|| {
+                let answer = api::read(
+                    api::agent()
+                        .get(&world.server.url(&order_path))
+                        .header("x-client-secret", &quoted.client_secret)
+                        .call(),
+                );
+                assert_eq!(answer.status, 200);
+            }),
+        ),
+        (
+            "POST /api/gateway/v1/payments",
+            Box::new(|| assert_eq!(merchant("POST", "/api/gateway/v1/payments").status, 201)),
+        ),
+        (
+            "GET /api/gateway/v1/payments/{id}",
+            Box::new(|| assert_eq!(merchant("GET", &payment_path).status, 200)),
+        ),
+    ];
+    for (route, call) in &routes {
+        let (p50, p99) = measure(LATENCY_SAMPLES, call);
+        println!(
+            "bench route: {route:<36} p50 {p50:7.2} ms  p99 {p99:7.2} ms  ({LATENCY_SAMPLES} sequential calls)"
+        );
+    }
+}
