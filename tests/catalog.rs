@@ -30,6 +30,10 @@ pub const JOURNEYS: &[Journey] = &[
         openapi_document_is_served,
     ),
     (
+        "catalog::api_pages_through_the_catalog",
+        api_pages_through_the_catalog,
+    ),
+    (
         "catalog::page_has_strict_security_headers",
         page_has_strict_security_headers,
     ),
@@ -115,6 +119,46 @@ fn api_search_narrows_and_is_literal(world: &World) {
     assert!(search("%25").is_empty(), "percent is taken literally");
     assert!(search("_").is_empty(), "underscore is taken literally");
     assert!(search("no-such-thing").is_empty());
+}
+
+fn api_pages_through_the_catalog(world: &World) {
+    // Goal: pages of at most `limit` products, in order, that together make
+    // the whole catalog. Method: walk the pages of three and compare.
+    let page = |query: &str| -> CatalogPage {
+        let answer = api::get(&format!("{}?{query}", world.server.url("/api/catalog")));
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        answer.json()
+    };
+    let everything = page("");
+    assert_eq!(everything.next_offset, None);
+    let mut walked = Vec::new();
+    let mut offset = Some(0);
+    while let Some(at) = offset {
+        let next = page(&format!("limit=3&offset={at}"));
+        assert!(next.products.len() <= 3);
+        walked.extend(next.products);
+        offset = next.next_offset;
+    }
+    assert_eq!(walked, everything.products);
+    assert!(
+        page(&format!("offset={}", everything.products.len()))
+            .products
+            .is_empty()
+    );
+    for bad in [
+        "limit=0",
+        "limit=51",
+        "limit=x",
+        "offset=-1",
+        "offset=10001",
+    ] {
+        let answer = api::get(&format!("{}?{bad}", world.server.url("/api/catalog")));
+        assert_eq!(
+            (answer.status, answer.error().code.as_str()),
+            (422, "invalid_page"),
+            "{bad}"
+        );
+    }
 }
 
 fn api_errors_are_json_with_codes(world: &World) {

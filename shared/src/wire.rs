@@ -9,8 +9,11 @@ use crate::quote::QuoteDigest;
 /// The longest catalog search text, in characters.
 pub const CATALOG_QUERY_CHARS_MAX: usize = 100;
 
-/// The most products one catalog answer carries.
+/// The most products one catalog answer carries (and the default `limit`).
 pub const CATALOG_PAGE_PRODUCTS_MAX: usize = 50;
+
+/// The furthest a catalog page may start (`offset`).
+pub const CATALOG_OFFSET_MAX: u32 = 10_000;
 
 /// Every error answer: a stable machine-readable `code` and a lowercase
 /// human-readable `message` that never repeats secret input.
@@ -46,10 +49,13 @@ impl Product {
     }
 }
 
-/// `GET /api/catalog?q=`: the products matching the search, by name.
+/// `GET /api/catalog?q=&limit=&offset=`: the products matching the
+/// search, by name, one page at a time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatalogPage {
     pub products: Vec<Product>,
+    /// The `offset` of the next page, or `None` on the last page.
+    pub next_offset: Option<u32>,
 }
 
 /// The longest merchant order reference on a payment, in bytes.

@@ -14,6 +14,11 @@ const READY_POLL_INTERVAL: Duration = Duration::from_millis(250);
 /// `[build] command` builds it again.
 const PREBUILT_VARIABLE: &str = "EWALLET_PREBUILT";
 
+/// Attempts of a read that finds the database locked, and the growing
+/// pause between them.
+const D1_BUSY_ATTEMPTS_MAX: u32 = 8;
+const D1_BUSY_BACKOFF: Duration = Duration::from_millis(150);
+
 /// Each party's D1 database, migrated before the worker starts.
 const D1_DATABASES: [&str; 3] = ["STORE_DB", "ISSUER_DB", "GATEWAY_DB"];
 
@@ -136,21 +141,37 @@ impl Server {
     }
 
     /// Runs read-only SQL against the same local D1 database the worker
-    /// uses, through wrangler, and returns the result rows.
+    /// uses, through wrangler, and returns the result rows. The worker may
+    /// hold the database's write lock at that moment (SQLITE_BUSY): such a
+    /// read is retried, and the harness's own reads take turns.
     pub fn d1_query(&self, database: &str, sql: &str) -> Vec<serde_json::Value> {
-        let output = wrangler()
-            .args([
-                "d1",
-                "execute",
-                database,
-                "--local",
-                "--json",
-                "--persist-to",
-            ])
-            .arg(&self.persist_dir)
-            .args(["--command", sql])
-            .output()
-            .expect("run wrangler d1 execute");
+        static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _turn = ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut attempt = 0;
+        let output = loop {
+            attempt += 1;
+            let output = wrangler()
+                .args([
+                    "d1",
+                    "execute",
+                    database,
+                    "--local",
+                    "--json",
+                    "--persist-to",
+                ])
+                .arg(&self.persist_dir)
+                .args(["--command", sql])
+                .output()
+                .expect("run wrangler d1 execute");
+            let busy = String::from_utf8_lossy(&output.stderr).contains("SQLITE_BUSY")
+                || String::from_utf8_lossy(&output.stdout).contains("SQLITE_BUSY");
+            if output.status.success() || !busy || attempt >= D1_BUSY_ATTEMPTS_MAX {
+                break output;
+            }
+            std::thread::sleep(D1_BUSY_BACKOFF * attempt);
+        };
         assert!(
             output.status.success(),
             "d1 execute failed: {}",

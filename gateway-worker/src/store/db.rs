@@ -1,7 +1,6 @@
 //! The store's SQL, all of it: the only code that talks to `STORE_DB`.
 
 use serde::Deserialize;
-use shared::wire::CATALOG_PAGE_PRODUCTS_MAX;
 use worker::{Env, wasm_bindgen::JsValue};
 
 use crate::error::ApiError;
@@ -20,23 +19,30 @@ pub struct ProductRow {
 }
 
 /// Products whose name or description contains `text` (case-insensitive for
-/// ASCII, LIKE wildcards in `text` taken literally), ordered by name.
-pub async fn search_products(env: &Env, text: Option<&str>) -> Result<Vec<ProductRow>, ApiError> {
+/// ASCII, LIKE wildcards in `text` taken literally), ordered by name, at
+/// most `limit` of them after skipping `offset`.
+pub async fn search_products(
+    env: &Env,
+    text: Option<&str>,
+    limit: u32,
+    offset: u32,
+) -> Result<Vec<ProductRow>, ApiError> {
     let db = env.d1(STORE_DB)?;
     let pattern = match text {
         Some(text) => JsValue::from_str(&format!("%{}%", escape_like(text))),
         None => JsValue::null(),
     };
-    let limit = JsValue::from_f64(CATALOG_PAGE_PRODUCTS_MAX as f64);
+    let limit = JsValue::from(limit);
+    let offset = JsValue::from(offset);
     let statement = db
         .prepare(
             "SELECT sku, name, description, unit_price_minor, currency, stock \
              FROM products \
              WHERE ?1 IS NULL OR name LIKE ?1 ESCAPE '\\' OR description LIKE ?1 ESCAPE '\\' \
              ORDER BY name, sku \
-             LIMIT ?2",
+             LIMIT ?2 OFFSET ?3",
         )
-        .bind(&[pattern, limit])?;
+        .bind(&[pattern, limit, offset])?;
     Ok(statement.all().await?.results::<ProductRow>()?)
 }
 
