@@ -102,6 +102,25 @@ pub async fn wait_for_count(client: &Client, css: &str, count: usize) -> Vec<Str
     }
 }
 
+/// Waits until the first element matching `css` contains `text`.
+pub async fn wait_for_text(client: &Client, css: &str, text: &str) -> String {
+    let deadline = Instant::now() + PAGE_TIMEOUT;
+    loop {
+        let found = match client.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if found.contains(text) {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "expected {css} to contain {text:?}, found {found:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Saves a screenshot under `target/e2e/screenshots/NAME.png`.
 pub async fn screenshot(client: &Client, name: &str) -> PathBuf {
     let png = client.screenshot().await.expect("take a screenshot");

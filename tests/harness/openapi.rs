@@ -47,7 +47,8 @@ fn template_for<'a>(templates: impl Iterator<Item = &'a String>, path: &str) -> 
 
 /// Checks every recorded answer of a documented route; answers the
 /// failures, and prints how many answers and operations were covered.
-pub fn check_recorded() -> Vec<String> {
+/// With `expect_answers` (a full run), checking none is a failure too.
+pub fn check_recorded(expect_answers: bool) -> Vec<String> {
     let document = document();
     let paths = document["paths"].as_object().cloned().unwrap_or_default();
     let seen = SEEN
@@ -107,7 +108,7 @@ pub fn check_recorded() -> Vec<String> {
             failures.push(format!("{} {status}: {}", answer.path, errors.join("; ")));
         }
     }
-    if checked == 0 {
+    if expect_answers && checked == 0 {
         failures.push("no answer of a documented route was checked".to_owned());
     }
     println!(

@@ -1,10 +1,11 @@
-//! The root component: the store's catalog with search. Checkout and the
-//! vault arrive with their issues.
+//! The root component: the wallet (the vault of cards) and the store's
+//! catalog with search. Checkout arrives with the payment path.
 
 use yew::{Callback, Html, component, html, use_state};
 
 use crate::components::catalog_list::CatalogList;
 use crate::components::search_form::SearchForm;
+use crate::components::wallet_panel::WalletPanel;
 use crate::hooks::use_catalog::use_catalog;
 use crate::state::CatalogView;
 
@@ -29,6 +30,7 @@ pub fn App() -> Html {
                 <h1>{ "Wallet" }</h1>
                 <p class="tagline">{ "Shop the store; your cards stay in this browser." }</p>
             </header>
+            <WalletPanel />
             <section class="panel" aria-labelledby="catalog-heading">
                 <h2 id="catalog-heading">{ "Catalog" }</h2>
                 <SearchForm {on_search} />

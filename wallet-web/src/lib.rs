@@ -11,6 +11,7 @@ mod components;
 mod format;
 mod hooks;
 mod state;
+mod vault;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -29,3 +30,6 @@ mod tests;
 
 #[cfg(all(test, target_arch = "wasm32"))]
 mod browser_tests;
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod vault_tests;

@@ -67,3 +67,176 @@ impl Reducible for CatalogState {
         Rc::new(self.apply(action))
     }
 }
+
+/// A card as the wallet lists it: never the full number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardSummary {
+    pub id: String,
+    pub brand: &'static str,
+    pub last_four: String,
+    pub expiry: String,
+    pub expired: bool,
+    pub nickname: String,
+    pub holder_name: String,
+}
+
+/// What the wallet panel shows.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum WalletView {
+    /// Opening the browser's storage.
+    #[default]
+    Opening,
+    /// No wallet in this browser yet.
+    Empty,
+    Locked,
+    /// Deriving keys or writing: a spinner and what is happening.
+    Working(&'static str),
+    Unlocked {
+        cards: Vec<CardSummary>,
+        skipped: usize,
+    },
+    /// Storage cannot be used at all (private mode, blocked storage).
+    Unavailable(String),
+}
+
+/// The wallet panel's state: its view, the view to return to when work
+/// fails (the last one that was not `Working`), and the last message for
+/// the `aria-live` status line.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct WalletState {
+    pub view: WalletView,
+    resting: WalletView,
+    pub message: Option<String>,
+}
+
+pub enum WalletAction {
+    Show(WalletView),
+    ShowWithMessage(WalletView, String),
+    /// A failure while the view stays as it was.
+    Failed(String),
+    /// Locking drops the cards from the view (and the session elsewhere).
+    Lock,
+}
+
+impl WalletState {
+    pub fn apply(&self, action: WalletAction) -> WalletState {
+        match action {
+            WalletAction::Show(view) => self.showing(view, None),
+            WalletAction::ShowWithMessage(view, message) => self.showing(view, Some(message)),
+            // A failure returns to where the work began.
+            WalletAction::Failed(message) => WalletState {
+                view: self.resting.clone(),
+                resting: self.resting.clone(),
+                message: Some(message),
+            },
+            WalletAction::Lock => WalletState {
+                view: WalletView::Locked,
+                resting: WalletView::Locked,
+                message: Some("Wallet locked.".to_owned()),
+            },
+        }
+    }
+
+    fn showing(&self, view: WalletView, message: Option<String>) -> WalletState {
+        let resting = match view {
+            WalletView::Working(_) => self.resting.clone(),
+            _ => view.clone(),
+        };
+        WalletState {
+            view,
+            resting,
+            message,
+        }
+    }
+}
+
+impl Reducible for WalletState {
+    type Action = WalletAction;
+
+    fn reduce(self: Rc<Self>, action: WalletAction) -> Rc<Self> {
+        Rc::new(self.apply(action))
+    }
+}
+
+/// How strong a new password looks (a hint, not a rule beyond the minimum).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strength {
+    TooShort,
+    Weak,
+    Fair,
+    Strong,
+}
+
+impl Strength {
+    pub fn of(password: &str) -> Strength {
+        let length = password.chars().count();
+        if length < shared::vault::VAULT_PASSWORD_CHARS_MIN {
+            return Strength::TooShort;
+        }
+        let classes = [
+            password.chars().any(|c| c.is_ascii_lowercase()),
+            password.chars().any(|c| c.is_ascii_uppercase()),
+            password.chars().any(|c| c.is_ascii_digit()),
+            password.chars().any(|c| !c.is_ascii_alphanumeric()),
+        ]
+        .into_iter()
+        .filter(|present| *present)
+        .count();
+        match (length, classes) {
+            (16.., _) | (12.., 3..) => Strength::Strong,
+            (12.., _) | (_, 3..) => Strength::Fair,
+            _ => Strength::Weak,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Strength::TooShort => "too short: at least 10 characters",
+            Strength::Weak => "weak: longer is stronger",
+            Strength::Fair => "fair",
+            Strength::Strong => "strong",
+        }
+    }
+}
+
+/// A card number as typed, grouped for reading: 4-4-4-4(-3), or 4-6-5 for
+/// American Express. Anything but digits is dropped; at most 19 digits.
+pub fn group_card_number(raw: &str) -> String {
+    let digits: String = raw.chars().filter(char::is_ascii_digit).take(19).collect();
+    let amex = matches!(
+        shared::card::Brand::detect(&digits),
+        Some(shared::card::Brand::Amex)
+    );
+    let groups: &[usize] = if amex { &[4, 6, 5] } else { &[4, 4, 4, 4, 3] };
+    let mut grouped = String::with_capacity(digits.len() + 4);
+    let mut rest = digits.as_str();
+    for &size in groups {
+        if rest.is_empty() {
+            break;
+        }
+        let (group, tail) = rest.split_at(size.min(rest.len()));
+        if !grouped.is_empty() {
+            grouped.push(' ');
+        }
+        grouped.push_str(group);
+        rest = tail;
+    }
+    grouped
+}
+
+/// Live feedback on a card number being typed.
+pub fn card_number_feedback(raw: &str) -> String {
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    if digits.is_empty() {
+        return String::new();
+    }
+    let brand =
+        shared::card::Brand::detect(&digits).map_or("unknown network", |brand| brand.name());
+    match shared::card::CardNumber::parse(&digits) {
+        Ok(_) => format!("{brand}: number looks right"),
+        Err(shared::card::CardError::ChecksumFailed) => {
+            format!("{brand}: check the digits (checksum fails)")
+        }
+        Err(_) => brand.to_owned(),
+    }
+}

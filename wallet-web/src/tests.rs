@@ -76,3 +76,116 @@ fn prices_and_stock_are_shown_exactly() {
     assert_eq!(format::stock(0), "out of stock");
     assert_eq!(format::stock(12), "12 in stock");
 }
+
+mod vault_rules {
+    //! The wallet's pure rules: unlock delays, grouping, strength hints,
+    //! the add-card form's checks and the wallet panel's reducer.
+
+    use shared::card::YearMonth;
+
+    use crate::hooks::use_vault::{NewCard, parse_new_card};
+    use crate::state::{
+        Strength, WalletAction, WalletState, WalletView, card_number_feedback, group_card_number,
+    };
+    use crate::vault::{UNLOCK_DELAY_MS_MAX, unlock_delay_ms};
+
+    #[test]
+    fn unlock_delays_grow_after_a_few_failures_and_are_capped() {
+        assert_eq!([0, 1, 2].map(unlock_delay_ms), [0, 0, 0]);
+        assert_eq!(
+            [3, 4, 5, 6].map(unlock_delay_ms),
+            [1_000, 2_000, 4_000, 8_000]
+        );
+        assert_eq!(unlock_delay_ms(40), UNLOCK_DELAY_MS_MAX);
+        assert_eq!(unlock_delay_ms(u32::MAX), UNLOCK_DELAY_MS_MAX);
+    }
+
+    #[test]
+    fn card_numbers_are_grouped_as_typed() {
+        assert_eq!(group_card_number("4242424242424242"), "4242 4242 4242 4242");
+        assert_eq!(group_card_number("4242-42"), "4242 42");
+        assert_eq!(group_card_number("378282246310005"), "3782 822463 10005");
+        assert_eq!(group_card_number("4x2"), "42");
+        assert_eq!(
+            group_card_number(&"4".repeat(25)).replace(' ', "").len(),
+            19
+        );
+        assert_eq!(card_number_feedback(""), "");
+        assert_eq!(
+            card_number_feedback("4242 4242 4242 4242"),
+            "Visa: number looks right"
+        );
+        assert_eq!(
+            card_number_feedback("4242 4242 4242 4241"),
+            "Visa: check the digits (checksum fails)"
+        );
+        assert_eq!(card_number_feedback("37"), "American Express");
+    }
+
+    #[test]
+    fn password_strength_hints() {
+        assert_eq!(Strength::of("short"), Strength::TooShort);
+        assert_eq!(Strength::of("abcdefghij"), Strength::Weak);
+        assert_eq!(Strength::of("abcdefghijkl"), Strength::Fair);
+        assert_eq!(Strength::of("Abcdefgh1jk!"), Strength::Strong);
+        assert_eq!(
+            Strength::of("a long and plain passphrase"),
+            Strength::Strong
+        );
+    }
+
+    #[test]
+    fn the_add_card_form_names_the_wrong_field() {
+        let today = YearMonth {
+            year: 2026,
+            month: 11,
+        };
+        let card = |number: &str, expiry: &str, holder: &str| NewCard {
+            number: number.to_owned(),
+            expiry: expiry.to_owned(),
+            holder_name: holder.to_owned(),
+            nickname: String::new(),
+        };
+        assert!(parse_new_card(&card("4242 4242 4242 4242", "12/30", "Ada"), today).is_ok());
+        for (bad, field) in [
+            (card("4242 4242 4242 4241", "12/30", "Ada"), "Card number"),
+            (card("4242 4242 4242 4242", "13/30", "Ada"), "Expiry"),
+            (card("4242 4242 4242 4242", "10/26", "Ada"), "Expiry"),
+            (card("4242 4242 4242 4242", "12/30", " "), "Cardholder name"),
+        ] {
+            let message = parse_new_card(&bad, today).unwrap_err();
+            assert!(message.starts_with(field), "{message}");
+            assert!(
+                !message.contains("4242"),
+                "a message repeats card digits: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_failure_returns_to_where_the_work_began_and_lock_hides_cards() {
+        let unlocked = WalletView::Unlocked {
+            cards: vec![],
+            skipped: 0,
+        };
+        let state = WalletState::default()
+            .apply(WalletAction::Show(WalletView::Locked))
+            .apply(WalletAction::Show(WalletView::Working("Unlocking…")))
+            .apply(WalletAction::Failed(
+                "Wrong password. Try again.".to_owned(),
+            ));
+        assert_eq!(state.view, WalletView::Locked);
+        assert_eq!(state.message.as_deref(), Some("Wrong password. Try again."));
+        let state = state
+            .apply(WalletAction::Show(unlocked.clone()))
+            .apply(WalletAction::Lock);
+        assert_eq!(state.view, WalletView::Locked);
+        let created = WalletState::default()
+            .apply(WalletAction::Show(WalletView::Empty))
+            .apply(WalletAction::Show(WalletView::Working(
+                "Creating your wallet…",
+            )))
+            .apply(WalletAction::Failed("storage".to_owned()));
+        assert_eq!(created.view, WalletView::Empty);
+    }
+}

@@ -1,0 +1,48 @@
+//! The wallet panel: create, unlock, the cards, and lock, by the vault's
+//! state. Every status change is announced through one `aria-live` line.
+
+use yew::{Html, component, html};
+
+use crate::components::add_card_form::AddCardForm;
+use crate::components::card_list::CardList;
+use crate::components::change_password::ChangePassword;
+use crate::components::vault_create::VaultCreate;
+use crate::components::vault_unlock::VaultUnlock;
+use crate::hooks::use_vault::use_vault;
+use crate::state::WalletView;
+
+#[component]
+pub fn WalletPanel() -> Html {
+    let vault = use_vault();
+    let body = match &vault.state.view {
+        WalletView::Opening => html! { <p class="loading">{ "Opening your wallet…" }</p> },
+        WalletView::Unavailable(reason) => {
+            html! { <p class="error" role="alert">{ format!("The wallet cannot work here: {reason}.") }</p> }
+        }
+        WalletView::Empty => html! { <VaultCreate on_create={vault.create.clone()} /> },
+        WalletView::Locked => html! { <VaultUnlock on_unlock={vault.unlock.clone()} /> },
+        WalletView::Working(doing) => html! {
+            <p class="working"><span class="spinner" aria-hidden="true"></span>{ *doing }</p>
+        },
+        WalletView::Unlocked { cards, .. } => {
+            let lock = vault.lock.clone();
+            html! {
+                <>
+                    <div class="wallet-actions">
+                        <button type="button" class="secondary" onclick={move |_| lock.emit(())}>{ "Lock wallet" }</button>
+                    </div>
+                    <CardList cards={cards.clone()} on_remove={vault.remove_card.clone()} />
+                    <AddCardForm on_add={vault.add_card.clone()} card_count={cards.len()} />
+                    <ChangePassword on_change={vault.change_password.clone()} />
+                </>
+            }
+        }
+    };
+    html! {
+        <section class="panel wallet" aria-labelledby="wallet-heading">
+            <h2 id="wallet-heading">{ "Your wallet" }</h2>
+            <p class="status" role="status" aria-live="polite">{ vault.state.message.clone().unwrap_or_default() }</p>
+            { body }
+        </section>
+    }
+}

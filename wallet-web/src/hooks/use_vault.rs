@@ -1,0 +1,438 @@
+//! `use_vault`: the wallet panel's bridge to `vault.rs`. It holds the open
+//! database and, while unlocked, the session (vault key and cards) outside
+//! the rendered state, so nothing secret is ever part of what renders. It
+//! locks on demand, after `VAULT_IDLE_LOCK_MS` without activity, and when
+//! the tab stays hidden for `VAULT_HIDDEN_LOCK_MS`.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use gloo_events::EventListener;
+use shared::card::{CardNumber, Expiry, YearMonth, check_holder_name};
+use shared::vault::{CARD_NICKNAME_CHARS_MAX, CardRecord, KdfParams};
+use yew::platform::spawn_local;
+use yew::platform::time::sleep;
+use yew::{Callback, UseReducerHandle, hook, use_effect_with, use_mut_ref, use_reducer};
+
+use crate::state::{CardSummary, WalletAction, WalletState, WalletView};
+use crate::vault::{DATABASE_NAME, Session, Vault, VaultFailure};
+
+/// Lock after this long without a key press or pointer press: 5 minutes.
+pub const VAULT_IDLE_LOCK_MS: f64 = 5.0 * 60.0 * 1000.0;
+/// Lock when the tab has stayed hidden this long: 1 minute.
+pub const VAULT_HIDDEN_LOCK_MS: f64 = 60.0 * 1000.0;
+/// How often the idle and hidden timers are checked.
+const LOCK_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+/// A pause that lets the browser paint the "working" state before Argon2
+/// takes the main thread.
+const PAINT_PAUSE: Duration = Duration::from_millis(50);
+
+/// A card as typed into the add-card form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewCard {
+    pub number: String,
+    pub expiry: String,
+    pub holder_name: String,
+    pub nickname: String,
+}
+
+#[derive(Clone, PartialEq)]
+pub struct VaultHandle {
+    pub state: UseReducerHandle<WalletState>,
+    pub create: Callback<String>,
+    pub unlock: Callback<String>,
+    pub lock: Callback<()>,
+    pub add_card: Callback<NewCard>,
+    pub remove_card: Callback<String>,
+    pub change_password: Callback<(String, String)>,
+}
+
+type Pending<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T>>>;
+
+/// Work on the open vault, given what the callbacks share and the state.
+type Work = Box<dyn FnOnce(Rc<Vault>, Rc<Shared>, UseReducerHandle<WalletState>) -> Pending<()>>;
+
+/// Work on the unlocked session: it hands the session back with a message
+/// for the shopper (or a failure message).
+type SessionWork =
+    Box<dyn FnOnce(Rc<Vault>, Session) -> Pending<(Session, Result<String, String>)>>;
+
+/// Everything the callbacks share.
+struct Shared {
+    vault: RefCell<Option<Rc<Vault>>>,
+    session: RefCell<Option<Session>>,
+    /// Raised by every lock; work that began before a lock does not put its
+    /// session back.
+    generation: Cell<u64>,
+    last_activity_ms: Cell<f64>,
+    hidden_since_ms: Cell<Option<f64>>,
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+fn today() -> YearMonth {
+    YearMonth::from_unix_ms(now_ms() as u64)
+}
+
+pub fn summarize(session: &Session) -> Vec<CardSummary> {
+    let today = today();
+    session
+        .cards
+        .iter()
+        .map(|stored| CardSummary {
+            id: stored.id.clone(),
+            brand: stored.card.number.brand().name(),
+            last_four: stored.card.number.last_four().to_owned(),
+            expiry: stored.card.expiry.display(),
+            expired: stored.card.expiry.is_expired_at(today),
+            nickname: stored.card.nickname.clone(),
+            holder_name: stored.card.holder_name.clone(),
+        })
+        .collect()
+}
+
+fn unlocked(session: &Session) -> WalletView {
+    WalletView::Unlocked {
+        cards: summarize(session),
+        skipped: session.skipped,
+    }
+}
+
+fn failure_message(failure: &VaultFailure) -> String {
+    match failure {
+        VaultFailure::WrongPassword { failures }
+            if *failures >= crate::vault::UNLOCK_ATTEMPTS_FREE =>
+        {
+            format!(
+                "Wrong password ({failures} times in a row). Each further attempt waits a little longer."
+            )
+        }
+        VaultFailure::WrongPassword { .. } => "Wrong password. Try again.".to_owned(),
+        VaultFailure::TooSoon { retry_after_ms } => format!(
+            "Too many wrong passwords. Try again in {} s.",
+            retry_after_ms.div_ceil(1000)
+        ),
+        other => format!("{}.", capitalized(&other.to_string())),
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut characters = text.chars();
+    match characters.next() {
+        Some(first) => first.to_uppercase().chain(characters).collect(),
+        None => String::new(),
+    }
+}
+
+/// Validates the add-card form as of `today`; the message names the field.
+pub fn parse_new_card(card: &NewCard, today: YearMonth) -> Result<CardRecord, String> {
+    let number =
+        CardNumber::parse(&card.number).map_err(|error| format!("Card number: {error}."))?;
+    let expiry = Expiry::parse(&card.expiry).map_err(|error| format!("Expiry: {error}."))?;
+    if expiry.is_expired_at(today) {
+        return Err("Expiry: this card has expired.".to_owned());
+    }
+    let holder_name = check_holder_name(&card.holder_name)
+        .map_err(|error| format!("Cardholder name: {error}."))?
+        .to_owned();
+    let nickname = card.nickname.trim().to_owned();
+    if nickname.chars().count() > CARD_NICKNAME_CHARS_MAX || nickname.chars().any(char::is_control)
+    {
+        return Err(format!(
+            "Nickname: at most {CARD_NICKNAME_CHARS_MAX} characters."
+        ));
+    }
+    Ok(CardRecord {
+        number,
+        expiry,
+        holder_name,
+        nickname,
+    })
+}
+
+#[hook]
+pub fn use_vault() -> VaultHandle {
+    let state = use_reducer(WalletState::default);
+    let shared = use_mut_ref(|| {
+        Rc::new(Shared {
+            vault: RefCell::new(None),
+            session: RefCell::new(None),
+            generation: Cell::new(0),
+            last_activity_ms: Cell::new(now_ms()),
+            hidden_since_ms: Cell::new(None),
+        })
+    })
+    .borrow()
+    .clone();
+
+    let lock = {
+        let (state, shared) = (state.clone(), shared.clone());
+        Callback::from(move |()| {
+            shared.generation.set(shared.generation.get() + 1);
+            // Dropping the session zeroizes the vault key.
+            drop(shared.session.borrow_mut().take());
+            state.dispatch(WalletAction::Lock);
+        })
+    };
+
+    {
+        // On mount: open the database, then watch for idleness and hiding.
+        let (state, shared, lock) = (state.clone(), shared.clone(), lock.clone());
+        use_effect_with((), move |()| {
+            let opening = (state.clone(), shared.clone());
+            spawn_local(async move {
+                let (state, shared) = opening;
+                match Vault::open(DATABASE_NAME).await {
+                    Ok(vault) => {
+                        let status = vault.status().await;
+                        *shared.vault.borrow_mut() = Some(Rc::new(vault));
+                        match status {
+                            Ok(status) if status.exists => {
+                                state.dispatch(WalletAction::Show(WalletView::Locked))
+                            }
+                            Ok(_) => state.dispatch(WalletAction::Show(WalletView::Empty)),
+                            Err(failure) => state.dispatch(WalletAction::Show(
+                                WalletView::Unavailable(failure.to_string()),
+                            )),
+                        }
+                    }
+                    Err(failure) => state.dispatch(WalletAction::Show(WalletView::Unavailable(
+                        failure.to_string(),
+                    ))),
+                }
+            });
+            let document = gloo_utils::document();
+            let activity: Vec<EventListener> = ["keydown", "pointerdown"]
+                .into_iter()
+                .map(|event| {
+                    let shared = shared.clone();
+                    EventListener::new(&document, event, move |_| {
+                        shared.last_activity_ms.set(now_ms())
+                    })
+                })
+                .collect();
+            let visibility = {
+                let shared = shared.clone();
+                let watched = document.clone();
+                EventListener::new(&document, "visibilitychange", move |_| {
+                    let hidden = watched.visibility_state() == web_sys::VisibilityState::Hidden;
+                    shared.hidden_since_ms.set(hidden.then(now_ms));
+                })
+            };
+            let running = Rc::new(Cell::new(true));
+            {
+                let running = running.clone();
+                spawn_local(async move {
+                    while running.get() {
+                        sleep(LOCK_CHECK_INTERVAL).await;
+                        if shared.session.borrow().is_none() {
+                            continue;
+                        }
+                        let now = now_ms();
+                        let idle = now - shared.last_activity_ms.get() > VAULT_IDLE_LOCK_MS;
+                        let hidden_long = shared
+                            .hidden_since_ms
+                            .get()
+                            .is_some_and(|since| now - since > VAULT_HIDDEN_LOCK_MS);
+                        if idle || hidden_long {
+                            lock.emit(());
+                        }
+                    }
+                });
+            }
+            move || {
+                running.set(false);
+                drop(activity);
+                drop(visibility);
+            }
+        });
+    }
+
+    // Runs `work` with the open vault after the working state has painted.
+    let run = {
+        let (state, shared) = (state.clone(), shared.clone());
+        move |doing: &'static str, work: Work| {
+            let Some(vault) = shared.vault.borrow().clone() else {
+                state.dispatch(WalletAction::Failed(
+                    "This browser's storage is not available.".to_owned(),
+                ));
+                return;
+            };
+            state.dispatch(WalletAction::Show(WalletView::Working(doing)));
+            let (state, shared) = (state.clone(), shared.clone());
+            spawn_local(async move {
+                sleep(PAINT_PAUSE).await;
+                work(vault, shared, state).await;
+            });
+        }
+    };
+
+    let create = {
+        let run = run.clone();
+        Callback::from(move |password: String| {
+            run(
+                "Creating your wallet…",
+                Box::new(move |vault, shared, state| {
+                    Box::pin(async move {
+                        match vault.create(&password, KdfParams::DEFAULT).await {
+                            Ok(session) => {
+                                let view = unlocked(&session);
+                                *shared.session.borrow_mut() = Some(session);
+                                shared.last_activity_ms.set(now_ms());
+                                state.dispatch(WalletAction::ShowWithMessage(
+                                    view,
+                                    "Wallet created and unlocked.".to_owned(),
+                                ));
+                            }
+                            Err(failure) => {
+                                state.dispatch(WalletAction::Failed(failure_message(&failure)))
+                            }
+                        }
+                    })
+                }),
+            );
+        })
+    };
+
+    let unlock = {
+        let run = run.clone();
+        Callback::from(move |password: String| {
+            run(
+                "Unlocking…",
+                Box::new(move |vault, shared, state| {
+                    Box::pin(async move {
+                        match vault
+                            .unlock(&password, KdfParams::DEFAULT, now_ms() as u64)
+                            .await
+                        {
+                            Ok(session) => {
+                                let view = unlocked(&session);
+                                let message = match session.skipped {
+                                    0 => "Wallet unlocked.".to_owned(),
+                                    skipped => format!(
+                                        "Wallet unlocked. {skipped} damaged card record(s) could not be read and were skipped."
+                                    ),
+                                };
+                                *shared.session.borrow_mut() = Some(session);
+                                shared.last_activity_ms.set(now_ms());
+                                state.dispatch(WalletAction::ShowWithMessage(view, message));
+                            }
+                            Err(failure) => {
+                                state.dispatch(WalletAction::Failed(failure_message(&failure)))
+                            }
+                        }
+                    })
+                }),
+            );
+        })
+    };
+
+    // Card changes take the session out while they run (no borrow is held
+    // across an await) and put it back unless the wallet locked meanwhile.
+    let with_session = {
+        let (state, shared) = (state.clone(), shared.clone());
+        move |work: SessionWork| {
+            let vault = shared.vault.borrow().clone();
+            let session = shared.session.borrow_mut().take();
+            let (Some(vault), Some(session)) = (vault, session) else {
+                state.dispatch(WalletAction::Failed("Unlock the wallet first.".to_owned()));
+                return;
+            };
+            let generation = shared.generation.get();
+            let (state, shared) = (state.clone(), shared.clone());
+            spawn_local(async move {
+                let (session, outcome) = work(vault, session).await;
+                if shared.generation.get() != generation {
+                    return;
+                }
+                let view = unlocked(&session);
+                *shared.session.borrow_mut() = Some(session);
+                match outcome {
+                    Ok(message) => state.dispatch(WalletAction::ShowWithMessage(view, message)),
+                    Err(message) => {
+                        state.dispatch(WalletAction::Show(view));
+                        state.dispatch(WalletAction::Failed(message));
+                    }
+                }
+            });
+        }
+    };
+
+    let add_card = {
+        let with_session = with_session.clone();
+        Callback::from(move |card: NewCard| {
+            let record = parse_new_card(&card, today());
+            with_session(Box::new(move |vault, mut session| {
+                Box::pin(async move {
+                    let outcome = match record {
+                        Ok(record) => {
+                            let last_four = record.number.last_four().to_owned();
+                            vault
+                                .add_card(&mut session, record)
+                                .await
+                                .map(|_| format!("Card ending {last_four} added."))
+                                .map_err(|failure| failure_message(&failure))
+                        }
+                        Err(message) => Err(message),
+                    };
+                    (session, outcome)
+                })
+            }));
+        })
+    };
+
+    let remove_card = Callback::from(move |id: String| {
+        with_session(Box::new(move |vault, mut session| {
+            Box::pin(async move {
+                let outcome = vault
+                    .remove_card(&mut session, &id)
+                    .await
+                    .map(|()| "Card removed.".to_owned())
+                    .map_err(|failure| failure_message(&failure));
+                (session, outcome)
+            })
+        }));
+    });
+
+    let change_password = {
+        let state = state.clone();
+        Callback::from(move |(current, new): (String, String)| {
+            let resume = state.view.clone();
+            run(
+                "Changing your password…",
+                Box::new(move |vault, _shared, state| {
+                    Box::pin(async move {
+                        match vault
+                            .change_password(&current, &new, KdfParams::DEFAULT)
+                            .await
+                        {
+                            Ok(()) => state.dispatch(WalletAction::ShowWithMessage(
+                                resume,
+                                "Password changed.".to_owned(),
+                            )),
+                            Err(VaultFailure::WrongPassword { .. }) => state.dispatch(
+                                WalletAction::Failed("The current password is wrong.".to_owned()),
+                            ),
+                            Err(failure) => {
+                                state.dispatch(WalletAction::Failed(failure_message(&failure)))
+                            }
+                        }
+                    })
+                }),
+            );
+        })
+    };
+
+    VaultHandle {
+        state,
+        create,
+        unlock,
+        lock,
+        add_card,
+        remove_card,
+        change_password,
+    }
+}

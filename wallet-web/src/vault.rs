@@ -1,0 +1,429 @@
+//! The wallet's vault: the only code that touches IndexedDB or key
+//! material. Cards are kept encrypted under a random vault key; the vault
+//! key is wrapped by a key derived from the shopper's password with
+//! Argon2id (`shared::vault`). Salt, parameters and wrapped key form one
+//! header record, so a password change is one write.
+//!
+//! An IndexedDB transaction commits as soon as the code awaits anything
+//! that is not one of its own requests, so every operation derives keys and
+//! encrypts first, then runs the reads and writes of one logical change in
+//! one transaction.
+//!
+//! Keys and plaintext live in memory only inside a [`Session`] (while the
+//! wallet is unlocked); dropping it zeroizes the vault key. A browser gives
+//! no guarantee that no copy of freed memory survives: this is best effort.
+
+use idb::{Database, DatabaseEvent, Factory, ObjectStoreParams, TransactionMode};
+use serde::{Deserialize, Serialize};
+use shared::encoding::to_base64url;
+use shared::rand_core::UnwrapErr;
+use shared::vault::{
+    CardRecord, KdfParams, SealedRecord, VaultError, VaultHeader, VaultKey, create_vault,
+    open_record, seal_record, unlock_vault, wrap_vault_key,
+};
+use wasm_bindgen::JsValue;
+
+/// The most cards one wallet holds.
+pub const WALLET_CARDS_MAX: usize = 10;
+
+/// Wrong passwords allowed before each further attempt must wait.
+pub const UNLOCK_ATTEMPTS_FREE: u32 = 3;
+/// The longest wait after repeated wrong passwords.
+pub const UNLOCK_DELAY_MS_MAX: u64 = 5 * 60 * 1000;
+
+/// The database a browser keeps the wallet in.
+pub const DATABASE_NAME: &str = "wallet";
+const DATABASE_VERSION: u32 = 1;
+const META_STORE: &str = "meta";
+const CARDS_STORE: &str = "cards";
+const HEADER_KEY: &str = "header";
+const FAILURES_KEY: &str = "unlock_failures";
+const CARD_RECORD_KIND: &str = "card";
+
+/// How long the next unlock attempt must wait after `failures` wrong
+/// passwords in a row: nothing for the first few, then doubling from one
+/// second up to five minutes. A courtesy against casual guessing at this
+/// screen; Argon2's cost is what protects the vault against an attacker
+/// who copies it.
+pub fn unlock_delay_ms(failures: u32) -> u64 {
+    if failures < UNLOCK_ATTEMPTS_FREE {
+        return 0;
+    }
+    let doublings = (failures - UNLOCK_ATTEMPTS_FREE).min(20);
+    (1_000_u64 << doublings).min(UNLOCK_DELAY_MS_MAX)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum VaultFailure {
+    #[error("this browser's storage is not available")]
+    Storage,
+    #[error("a wallet already exists in this browser")]
+    AlreadyExists,
+    #[error("there is no wallet in this browser yet")]
+    Missing,
+    #[error("wrong password")]
+    WrongPassword { failures: u32 },
+    #[error("too many wrong passwords; wait a moment and try again")]
+    TooSoon { retry_after_ms: u64 },
+    #[error("the wallet holds the most cards it can")]
+    CardLimit,
+    #[error("{0}")]
+    Crypto(VaultError),
+}
+
+impl From<idb::Error> for VaultFailure {
+    fn from(_: idb::Error) -> VaultFailure {
+        VaultFailure::Storage
+    }
+}
+
+/// Consecutive wrong passwords, kept beside the header (not secret).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnlockFailures {
+    pub count: u32,
+    pub last_at_ms: u64,
+}
+
+/// Whether a wallet exists here, and its failed-unlock count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VaultStatus {
+    pub exists: bool,
+    pub failures: UnlockFailures,
+}
+
+/// A card in the unlocked wallet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredCard {
+    pub id: String,
+    pub card: CardRecord,
+}
+
+/// An unlocked wallet: the vault key and the decrypted cards. Dropping it
+/// (locking) zeroizes the key.
+#[derive(Debug)]
+pub struct Session {
+    key: VaultKey,
+    pub cards: Vec<StoredCard>,
+    /// Records that failed to decrypt and were left out.
+    pub skipped: usize,
+}
+
+fn rng() -> UnwrapErr<getrandom::SysRng> {
+    UnwrapErr(getrandom::SysRng)
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, VaultFailure> {
+    serde_json::to_string(value)
+        .map(|text| JsValue::from_str(&text))
+        .map_err(|_| VaultFailure::Storage)
+}
+
+fn from_js<T: for<'de> Deserialize<'de>>(value: &JsValue) -> Option<T> {
+    value
+        .as_string()
+        .and_then(|text| serde_json::from_str(&text).ok())
+}
+
+fn new_card_id() -> Result<String, VaultFailure> {
+    let mut bytes = [0_u8; 12];
+    getrandom::fill(&mut bytes).map_err(|_| VaultFailure::Storage)?;
+    Ok(format!("card_{}", to_base64url(&bytes)))
+}
+
+/// The wallet's IndexedDB database.
+pub struct Vault {
+    database: Database,
+}
+
+impl Vault {
+    /// Opens (creating on first use) the database `name`.
+    pub async fn open(name: &str) -> Result<Vault, VaultFailure> {
+        let factory = Factory::new()?;
+        let mut request = factory.open(name, Some(DATABASE_VERSION))?;
+        request.on_upgrade_needed(|event| {
+            if let Ok(database) = event.database() {
+                for store in [META_STORE, CARDS_STORE] {
+                    if !database.store_names().iter().any(|name| name == store) {
+                        let _ = database.create_object_store(store, ObjectStoreParams::new());
+                    }
+                }
+            }
+        });
+        Ok(Vault {
+            database: request.await?,
+        })
+    }
+
+    async fn read_meta(&self) -> Result<(Option<VaultHeader>, UnlockFailures), VaultFailure> {
+        let transaction = self
+            .database
+            .transaction(&[META_STORE], TransactionMode::ReadOnly)?;
+        let store = transaction.object_store(META_STORE)?;
+        let header = store.get(JsValue::from_str(HEADER_KEY))?.await?;
+        let failures = store.get(JsValue::from_str(FAILURES_KEY))?.await?;
+        transaction.await?;
+        Ok((
+            header.as_ref().and_then(from_js),
+            failures.as_ref().and_then(from_js).unwrap_or_default(),
+        ))
+    }
+
+    pub async fn status(&self) -> Result<VaultStatus, VaultFailure> {
+        let (header, failures) = self.read_meta().await?;
+        Ok(VaultStatus {
+            exists: header.is_some(),
+            failures,
+        })
+    }
+
+    /// Creates the wallet: derives first, then writes the header in one
+    /// transaction (refusing if another tab created one meanwhile).
+    pub async fn create(&self, password: &str, kdf: KdfParams) -> Result<Session, VaultFailure> {
+        if self.read_meta().await?.0.is_some() {
+            return Err(VaultFailure::AlreadyExists);
+        }
+        let (header, key) =
+            create_vault(password, kdf, &mut rng()).map_err(VaultFailure::Crypto)?;
+        let header = to_js(&header)?;
+        let transaction = self
+            .database
+            .transaction(&[META_STORE], TransactionMode::ReadWrite)?;
+        let store = transaction.object_store(META_STORE)?;
+        if store.get(JsValue::from_str(HEADER_KEY))?.await?.is_some() {
+            transaction.abort()?.await?;
+            return Err(VaultFailure::AlreadyExists);
+        }
+        store
+            .put(&header, Some(&JsValue::from_str(HEADER_KEY)))?
+            .await?;
+        store
+            .put(
+                &to_js(&UnlockFailures::default())?,
+                Some(&JsValue::from_str(FAILURES_KEY)),
+            )?
+            .await?;
+        transaction.commit()?.await?;
+        Ok(Session {
+            key,
+            cards: Vec::new(),
+            skipped: 0,
+        })
+    }
+
+    /// Unlocks with `password`. A wrong password is counted (and the count
+    /// kept across reloads); past a few, attempts must wait. If the stored
+    /// Argon2 parameters are weaker than `target`, the key is re-wrapped
+    /// with `target` in the same write that clears the failure count.
+    pub async fn unlock(
+        &self,
+        password: &str,
+        target: KdfParams,
+        now_ms: u64,
+    ) -> Result<Session, VaultFailure> {
+        let (header, failures) = self.read_meta().await?;
+        let header = header.ok_or(VaultFailure::Missing)?;
+        let ready_at = failures
+            .last_at_ms
+            .saturating_add(unlock_delay_ms(failures.count));
+        if now_ms < ready_at {
+            return Err(VaultFailure::TooSoon {
+                retry_after_ms: ready_at - now_ms,
+            });
+        }
+        let key = match unlock_vault(&header, password) {
+            Ok(key) => key,
+            Err(VaultError::WrongPassword) => {
+                let failed = UnlockFailures {
+                    count: failures.count.saturating_add(1),
+                    last_at_ms: now_ms,
+                };
+                self.put_meta(FAILURES_KEY, &to_js(&failed)?).await?;
+                return Err(VaultFailure::WrongPassword {
+                    failures: failed.count,
+                });
+            }
+            Err(other) => return Err(VaultFailure::Crypto(other)),
+        };
+        let upgraded = if header.kdf.is_weaker_than(&target) {
+            Some(to_js(
+                &wrap_vault_key(&key, password, target, &mut rng())
+                    .map_err(VaultFailure::Crypto)?,
+            )?)
+        } else {
+            None
+        };
+        let transaction = self
+            .database
+            .transaction(&[META_STORE], TransactionMode::ReadWrite)?;
+        let store = transaction.object_store(META_STORE)?;
+        store
+            .put(
+                &to_js(&UnlockFailures::default())?,
+                Some(&JsValue::from_str(FAILURES_KEY)),
+            )?
+            .await?;
+        if let Some(header) = upgraded {
+            store
+                .put(&header, Some(&JsValue::from_str(HEADER_KEY)))?
+                .await?;
+        }
+        transaction.commit()?.await?;
+        let (cards, skipped) = self.load_cards(&key).await?;
+        Ok(Session {
+            key,
+            cards,
+            skipped,
+        })
+    }
+
+    async fn put_meta(&self, key: &str, value: &JsValue) -> Result<(), VaultFailure> {
+        let transaction = self
+            .database
+            .transaction(&[META_STORE], TransactionMode::ReadWrite)?;
+        transaction
+            .object_store(META_STORE)?
+            .put(value, Some(&JsValue::from_str(key)))?
+            .await?;
+        transaction.commit()?.await?;
+        Ok(())
+    }
+
+    /// Decrypts every card record; one that fails is left out and counted.
+    async fn load_cards(&self, key: &VaultKey) -> Result<(Vec<StoredCard>, usize), VaultFailure> {
+        let transaction = self
+            .database
+            .transaction(&[CARDS_STORE], TransactionMode::ReadOnly)?;
+        let store = transaction.object_store(CARDS_STORE)?;
+        let ids = store.get_all_keys(None, None)?.await?;
+        let values = store.get_all(None, None)?.await?;
+        transaction.await?;
+        let mut cards = Vec::with_capacity(values.len());
+        let mut skipped = 0;
+        for (id, value) in ids.iter().zip(&values) {
+            let opened = id.as_string().and_then(|id| {
+                let record: SealedRecord = from_js(value)?;
+                let plaintext = open_record(key, CARD_RECORD_KIND, &id, &record).ok()?;
+                let card = CardRecord::decode(&plaintext).ok()?;
+                Some(StoredCard { id, card })
+            });
+            match opened {
+                Some(card) => cards.push(card),
+                None => skipped += 1,
+            }
+        }
+        Ok((cards, skipped))
+    }
+
+    /// Changes the password: checks the current one, then rewrites the one
+    /// header record with the same vault key under the new password.
+    pub async fn change_password(
+        &self,
+        current_password: &str,
+        new_password: &str,
+        kdf: KdfParams,
+    ) -> Result<(), VaultFailure> {
+        let (header, _) = self.read_meta().await?;
+        let header = header.ok_or(VaultFailure::Missing)?;
+        let key = unlock_vault(&header, current_password).map_err(|error| match error {
+            VaultError::WrongPassword => VaultFailure::WrongPassword { failures: 0 },
+            other => VaultFailure::Crypto(other),
+        })?;
+        let new_header =
+            wrap_vault_key(&key, new_password, kdf, &mut rng()).map_err(VaultFailure::Crypto)?;
+        self.put_meta(HEADER_KEY, &to_js(&new_header)?).await
+    }
+
+    /// Adds a card: encrypts first, then checks the limit and writes in one
+    /// transaction.
+    pub async fn add_card(
+        &self,
+        session: &mut Session,
+        card: CardRecord,
+    ) -> Result<String, VaultFailure> {
+        let id = new_card_id()?;
+        let sealed = seal_record(
+            &session.key,
+            CARD_RECORD_KIND,
+            &id,
+            &card.encode(),
+            &mut rng(),
+        )
+        .map_err(VaultFailure::Crypto)?;
+        let value = to_js(&sealed)?;
+        let transaction = self
+            .database
+            .transaction(&[CARDS_STORE], TransactionMode::ReadWrite)?;
+        let store = transaction.object_store(CARDS_STORE)?;
+        let count = store.count(None)?.await?;
+        if count as usize >= WALLET_CARDS_MAX {
+            transaction.abort()?.await?;
+            return Err(VaultFailure::CardLimit);
+        }
+        store.put(&value, Some(&JsValue::from_str(&id)))?.await?;
+        transaction.commit()?.await?;
+        session.cards.push(StoredCard {
+            id: id.clone(),
+            card,
+        });
+        Ok(id)
+    }
+
+    pub async fn remove_card(&self, session: &mut Session, id: &str) -> Result<(), VaultFailure> {
+        let transaction = self
+            .database
+            .transaction(&[CARDS_STORE], TransactionMode::ReadWrite)?;
+        transaction
+            .object_store(CARDS_STORE)?
+            .delete(JsValue::from_str(id))?
+            .await?;
+        transaction.commit()?.await?;
+        session.cards.retain(|stored| stored.id != id);
+        Ok(())
+    }
+
+    /// Every stored value, as text: for tests that check what is at rest.
+    #[cfg(all(test, target_arch = "wasm32"))]
+    pub async fn raw_values(&self) -> Result<Vec<String>, VaultFailure> {
+        let mut texts = Vec::new();
+        for store_name in [META_STORE, CARDS_STORE] {
+            let transaction = self
+                .database
+                .transaction(&[store_name], TransactionMode::ReadOnly)?;
+            let store = transaction.object_store(store_name)?;
+            let values = store.get_all(None, None)?.await?;
+            transaction.await?;
+            texts.extend(values.iter().filter_map(JsValue::as_string));
+        }
+        Ok(texts)
+    }
+
+    /// Writes a raw value into the card store: for tests of damaged records.
+    #[cfg(all(test, target_arch = "wasm32"))]
+    pub async fn put_raw_card(&self, id: &str, text: &str) -> Result<(), VaultFailure> {
+        self.put_in(CARDS_STORE, id, &JsValue::from_str(text)).await
+    }
+
+    #[cfg(all(test, target_arch = "wasm32"))]
+    async fn put_in(
+        &self,
+        store_name: &str,
+        key: &str,
+        value: &JsValue,
+    ) -> Result<(), VaultFailure> {
+        let transaction = self
+            .database
+            .transaction(&[store_name], TransactionMode::ReadWrite)?;
+        transaction
+            .object_store(store_name)?
+            .put(value, Some(&JsValue::from_str(key)))?
+            .await?;
+        transaction.commit()?.await?;
+        Ok(())
+    }
+
+    /// The stored header's KDF parameters: for tests of the upgrade.
+    #[cfg(all(test, target_arch = "wasm32"))]
+    pub async fn stored_kdf(&self) -> Result<Option<KdfParams>, VaultFailure> {
+        Ok(self.read_meta().await?.0.map(|header| header.kdf))
+    }
+}

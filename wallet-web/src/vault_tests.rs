@@ -1,0 +1,210 @@
+//! The vault against real IndexedDB in headless Chromium. Each test opens
+//! its own database. Small Argon2 parameters: these tests check the
+//! construction; `cargo xtask bench` measures the default cost.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use shared::card::{CardNumber, Expiry};
+use shared::vault::{CardRecord, KdfParams};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+use crate::vault::{Vault, VaultFailure, WALLET_CARDS_MAX, unlock_delay_ms};
+
+const SMALL_KDF: KdfParams = KdfParams {
+    memory_kib: 64,
+    passes: 1,
+    lanes: 1,
+};
+const STRONGER_KDF: KdfParams = KdfParams {
+    memory_kib: 128,
+    passes: 2,
+    lanes: 1,
+};
+const PASSWORD: &str = "correct horse battery";
+
+fn database_name(test: &str) -> String {
+    format!("wallet-test-{test}-{}", js_sys::Math::random())
+}
+
+fn card(number: &str, nickname: &str) -> CardRecord {
+    CardRecord {
+        number: CardNumber::parse(number).unwrap(),
+        expiry: Expiry::new(12, 2030).unwrap(),
+        holder_name: "Ada Lovelace".into(),
+        nickname: nickname.into(),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn create_add_and_unlock_again() {
+    let name = database_name("create");
+    let vault = Vault::open(&name).await.unwrap();
+    assert!(!vault.status().await.unwrap().exists);
+    let mut session = vault.create(PASSWORD, SMALL_KDF).await.unwrap();
+    vault
+        .add_card(&mut session, card("4242424242424242", "daily"))
+        .await
+        .unwrap();
+    vault
+        .add_card(&mut session, card("378282246310005", "travel"))
+        .await
+        .unwrap();
+    drop(session);
+    assert_eq!(
+        vault.create(PASSWORD, SMALL_KDF).await.unwrap_err(),
+        VaultFailure::AlreadyExists
+    );
+    // A reload: a new handle on the same database.
+    let reopened = Vault::open(&name).await.unwrap();
+    let session = reopened.unlock(PASSWORD, SMALL_KDF, 1_000).await.unwrap();
+    let mut nicknames: Vec<&str> = session
+        .cards
+        .iter()
+        .map(|stored| stored.card.nickname.as_str())
+        .collect();
+    nicknames.sort_unstable();
+    assert_eq!(nicknames, vec!["daily", "travel"]);
+    assert_eq!(session.skipped, 0);
+}
+
+#[wasm_bindgen_test]
+async fn wrong_passwords_are_counted_across_reloads_and_slow_down() {
+    let name = database_name("wrong");
+    let vault = Vault::open(&name).await.unwrap();
+    vault.create(PASSWORD, SMALL_KDF).await.unwrap();
+    let mut now = 10_000;
+    for expected in 1..=3 {
+        let failure = vault
+            .unlock("not the password", SMALL_KDF, now)
+            .await
+            .unwrap_err();
+        assert_eq!(failure, VaultFailure::WrongPassword { failures: expected });
+        now += 1;
+    }
+    // The count survives a reload of the module.
+    let reopened = Vault::open(&name).await.unwrap();
+    assert_eq!(reopened.status().await.unwrap().failures.count, 3);
+    // After three, the next attempt waits, even with the right password.
+    let waiting = reopened.unlock(PASSWORD, SMALL_KDF, now).await.unwrap_err();
+    assert!(matches!(waiting, VaultFailure::TooSoon { retry_after_ms } if retry_after_ms > 0));
+    let later = now + unlock_delay_ms(3);
+    reopened.unlock(PASSWORD, SMALL_KDF, later).await.unwrap();
+    assert_eq!(
+        reopened.status().await.unwrap().failures.count,
+        0,
+        "success resets the count"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn changing_the_password_keeps_the_cards() {
+    let name = database_name("change");
+    let vault = Vault::open(&name).await.unwrap();
+    let mut session = vault.create(PASSWORD, SMALL_KDF).await.unwrap();
+    vault
+        .add_card(&mut session, card("5555555555554444", "credit"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        vault
+            .change_password("not it", "a brand new password", SMALL_KDF)
+            .await,
+        Err(VaultFailure::WrongPassword { .. })
+    ));
+    vault
+        .change_password(PASSWORD, "a brand new password", SMALL_KDF)
+        .await
+        .unwrap();
+    assert!(matches!(
+        vault.unlock(PASSWORD, SMALL_KDF, 1).await,
+        Err(VaultFailure::WrongPassword { .. })
+    ));
+    let session = vault
+        .unlock("a brand new password", SMALL_KDF, 2)
+        .await
+        .unwrap();
+    assert_eq!(session.cards.len(), 1);
+    assert_eq!(session.cards[0].card.number.last_four(), "4444");
+}
+
+#[wasm_bindgen_test]
+async fn stronger_parameters_are_applied_on_unlock() {
+    let name = database_name("upgrade");
+    let vault = Vault::open(&name).await.unwrap();
+    vault.create(PASSWORD, SMALL_KDF).await.unwrap();
+    vault.unlock(PASSWORD, STRONGER_KDF, 1).await.unwrap();
+    assert_eq!(vault.stored_kdf().await.unwrap(), Some(STRONGER_KDF));
+    vault.unlock(PASSWORD, STRONGER_KDF, 2).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_damaged_record_is_skipped_and_the_rest_stay_usable() {
+    let name = database_name("damaged");
+    let vault = Vault::open(&name).await.unwrap();
+    let mut session = vault.create(PASSWORD, SMALL_KDF).await.unwrap();
+    vault
+        .add_card(&mut session, card("4242424242424242", "good"))
+        .await
+        .unwrap();
+    vault
+        .put_raw_card(
+            "card_damaged",
+            r#"{"nonce":"AAAAAAAAAAAAAAAA","ciphertext":"AAAA"}"#,
+        )
+        .await
+        .unwrap();
+    vault
+        .put_raw_card("card_garbage", "not json")
+        .await
+        .unwrap();
+    let session = vault.unlock(PASSWORD, SMALL_KDF, 1).await.unwrap();
+    assert_eq!(session.skipped, 2);
+    assert_eq!(session.cards.len(), 1);
+    assert_eq!(session.cards[0].card.nickname, "good");
+}
+
+#[wasm_bindgen_test]
+async fn the_card_limit_holds() {
+    let name = database_name("limit");
+    let vault = Vault::open(&name).await.unwrap();
+    let mut session = vault.create(PASSWORD, SMALL_KDF).await.unwrap();
+    for index in 0..WALLET_CARDS_MAX {
+        vault
+            .add_card(
+                &mut session,
+                card("4242424242424242", &format!("card {index}")),
+            )
+            .await
+            .unwrap();
+    }
+    let over = vault
+        .add_card(&mut session, card("4242424242424242", "one too many"))
+        .await;
+    assert_eq!(over.unwrap_err(), VaultFailure::CardLimit);
+    assert_eq!(session.cards.len(), WALLET_CARDS_MAX);
+    let id = session.cards[0].id.clone();
+    vault.remove_card(&mut session, &id).await.unwrap();
+    vault
+        .add_card(&mut session, card("4242424242424242", "fits again"))
+        .await
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn nothing_at_rest_shows_a_card_number_or_a_cvc() {
+    let name = database_name("at-rest");
+    let vault = Vault::open(&name).await.unwrap();
+    let mut session = vault.create(PASSWORD, SMALL_KDF).await.unwrap();
+    vault
+        .add_card(&mut session, card("4242424242424242", "daily"))
+        .await
+        .unwrap();
+    let stored = vault.raw_values().await.unwrap().join("\n").to_lowercase();
+    assert!(!stored.is_empty());
+    assert!(!stored.contains("4242"), "a card number at rest");
+    assert!(
+        !stored.contains("cvc") && !stored.contains("cvv"),
+        "a CVC at rest"
+    );
+    assert!(!stored.contains("daily"), "a nickname at rest in the clear");
+}
