@@ -111,6 +111,18 @@ fn create_add_cards_reload_and_unlock(world: &World) {
         assert!(cards.iter().any(|card| card.contains("•••• 4242")));
         screenshot(&client, "wallet-unlocked").await;
 
+        // Readable on a narrow phone: nothing wider than 360 px.
+        client.set_window_size(360, 800).await.unwrap();
+        let width = client
+            .execute("return document.documentElement.scrollWidth;", vec![])
+            .await
+            .unwrap();
+        assert!(
+            width.as_u64().is_some_and(|width| width <= 360),
+            "page is {width} px wide at 360 px"
+        );
+        screenshot(&client, "wallet-360px").await;
+
         // Locking drops the cards from the page.
         client
             .find(Locator::Css(".wallet-actions button"))

@@ -240,3 +240,15 @@ pub fn card_number_feedback(raw: &str) -> String {
         Err(_) => brand.to_owned(),
     }
 }
+
+/// Live feedback on an expiry being typed, as of `today`.
+pub fn expiry_feedback(raw: &str, today: shared::card::YearMonth) -> String {
+    if raw.trim().is_empty() {
+        return String::new();
+    }
+    match shared::card::Expiry::parse(raw) {
+        Ok(expiry) if expiry.is_expired_at(today) => "this card has expired".to_owned(),
+        Ok(expiry) => format!("valid through {:02}/{}", expiry.month(), expiry.year()),
+        Err(_) => "use MM/YY, like 08/29".to_owned(),
+    }
+}

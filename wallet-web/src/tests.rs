@@ -123,6 +123,20 @@ mod vault_rules {
     }
 
     #[test]
+    fn expiry_feedback_is_live() {
+        use crate::state::expiry_feedback;
+        let today = YearMonth {
+            year: 2026,
+            month: 11,
+        };
+        assert_eq!(expiry_feedback("", today), "");
+        assert_eq!(expiry_feedback("08/29", today), "valid through 08/2029");
+        assert_eq!(expiry_feedback("10/26", today), "this card has expired");
+        assert_eq!(expiry_feedback("11/26", today), "valid through 11/2026");
+        assert_eq!(expiry_feedback("8/", today), "use MM/YY, like 08/29");
+    }
+
+    #[test]
     fn password_strength_hints() {
         assert_eq!(Strength::of("short"), Strength::TooShort);
         assert_eq!(Strength::of("abcdefghij"), Strength::Weak);

@@ -9,7 +9,7 @@ use yew::{
 };
 
 use crate::hooks::use_vault::NewCard;
-use crate::state::{card_number_feedback, group_card_number};
+use crate::state::{card_number_feedback, expiry_feedback, group_card_number};
 
 #[derive(Properties, PartialEq)]
 pub struct AddCardFormProps {
@@ -28,6 +28,7 @@ pub fn AddCardForm(props: &AddCardFormProps) -> Html {
         use_node_ref(),
     );
     let feedback = use_state(String::new);
+    let expiry_hint = use_state(String::new);
     {
         let fields = [
             number.clone(),
@@ -45,6 +46,14 @@ pub fn AddCardForm(props: &AddCardFormProps) -> Html {
             feedback.set(String::new());
         });
     }
+    let on_expiry_input = {
+        let expiry_hint = expiry_hint.clone();
+        move |event: InputEvent| {
+            let value = event.target_unchecked_into::<HtmlInputElement>().value();
+            let today = shared::card::YearMonth::from_unix_ms(js_sys::Date::now() as u64);
+            expiry_hint.set(expiry_feedback(&value, today));
+        }
+    };
     let on_number_input = {
         let feedback = feedback.clone();
         move |event: InputEvent| {
@@ -85,7 +94,9 @@ pub fn AddCardForm(props: &AddCardFormProps) -> Html {
                 aria-describedby="card-number-feedback" ref={number} oninput={on_number_input} />
             <p class="hint" id="card-number-feedback" aria-live="polite">{ (*feedback).clone() }</p>
             <label for="card-expiry">{ "Expiry (MM/YY)" }</label>
-            <input id="card-expiry" inputmode="numeric" autocomplete="cc-exp" placeholder="MM/YY" maxlength="7" ref={expiry} />
+            <input id="card-expiry" inputmode="numeric" autocomplete="cc-exp" placeholder="MM/YY" maxlength="7"
+                aria-describedby="card-expiry-feedback" ref={expiry} oninput={on_expiry_input} />
+            <p class="hint" id="card-expiry-feedback" aria-live="polite">{ (*expiry_hint).clone() }</p>
             <label for="card-holder">{ "Cardholder name" }</label>
             <input id="card-holder" autocomplete="cc-name" maxlength="64" ref={holder} />
             <label for="card-nickname">{ "Nickname (optional)" }</label>
