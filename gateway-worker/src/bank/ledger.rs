@@ -633,6 +633,33 @@ fn refuse(failure: BankFailure, amount_minor: i64, currency: &str) -> Decision {
     }
 }
 
+/// Both accounts of a movement exist and are in its currency; answers the
+/// debit account, or the refusal.
+fn movement_accounts(
+    sql: &SqlStorage,
+    debit_account: &str,
+    credit_account: &str,
+    amount_minor: i64,
+    currency: &str,
+) -> worker::Result<Result<AccountRow, Decision>> {
+    let (Some(debit), Some(credit)) = (account(sql, debit_account)?, account(sql, credit_account)?)
+    else {
+        return Ok(Err(refuse(
+            BankFailure::AccountNotFound,
+            amount_minor,
+            currency,
+        )));
+    };
+    if debit.currency != currency || credit.currency != currency {
+        return Ok(Err(refuse(
+            BankFailure::CurrencyMismatch,
+            amount_minor,
+            currency,
+        )));
+    }
+    Ok(Ok(debit))
+}
+
 fn decide_hold(
     sql: &SqlStorage,
     debit_account: &str,
@@ -653,17 +680,11 @@ fn decide_hold(
     {
         return Ok(refuse(BankFailure::InvalidRequest, amount_minor, currency));
     }
-    let (Some(debit), Some(credit)) = (account(sql, debit_account)?, account(sql, credit_account)?)
-    else {
-        return Ok(refuse(BankFailure::AccountNotFound, amount_minor, currency));
+    let debit = match movement_accounts(sql, debit_account, credit_account, amount_minor, currency)?
+    {
+        Ok(debit) => debit,
+        Err(refused) => return Ok(refused),
     };
-    if debit.currency != currency || credit.currency != currency {
-        return Ok(refuse(
-            BankFailure::CurrencyMismatch,
-            amount_minor,
-            currency,
-        ));
-    }
     let debit_kind = AccountKind::from_code(&debit.kind).unwrap_or(AccountKind::Internal);
     let available = available(
         debit_kind,
@@ -802,17 +823,11 @@ fn decide_settle(
     if !valid_amount(amount_minor) {
         return Ok(refuse(BankFailure::InvalidAmount, 0, currency));
     }
-    let (Some(debit), Some(credit)) = (account(sql, debit_account)?, account(sql, credit_account)?)
-    else {
-        return Ok(refuse(BankFailure::AccountNotFound, amount_minor, currency));
+    let debit = match movement_accounts(sql, debit_account, credit_account, amount_minor, currency)?
+    {
+        Ok(debit) => debit,
+        Err(refused) => return Ok(refused),
     };
-    if debit.currency != currency || credit.currency != currency {
-        return Ok(refuse(
-            BankFailure::CurrencyMismatch,
-            amount_minor,
-            currency,
-        ));
-    }
     let from_own_side = matches!(
         AccountKind::from_code(&debit.kind),
         Some(AccountKind::Internal | AccountKind::Merchant)

@@ -2,6 +2,7 @@
 //! shown live, expiry, cardholder name and a nickname. The CVC is never
 //! asked here: it is asked at payment time and never stored.
 
+use crate::components::input_value;
 use web_sys::{HtmlInputElement, InputEvent, SubmitEvent};
 use yew::{
     Callback, Html, Properties, TargetCast, component, html, use_effect_with, use_node_ref,
@@ -73,16 +74,11 @@ pub fn AddCardForm(props: &AddCardFormProps) -> Html {
         let on_add = props.on_add.clone();
         move |event: SubmitEvent| {
             event.prevent_default();
-            let read = |node: &yew::NodeRef| {
-                node.cast::<HtmlInputElement>()
-                    .map(|input| input.value())
-                    .unwrap_or_default()
-            };
             on_add.emit(NewCard {
-                number: read(&number),
-                expiry: read(&expiry),
-                holder_name: read(&holder),
-                nickname: read(&nickname),
+                number: input_value(&number),
+                expiry: input_value(&expiry),
+                holder_name: input_value(&holder),
+                nickname: input_value(&nickname),
             });
         }
     };

@@ -1,6 +1,7 @@
 //! Changing the wallet password: the current one, then the new one twice.
 
-use web_sys::{HtmlInputElement, SubmitEvent};
+use crate::components::take_input_value;
+use web_sys::SubmitEvent;
 use yew::{Callback, Html, Properties, component, html, use_node_ref, use_state};
 
 use crate::state::Strength;
@@ -20,16 +21,11 @@ pub fn ChangePassword(props: &ChangePasswordProps) -> Html {
         let on_change = props.on_change.clone();
         move |event: SubmitEvent| {
             event.prevent_default();
-            let take = |node: &yew::NodeRef| {
-                node.cast::<HtmlInputElement>()
-                    .map(|input| {
-                        let value = input.value();
-                        input.set_value("");
-                        value
-                    })
-                    .unwrap_or_default()
-            };
-            let (current, new, again) = (take(&current), take(&new), take(&again));
+            let (current, new, again) = (
+                take_input_value(&current),
+                take_input_value(&new),
+                take_input_value(&again),
+            );
             if Strength::of(&new) == Strength::TooShort {
                 problem.set(Some("The new password needs at least 10 characters."));
             } else if new != again {

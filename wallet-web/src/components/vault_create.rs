@@ -1,6 +1,7 @@
 //! Creating the wallet: a password typed twice, a strength hint, and the
 //! plain fact that a lost password cannot be recovered.
 
+use crate::components::input_value;
 use web_sys::{HtmlInputElement, InputEvent, SubmitEvent};
 use yew::{Callback, Html, Properties, TargetCast, component, html, use_node_ref, use_state};
 
@@ -30,12 +31,7 @@ pub fn VaultCreate(props: &VaultCreateProps) -> Html {
         let on_create = props.on_create.clone();
         move |event: SubmitEvent| {
             event.prevent_default();
-            let read = |node: &yew::NodeRef| {
-                node.cast::<HtmlInputElement>()
-                    .map(|input| input.value())
-                    .unwrap_or_default()
-            };
-            let (first, second) = (read(&password), read(&confirmation));
+            let (first, second) = (input_value(&password), input_value(&confirmation));
             if Strength::of(&first) == Strength::TooShort {
                 problem.set(Some("The password needs at least 10 characters."));
             } else if first != second {

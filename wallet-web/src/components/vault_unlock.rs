@@ -1,6 +1,7 @@
 //! Unlocking the wallet with its password.
 
-use web_sys::{HtmlInputElement, SubmitEvent};
+use crate::components::take_input_value;
+use web_sys::SubmitEvent;
 use yew::{Callback, Html, Properties, component, html, use_node_ref};
 
 #[derive(Properties, PartialEq)]
@@ -16,12 +17,7 @@ pub fn VaultUnlock(props: &VaultUnlockProps) -> Html {
         let on_unlock = props.on_unlock.clone();
         move |event: SubmitEvent| {
             event.prevent_default();
-            if let Some(input) = password.cast::<HtmlInputElement>() {
-                let value = input.value();
-                // The field is cleared at once: the password stays in the DOM no longer than needed.
-                input.set_value("");
-                on_unlock.emit(value);
-            }
+            on_unlock.emit(take_input_value(&password));
         }
     };
     html! {
