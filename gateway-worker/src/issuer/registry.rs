@@ -112,6 +112,8 @@ pub async fn authorization(
 /// first one stands.
 pub async fn record_authorization(env: &Env, row: &AuthorizationRow) -> Result<(), ApiError> {
     let db = env.d1(ISSUER_DB)?;
+    // Minor units stay below 2^53 (shared::money), so a JavaScript number
+    // carries them exactly; D1 binds numbers, not BigInts.
     let amount = JsValue::from_f64(row.amount_minor as f64);
     let created = JsValue::from_f64(row.created_at_ms as f64);
     db.prepare(

@@ -100,6 +100,8 @@ pub struct NewOrder<'a> {
 pub async fn insert_order(env: &Env, order: &NewOrder<'_>) -> Result<(), ApiError> {
     let db = env.d1(STORE_DB)?;
     let now = JsValue::from_f64(order.now_ms as f64);
+    // Minor units stay below 2^53 (shared::money), so a JavaScript number
+    // carries them exactly; D1 binds numbers, not BigInts.
     let total = JsValue::from_f64(order.total_minor as f64);
     let insert_order = db
         .prepare(
