@@ -12,6 +12,10 @@ use crate::{Journey, World};
 
 pub const JOURNEYS: &[Journey] = &[
     (
+        "gateway::key_set_is_signed_rotated_and_retired",
+        key_set_is_signed_rotated_and_retired,
+    ),
+    (
         "gateway::payments_are_registered_and_isolated_by_merchant",
         payments_are_registered_and_isolated_by_merchant,
     ),
@@ -264,4 +268,96 @@ fn bad_payment_requests_get_clear_errors(world: &World) {
         &format!("/api/operator/merchants/m_bookshop/keys/{prefix}/revoke"),
         &json!({}),
     );
+}
+
+/// The gateway's long-term key-set verification key, from `.dev.vars`.
+fn gateway_root() -> shared::sign::PublicKey {
+    let vars = std::fs::read_to_string(e2e::workspace_root().join(".dev.vars")).unwrap();
+    let hex = vars
+        .lines()
+        .find_map(|line| line.strip_prefix("GATEWAY_ROOT_SIGNING_SEED="))
+        .unwrap()
+        .trim();
+    let seed: [u8; 32] = (0..32)
+        .map(|i| u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).unwrap())
+        .collect::<Vec<u8>>()
+        .try_into()
+        .unwrap();
+    shared::sign::SigningKeyPair::from_seed(
+        shared::sign::KeyId::new("gateway-root").unwrap(),
+        &seed,
+    )
+    .public_key()
+}
+
+fn key_set_is_signed_rotated_and_retired(world: &World) {
+    // Goal: the wallet can trust the key it seals to. Method: verify the
+    // published set with the root key, then rotate and retire by hand and
+    // check what is published and which private halves remain.
+    use shared::keyset::{GatewayKeySet, current_key};
+    use shared::sign::Signed;
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    };
+    let published = || -> Signed<GatewayKeySet> {
+        let answer = api::get(&world.server.url("/api/gateway/v1/keys"));
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        answer.json()
+    };
+    let root = gateway_root();
+    let first = published();
+    let current = current_key(&first, &root, now_ms()).expect("the published set verifies");
+    assert_eq!(current.suite, shared::keyset::PAYMENT_SUITE);
+    // Another root key refuses it: the store or injected script cannot swap keys.
+    let other_root = shared::sign::SigningKeyPair::from_seed(
+        shared::sign::KeyId::new("gateway-root").unwrap(),
+        &[9; 32],
+    );
+    assert!(current_key(&first, &other_root.public_key(), now_ms()).is_err());
+    assert_eq!(
+        published().body.keys,
+        first.body.keys,
+        "the same key until it is rotated"
+    );
+
+    let operator = Operator::new(&world.server);
+    let rotated = operator.post("/api/operator/gateway/keys/rotate", &json!({}));
+    assert!(
+        rotated.as_array().unwrap().len() >= 2,
+        "the previous key stays for its grace: {rotated}"
+    );
+    let after_rotation = published();
+    let newest = current_key(&after_rotation, &root, now_ms()).unwrap();
+    assert_ne!(newest.kid, current.kid, "sealing moves to the new key");
+    assert!(
+        after_rotation
+            .body
+            .keys
+            .iter()
+            .any(|key| key.kid == current.kid),
+        "the old key is still published"
+    );
+
+    let retired = operator.post("/api/operator/gateway/keys/retire", &json!({}));
+    assert_eq!(retired.as_array().unwrap().len(), 1, "{retired}");
+    let after_retirement = published();
+    assert_eq!(after_retirement.body.keys.len(), 1);
+    assert_eq!(after_retirement.body.keys[0].kid, newest.kid);
+    let history = operator.get("/api/operator/gateway/keys/history");
+    let old = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|status| status["key"]["kid"] == json!(current.kid.as_str()))
+        .unwrap();
+    assert_eq!(
+        old["has_private_half"],
+        json!(false),
+        "the retired private half is deleted"
+    );
+    let findings = e2e::scan::card_data_in(&history);
+    assert!(findings.is_empty(), "{findings:?}");
 }

@@ -6,6 +6,8 @@
 
 pub mod connector;
 mod db;
+pub mod gateway_keyring;
+pub mod keys;
 pub mod merchant_auth;
 pub mod payment_object;
 pub mod payments;

@@ -49,6 +49,11 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
             let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
             operator::bank(request, env, &bank_id, &rest).await
         }
+        (Method::Get, ["api", "gateway", "v1", "keys"]) => gateway::keys::key_set(env).await,
+        (_, ["api", "operator", "gateway", "keys", action]) => {
+            let action = (*action).to_owned();
+            operator::gateway_keys(&request, env, &action).await
+        }
         (Method::Post, ["api", "gateway", "v1", "payments"]) => {
             gateway::payments::create(request, env).await
         }

@@ -286,3 +286,14 @@ pub async fn merchant_keys(
         _ => Err(ApiError::RouteNotFound),
     }
 }
+
+/// `/api/operator/gateway/keys/{rotate|retire|history}`: the gateway's
+/// encryption keys, by hand (the alarm does the same on schedule).
+pub async fn gateway_keys(
+    request: &Request,
+    env: &Env,
+    action: &str,
+) -> Result<Response, ApiError> {
+    authenticate(request, env)?;
+    crate::gateway::keys::operator(request, env, action).await
+}

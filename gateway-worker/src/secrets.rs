@@ -10,6 +10,8 @@ use crate::error::ApiError;
 pub const STORE_SIGNING_KEY_SEED: &str = "STORE_SIGNING_KEY_SEED";
 /// The store's API key at the gateway's merchant API (the store).
 pub const STORE_GATEWAY_API_KEY: &str = "STORE_GATEWAY_API_KEY";
+/// Ed25519 seed of the gateway's long-term key-set signing key (the gateway).
+pub const GATEWAY_ROOT_SIGNING_SEED: &str = "GATEWAY_ROOT_SIGNING_SEED";
 /// Bearer token of the operator routes.
 pub const OPERATOR_TOKEN: &str = "OPERATOR_TOKEN";
 /// HMAC key of the issuer's card registry (the issuer).

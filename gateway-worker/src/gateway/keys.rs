@@ -1,0 +1,65 @@
+//! The gateway's published encryption keys: `GET /api/gateway/v1/keys`
+//! answers the key set, signed by the gateway's long-term Ed25519 key
+//! (`GATEWAY_ROOT_SIGNING_SEED`, key id `gateway-root`), whose public half
+//! the wallet compiles in. Operator routes rotate and retire keys.
+
+use shared::keyset::GatewayKeySet;
+use shared::sign::{KeyId, SigningKeyPair};
+use worker::{Env, Method, Request, RequestInit, Response};
+
+use crate::error::ApiError;
+use crate::gateway::gateway_keyring::KeyStatus;
+use crate::secrets;
+
+const KEYRING_BINDING: &str = "GATEWAY_KEYRING";
+const KEYRING_NAME: &str = "keyring";
+
+/// The id of the gateway's long-term key-set signing key.
+pub const ROOT_KEY_ID: &str = "gateway-root";
+
+pub fn root_signing_key(env: &Env) -> Result<SigningKeyPair, ApiError> {
+    let seed = secrets::bytes32(env, secrets::GATEWAY_ROOT_SIGNING_SEED)?;
+    let kid = KeyId::new(ROOT_KEY_ID).map_err(ApiError::internal)?;
+    Ok(SigningKeyPair::from_seed(kid, &seed))
+}
+
+/// Calls the keyring object; answers the keys it reports.
+pub async fn keyring(env: &Env, method: Method, path: &str) -> Result<Vec<KeyStatus>, ApiError> {
+    let stub = env
+        .durable_object(KEYRING_BINDING)?
+        .id_from_name(KEYRING_NAME)?
+        .get_stub()?;
+    let mut init = RequestInit::new();
+    init.with_method(method);
+    let request = Request::new_with_init(&format!("https://keyring.internal{path}"), &init)?;
+    let mut answer = stub.fetch_with_request(request).await?;
+    if answer.status_code() != 200 {
+        return Err(ApiError::internal(format!(
+            "keyring answered {}",
+            answer.status_code()
+        )));
+    }
+    answer.json().await.map_err(ApiError::internal)
+}
+
+/// `GET /api/gateway/v1/keys`.
+pub async fn key_set(env: &Env) -> Result<Response, ApiError> {
+    let keys = keyring(env, Method::Get, "/keys").await?;
+    let key_set = GatewayKeySet {
+        keys: keys.into_iter().map(|status| status.key).collect(),
+        issued_at_ms: worker::Date::now().as_millis(),
+    };
+    let signed = root_signing_key(env)?.sign(key_set);
+    Ok(crate::http::json(&signed, 200))
+}
+
+/// `/api/operator/gateway/keys/{rotate|retire|history}`.
+pub async fn operator(request: &Request, env: &Env, action: &str) -> Result<Response, ApiError> {
+    let (method, path) = match (request.method(), action) {
+        (Method::Post, "rotate") => (Method::Post, "/rotate"),
+        (Method::Post, "retire") => (Method::Post, "/retire"),
+        (Method::Get, "history") => (Method::Get, "/history"),
+        _ => return Err(ApiError::RouteNotFound),
+    };
+    Ok(crate::http::json(&keyring(env, method, path).await?, 200))
+}
