@@ -29,6 +29,54 @@ pub fn build() -> Result<(), Failure> {
     build_worker()
 }
 
+/// The sources each build reads, besides the workspace manifest and lock.
+const WALLET_SOURCES: [&str; 3] = ["wallet-web/src", "wallet-web/Cargo.toml", "shared"];
+const WORKER_SOURCES: [&str; 4] = [
+    "gateway-worker/src",
+    "gateway-worker/api",
+    "gateway-worker/Cargo.toml",
+    "shared",
+];
+
+/// The newest modification time of any file under `paths` (and of the
+/// workspace manifest, lock file and toolchain file).
+fn newest_source(paths: &[&str]) -> std::time::SystemTime {
+    fn walk(path: &Path, newest: &mut std::time::SystemTime) {
+        let Ok(metadata) = std::fs::metadata(path) else {
+            return;
+        };
+        if metadata.is_dir() {
+            if path
+                .file_name()
+                .is_some_and(|name| name == "target" || name == "fuzz")
+            {
+                return;
+            }
+            for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
+                walk(&entry.path(), newest);
+            }
+        } else if let Ok(modified) = metadata.modified() {
+            *newest = (*newest).max(modified);
+        }
+    }
+    let root = workspace_root();
+    let mut newest = std::time::SystemTime::UNIX_EPOCH;
+    for path in paths
+        .iter()
+        .chain(&["Cargo.toml", "Cargo.lock", "rust-toolchain.toml"])
+    {
+        walk(&root.join(path), &mut newest);
+    }
+    newest
+}
+
+/// True when `output` exists and is newer than every source: nothing to do.
+fn up_to_date(output: &Path, sources: &[&str]) -> bool {
+    std::fs::metadata(output)
+        .and_then(|metadata| metadata.modified())
+        .is_ok_and(|built| built > newest_source(sources))
+}
+
 fn node_bin(name: &str) -> PathBuf {
     workspace_root()
         .join("node_modules")
@@ -58,6 +106,11 @@ where
 fn build_wallet() -> Result<(), Failure> {
     let root = workspace_root();
     let dist = root.join(DIST_DIR);
+    let built_wasm = dist.join("pkg").join("wallet_web_bg.wasm");
+    if up_to_date(&built_wasm, &WALLET_SOURCES) {
+        println!("xtask: the wallet is up to date; copying static files only");
+        return copy_dir(&root.join("static"), &dist);
+    }
     cmd("cargo")
         .args([
             "build",
@@ -97,6 +150,13 @@ fn build_wallet() -> Result<(), Failure> {
 /// The worker: worker-build runs cargo, wasm-bindgen and esbuild, and
 /// writes `gateway-worker/build/index.js`.
 fn build_worker() -> Result<(), Failure> {
+    if up_to_date(
+        &workspace_root().join("gateway-worker/build/index.js"),
+        &WORKER_SOURCES,
+    ) {
+        println!("xtask: the worker is up to date");
+        return Ok(());
+    }
     cmd(cargo_bin_dir().join("worker-build"))
         .args(["--release", "gateway-worker"])
         .env("WASM_BINDGEN_BIN", cargo_bin_dir().join("wasm-bindgen"))
