@@ -12,6 +12,10 @@ use crate::{Journey, World};
 
 pub const JOURNEYS: &[Journey] = &[
     (
+        "gateway::creation_is_idempotent_by_key",
+        creation_is_idempotent_by_key,
+    ),
+    (
         "gateway::key_set_is_signed_rotated_and_retired",
         key_set_is_signed_rotated_and_retired,
     ),
@@ -360,4 +364,90 @@ fn key_set_is_signed_rotated_and_retired(world: &World) {
     );
     let findings = e2e::scan::card_data_in(&history);
     assert!(findings.is_empty(), "{findings:?}");
+}
+
+fn create_with_key(
+    world: &World,
+    merchant_key: &str,
+    idempotency_key: &str,
+    body: &Value,
+) -> Answer {
+    api::read(
+        api::agent()
+            .post(&world.server.url(PAYMENTS))
+            .header("authorization", &format!("Bearer {merchant_key}"))
+            .header("idempotency-key", idempotency_key)
+            .send_json(body),
+    )
+}
+
+fn creation_is_idempotent_by_key(world: &World) {
+    // Goal: a retried creation never makes a second payment. Method: the
+    // same key and body, once and then ten times at once; the same key with
+    // another body; the same key at another merchant.
+    let _turn = bookshop_keys();
+    let operator = Operator::new(&world.server);
+    let (bookshop, prefix) = issue_key(&operator, "m_bookshop");
+    let key = e2e::operator::unique("idem");
+    let body = new_payment("12.00");
+    let first = create_with_key(world, &bookshop, &key, &body);
+    assert_eq!(first.status, 201, "{}", first.body);
+    let first: Payment = first.json();
+    let answers: Vec<Answer> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..10)
+            .map(|_| scope.spawn(|| create_with_key(world, &bookshop, &key, &body)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap())
+            .collect()
+    });
+    for answer in &answers {
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        assert_eq!(
+            answer.json::<Payment>(),
+            first,
+            "the stored answer, not a new payment"
+        );
+    }
+    let mut other_body = body.clone();
+    other_body["amount"] = json!("13.00");
+    let reused = create_with_key(world, &bookshop, &key, &other_body);
+    assert_eq!(
+        (reused.status, reused.error().code.as_str()),
+        (422, "idempotency_key_reused")
+    );
+    // Keys are the merchant's own: the store's merchant may use the same one.
+    let store_key = crate::store::store_key();
+    let elsewhere: Payment = create_with_key(world, &store_key, &key, &body).json();
+    assert_ne!(elsewhere.payment_id, first.payment_id);
+    assert_eq!(elsewhere.merchant_id, "m_teashop");
+    // A new, concurrent key: ten at once still make one payment.
+    let fresh = e2e::operator::unique("idem");
+    let concurrent: Vec<Answer> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..10)
+            .map(|_| scope.spawn(|| create_with_key(world, &bookshop, &fresh, &body)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap())
+            .collect()
+    });
+    let ids: std::collections::BTreeSet<String> = concurrent
+        .iter()
+        .map(|answer| {
+            assert_eq!(answer.status, 201, "{}", answer.body);
+            answer.json::<Payment>().payment_id
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let invalid = create_with_key(world, &bookshop, &"k".repeat(256), &body);
+    assert_eq!(
+        (invalid.status, invalid.error().code.as_str()),
+        (422, "invalid_idempotency_key")
+    );
+    operator.post(
+        &format!("/api/operator/merchants/m_bookshop/keys/{prefix}/revoke"),
+        &json!({}),
+    );
 }

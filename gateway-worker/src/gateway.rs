@@ -7,6 +7,7 @@
 pub mod connector;
 mod db;
 pub mod gateway_keyring;
+pub mod idempotency;
 pub mod keys;
 pub mod merchant_auth;
 pub mod payment_object;

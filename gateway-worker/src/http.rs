@@ -23,10 +23,18 @@ const API_HEADERS: [(&str, &str); 5] = [
 /// A JSON answer with the given status. Serializing our own wire types
 /// does not fail in practice; if it ever did, the answer is a generic 500.
 pub fn json<T: Serialize>(value: &T, status: u16) -> Response {
-    let (status, body) = match serde_json::to_vec(value) {
-        Ok(body) => (status, body),
-        Err(_) => (500, INTERNAL_ERROR_BODY.to_vec()),
-    };
+    match serde_json::to_vec(value) {
+        Ok(body) => json_bytes(body, status),
+        Err(_) => json_bytes(INTERNAL_ERROR_BODY.to_vec(), 500),
+    }
+}
+
+/// A JSON answer from text already serialized (a stored answer).
+pub fn raw_json(body: String, status: u16) -> Response {
+    json_bytes(body.into_bytes(), status)
+}
+
+fn json_bytes(body: Vec<u8>, status: u16) -> Response {
     let mut response = Response::builder().with_status(status).fixed(body);
     // Setting a valid header on a response we own cannot fail.
     let _ = response

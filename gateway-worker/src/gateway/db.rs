@@ -149,3 +149,123 @@ pub async fn payment_owner(env: &Env, payment_id: &str) -> Result<Option<String>
         .await?
         .map(|row| row.merchant_id))
 }
+
+/// A stored idempotency key: its request fingerprint and, once the first
+/// request finished, its answer.
+pub struct StoredIdempotencyKey {
+    pub fingerprint: String,
+    pub status: Option<u16>,
+    pub answer: Option<String>,
+}
+
+pub async fn forget_idempotency_keys_before(env: &Env, before_ms: u64) -> Result<(), ApiError> {
+    env.d1(GATEWAY_DB)?
+        .prepare("DELETE FROM idempotency_keys WHERE created_at_ms < ?1")
+        .bind(&[JsValue::from_f64(before_ms as f64)])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// Claims a key for a new request; answers false if it was already there.
+pub async fn insert_idempotency_key(
+    env: &Env,
+    merchant_id: &str,
+    route: &str,
+    key: &str,
+    fingerprint: &str,
+    now_ms: u64,
+) -> Result<bool, ApiError> {
+    let result = env
+        .d1(GATEWAY_DB)?
+        .prepare(
+            "INSERT OR IGNORE INTO idempotency_keys (merchant_id, route, key, fingerprint, created_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(&[
+            JsValue::from_str(merchant_id),
+            JsValue::from_str(route),
+            JsValue::from_str(key),
+            JsValue::from_str(fingerprint),
+            JsValue::from_f64(now_ms as f64),
+        ])?
+        .run()
+        .await?;
+    Ok(result.meta()?.and_then(|meta| meta.changes).unwrap_or(0) > 0)
+}
+
+pub async fn idempotency_key(
+    env: &Env,
+    merchant_id: &str,
+    route: &str,
+    key: &str,
+) -> Result<Option<StoredIdempotencyKey>, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        fingerprint: String,
+        status: Option<u16>,
+        answer: Option<String>,
+    }
+    let statement = env
+        .d1(GATEWAY_DB)?
+        .prepare(
+            "SELECT fingerprint, status, answer FROM idempotency_keys
+             WHERE merchant_id = ?1 AND route = ?2 AND key = ?3",
+        )
+        .bind(&[
+            JsValue::from_str(merchant_id),
+            JsValue::from_str(route),
+            JsValue::from_str(key),
+        ])?;
+    Ok(statement
+        .first::<Row>(None)
+        .await?
+        .map(|row| StoredIdempotencyKey {
+            fingerprint: row.fingerprint,
+            status: row.status,
+            answer: row.answer,
+        }))
+}
+
+pub async fn complete_idempotency_key(
+    env: &Env,
+    merchant_id: &str,
+    route: &str,
+    key: &str,
+    status: u16,
+    answer: &str,
+) -> Result<(), ApiError> {
+    env.d1(GATEWAY_DB)?
+        .prepare(
+            "UPDATE idempotency_keys SET status = ?4, answer = ?5
+             WHERE merchant_id = ?1 AND route = ?2 AND key = ?3",
+        )
+        .bind(&[
+            JsValue::from_str(merchant_id),
+            JsValue::from_str(route),
+            JsValue::from_str(key),
+            JsValue::from(status),
+            JsValue::from_str(answer),
+        ])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_idempotency_key(
+    env: &Env,
+    merchant_id: &str,
+    route: &str,
+    key: &str,
+) -> Result<(), ApiError> {
+    env.d1(GATEWAY_DB)?
+        .prepare("DELETE FROM idempotency_keys WHERE merchant_id = ?1 AND route = ?2 AND key = ?3")
+        .bind(&[
+            JsValue::from_str(merchant_id),
+            JsValue::from_str(route),
+            JsValue::from_str(key),
+        ])?
+        .run()
+        .await?;
+    Ok(())
+}

@@ -2,7 +2,8 @@
 //! registers a payment for a quote (amount, currency, quote digest, expiry)
 //! before any card is seen; `GET /api/gateway/v1/payments/{id}` reads one.
 //! A merchant sees only its own payments: another merchant's answers 404,
-//! exactly like one that does not exist.
+//! exactly like one that does not exist. Creation honours an
+//! `Idempotency-Key` (`idempotency.rs`).
 
 use shared::encoding::to_base64url;
 use shared::money::Money;
@@ -11,7 +12,9 @@ use worker::wasm_bindgen::JsValue;
 use worker::{Env, Method, Request, RequestInit, Response};
 
 use crate::error::ApiError;
-use crate::gateway::{db, merchant_auth};
+use crate::gateway::db::{self, KeyOwner};
+use crate::gateway::idempotency::{self, Claim};
+use crate::gateway::merchant_auth;
 
 const PAYMENT_OBJECT_BINDING: &str = "PAYMENT_OBJECT";
 
@@ -47,13 +50,44 @@ async fn call_object(
     Ok(stub.fetch_with_request(request).await?)
 }
 
+/// The route name idempotency keys of payment creation are scoped to.
+const CREATE_ROUTE: &str = "POST /api/gateway/v1/payments";
+
 pub async fn create(mut request: Request, env: &Env) -> Result<Response, ApiError> {
     let merchant = merchant_auth::authenticate(&request, env).await?;
+    let idempotency_key = idempotency::key_of(&request)?;
     let bytes = request.bytes().await?;
     if bytes.len() > MERCHANT_BODY_BYTES_MAX {
         return Err(ApiError::PayloadTooLarge);
     }
-    let body: CreatePayment = serde_json::from_slice(&bytes)
+    let Some(key) = idempotency_key else {
+        let payment = create_payment(env, &merchant, &bytes).await?;
+        return Ok(crate::http::json(&payment, 201));
+    };
+    let merchant_id = merchant.merchant_id.clone();
+    let now_ms = worker::Date::now().as_millis();
+    let fingerprint = idempotency::fingerprint(&bytes);
+    if let Claim::Replay { status, answer } =
+        idempotency::claim(env, &merchant_id, CREATE_ROUTE, &key, &fingerprint, now_ms).await?
+    {
+        return Ok(crate::http::raw_json(answer, status));
+    }
+    match create_payment(env, &merchant, &bytes).await {
+        Ok(payment) => {
+            let answer = serde_json::to_string(&payment).map_err(ApiError::internal)?;
+            idempotency::complete(env, &merchant_id, CREATE_ROUTE, &key, 201, &answer).await?;
+            Ok(crate::http::raw_json(answer, 201))
+        }
+        Err(error) => {
+            // Nothing was created under the key: it may be used again.
+            idempotency::release(env, &merchant_id, CREATE_ROUTE, &key).await?;
+            Err(error)
+        }
+    }
+}
+
+async fn create_payment(env: &Env, merchant: &KeyOwner, bytes: &[u8]) -> Result<Payment, ApiError> {
+    let body: CreatePayment = serde_json::from_slice(bytes)
         .map_err(|_| ApiError::unprocessable("invalid_body", "body is not a payment to create"))?;
     let amount = Money::parse_non_negative(&body.amount, body.currency)
         .map_err(|error| ApiError::unprocessable("invalid_amount", error.to_string()))?;
@@ -107,8 +141,7 @@ pub async fn create(mut request: Request, env: &Env) -> Result<Response, ApiErro
         )));
     }
     db::record_payment(env, &payment.payment_id, &merchant.merchant_id, now_ms).await?;
-    let created: Payment = answer.json().await.map_err(ApiError::internal)?;
-    Ok(crate::http::json(&created, 201))
+    answer.json::<Payment>().await.map_err(ApiError::internal)
 }
 
 pub async fn get(request: Request, env: &Env, payment_id: &str) -> Result<Response, ApiError> {

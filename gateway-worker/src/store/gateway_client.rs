@@ -13,10 +13,12 @@ use crate::secrets;
 
 const GATEWAY_BINDING: &str = "GATEWAY";
 
-/// Registers the payment for a quote at the gateway.
+/// Registers the payment for a quote at the gateway. The order reference is
+/// the Idempotency-Key, so a retried call never makes a second payment.
 pub async fn create_payment(env: &Env, body: &CreatePayment) -> Result<Payment, ApiError> {
     let key = secrets::text(env, secrets::STORE_GATEWAY_API_KEY)?;
     let headers = Headers::new();
+    headers.set("idempotency-key", &body.order_reference)?;
     headers.set("authorization", &format!("Bearer {key}"))?;
     headers.set("content-type", "application/json")?;
     let body = serde_json::to_string(body).map_err(ApiError::internal)?;
