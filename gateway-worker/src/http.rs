@@ -29,6 +29,23 @@ pub fn json<T: Serialize>(value: &T, status: u16) -> Response {
     }
 }
 
+/// An error answer `{code, message}` built directly (inside Durable
+/// Objects, which answer their callers without going through `ApiError`).
+pub fn error_response(status: u16, code: &str, message: &str) -> Response {
+    json(
+        &shared::wire::ErrorBody {
+            code: code.to_owned(),
+            message: message.to_owned(),
+        },
+        status,
+    )
+}
+
+/// Milliseconds since the Unix epoch, as SQLite stores them.
+pub fn now_ms() -> i64 {
+    i64::try_from(worker::Date::now().as_millis()).unwrap_or(i64::MAX)
+}
+
 /// A JSON answer from text already serialized (a stored answer).
 pub fn raw_json(body: String, status: u16) -> Response {
     json_bytes(body.into_bytes(), status)

@@ -3,6 +3,8 @@
 //! write: `ledger::apply` runs its checks and writes with no `await`
 //! between them. Its alarm releases holds whose time is up.
 
+use std::cell::Cell;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::wire::ErrorBody;
@@ -20,10 +22,9 @@ const LEDGER_BODY_BYTES_MAX: usize = 4096;
 #[durable_object]
 pub struct BankLedger {
     state: State,
-}
-
-fn now_ms() -> i64 {
-    i64::try_from(worker::Date::now().as_millis()).unwrap_or(i64::MAX)
+    /// Whether this instance has made sure of the schema and demo accounts:
+    /// checked once per instance, not on every request.
+    prepared: Cell<bool>,
 }
 
 fn json<T: Serialize>(value: &T, status: u16) -> Result<Response> {
@@ -31,13 +32,7 @@ fn json<T: Serialize>(value: &T, status: u16) -> Result<Response> {
 }
 
 fn error(status: u16, code: &str, message: &str) -> Result<Response> {
-    json(
-        &ErrorBody {
-            code: code.to_owned(),
-            message: message.to_owned(),
-        },
-        status,
-    )
+    Ok(crate::http::error_response(status, code, message))
 }
 
 async fn body<T: DeserializeOwned>(request: &mut Request) -> std::result::Result<T, Response> {
@@ -65,12 +60,15 @@ async fn body<T: DeserializeOwned>(request: &mut Request) -> std::result::Result
 impl BankLedger {
     /// Creates the schema and, once, the bank's demo accounts.
     fn prepare(&self, bank_id: &str) -> Result<()> {
+        if self.prepared.get() {
+            return Ok(());
+        }
         let sql = self.state.storage().sql();
         ledger::create_schema(&sql)?;
         if ledger::meta(&sql, "bank_id")?.is_none() {
             for account in demo::accounts(bank_id) {
                 // A demo account that cannot open is a bug in the seed data.
-                if let Err(failure) = ledger::open_account(&sql, &account, now_ms())? {
+                if let Err(failure) = ledger::open_account(&sql, &account, crate::http::now_ms())? {
                     return Err(worker::Error::RustError(format!(
                         "demo account {} did not open: {}",
                         account.account_id,
@@ -80,6 +78,7 @@ impl BankLedger {
             }
             ledger::set_meta(&sql, "bank_id", bank_id)?;
         }
+        self.prepared.set(true);
         Ok(())
     }
 
@@ -88,7 +87,11 @@ impl BankLedger {
         let sql = self.state.storage().sql();
         let storage = self.state.storage();
         match ledger::next_hold_expiry(&sql)? {
-            Some(next) => storage.set_alarm((next - now_ms()).max(0)).await,
+            Some(next) => {
+                storage
+                    .set_alarm((next - crate::http::now_ms()).max(0))
+                    .await
+            }
             None => storage.delete_alarm().await,
         }
     }
@@ -108,7 +111,7 @@ impl BankLedger {
                     Ok(transfer) => transfer,
                     Err(response) => return Ok(response),
                 };
-                let outcome = ledger::apply(&sql, &transfer, now_ms())?;
+                let outcome = ledger::apply(&sql, &transfer, crate::http::now_ms())?;
                 self.schedule_expiry().await?;
                 json(&outcome, 200)
             }
@@ -117,7 +120,7 @@ impl BankLedger {
                     Ok(open) => open,
                     Err(response) => return Ok(response),
                 };
-                match ledger::open_account(&sql, &open, now_ms())? {
+                match ledger::open_account(&sql, &open, crate::http::now_ms())? {
                     Ok(balance) => json(&balance, 200),
                     Err(failure) => error(
                         422,
@@ -139,7 +142,10 @@ impl BankLedger {
 
 impl DurableObject for BankLedger {
     fn new(state: State, _env: Env) -> Self {
-        BankLedger { state }
+        BankLedger {
+            state,
+            prepared: Cell::new(false),
+        }
     }
 
     async fn fetch(&self, request: Request) -> Result<Response> {
@@ -155,7 +161,7 @@ impl DurableObject for BankLedger {
     async fn alarm(&self) -> Result<Response> {
         let sql = self.state.storage().sql();
         ledger::create_schema(&sql)?;
-        let expired = ledger::expire_due_holds(&sql, now_ms())?;
+        let expired = ledger::expire_due_holds(&sql, crate::http::now_ms())?;
         self.schedule_expiry().await?;
         Response::ok(format!("expired {expired} holds"))
     }

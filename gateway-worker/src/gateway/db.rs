@@ -158,6 +158,15 @@ pub struct StoredIdempotencyKey {
     pub answer: Option<String>,
 }
 
+/// An idempotency key's identity, bound as ?1, ?2, ?3.
+fn key_bindings(merchant_id: &str, route: &str, key: &str) -> [JsValue; 3] {
+    [
+        JsValue::from_str(merchant_id),
+        JsValue::from_str(route),
+        JsValue::from_str(key),
+    ]
+}
+
 pub async fn forget_idempotency_keys_before(env: &Env, before_ms: u64) -> Result<(), ApiError> {
     env.d1(GATEWAY_DB)?
         .prepare("DELETE FROM idempotency_keys WHERE created_at_ms < ?1")
@@ -183,12 +192,10 @@ pub async fn insert_idempotency_key(
              VALUES (?1, ?2, ?3, ?4, ?5)",
         )
         .bind(&[
-            JsValue::from_str(merchant_id),
-            JsValue::from_str(route),
-            JsValue::from_str(key),
-            JsValue::from_str(fingerprint),
-            JsValue::from_f64(now_ms as f64),
-        ])?
+            key_bindings(merchant_id, route, key).as_slice(),
+            &[JsValue::from_str(fingerprint), JsValue::from_f64(now_ms as f64)],
+        ]
+        .concat())?
         .run()
         .await?;
     Ok(result.meta()?.and_then(|meta| meta.changes).unwrap_or(0) > 0)
@@ -212,11 +219,7 @@ pub async fn idempotency_key(
             "SELECT fingerprint, status, answer FROM idempotency_keys
              WHERE merchant_id = ?1 AND route = ?2 AND key = ?3",
         )
-        .bind(&[
-            JsValue::from_str(merchant_id),
-            JsValue::from_str(route),
-            JsValue::from_str(key),
-        ])?;
+        .bind(&key_bindings(merchant_id, route, key))?;
     Ok(statement
         .first::<Row>(None)
         .await?
@@ -240,13 +243,13 @@ pub async fn complete_idempotency_key(
             "UPDATE idempotency_keys SET status = ?4, answer = ?5
              WHERE merchant_id = ?1 AND route = ?2 AND key = ?3",
         )
-        .bind(&[
-            JsValue::from_str(merchant_id),
-            JsValue::from_str(route),
-            JsValue::from_str(key),
-            JsValue::from(status),
-            JsValue::from_str(answer),
-        ])?
+        .bind(
+            &[
+                key_bindings(merchant_id, route, key).as_slice(),
+                &[JsValue::from(status), JsValue::from_str(answer)],
+            ]
+            .concat(),
+        )?
         .run()
         .await?;
     Ok(())
@@ -260,11 +263,7 @@ pub async fn delete_idempotency_key(
 ) -> Result<(), ApiError> {
     env.d1(GATEWAY_DB)?
         .prepare("DELETE FROM idempotency_keys WHERE merchant_id = ?1 AND route = ?2 AND key = ?3")
-        .bind(&[
-            JsValue::from_str(merchant_id),
-            JsValue::from_str(route),
-            JsValue::from_str(key),
-        ])?
+        .bind(&key_bindings(merchant_id, route, key))?
         .run()
         .await?;
     Ok(())

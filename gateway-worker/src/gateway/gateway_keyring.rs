@@ -6,12 +6,13 @@
 //! archived ciphertext can no longer be opened. The private halves never
 //! leave this object: opening a sealed payment will happen here too.
 
+use std::cell::Cell;
+
 use serde::{Deserialize, Serialize};
 use shared::encoding::{Bytes, to_base64url};
 use shared::keyset::GatewayKey;
 use shared::seal::GatewayPrivateKey;
 use shared::sign::KeyId;
-use shared::wire::ErrorBody;
 use worker::{
     DurableObject, Env, Method, Request, Response, Result, SqlStorageValue, State, durable_object,
 };
@@ -33,6 +34,8 @@ pub struct KeyStatus {
 #[durable_object]
 pub struct GatewayKeyring {
     state: State,
+    /// Whether this instance has created its table (once per instance).
+    schema_ready: Cell<bool>,
 }
 
 #[derive(Deserialize)]
@@ -44,19 +47,7 @@ struct KeyRow {
     not_after_ms: i64,
 }
 
-fn now_ms() -> i64 {
-    i64::try_from(worker::Date::now().as_millis()).unwrap_or(i64::MAX)
-}
-
-fn error(status: u16, code: &str, message: &str) -> Response {
-    crate::http::json(
-        &ErrorBody {
-            code: code.to_owned(),
-            message: message.to_owned(),
-        },
-        status,
-    )
-}
+use crate::http::{error_response as error, now_ms};
 
 fn status_of(row: &KeyRow) -> Option<KeyStatus> {
     let kid = KeyId::new(&row.kid).ok()?;
@@ -73,20 +64,31 @@ fn status_of(row: &KeyRow) -> Option<KeyStatus> {
 }
 
 impl GatewayKeyring {
+    /// Creates the table, once per instance.
+    fn ensure_schema(&self) -> Result<()> {
+        if !self.schema_ready.get() {
+            self.state.storage().sql().exec(
+                "CREATE TABLE IF NOT EXISTS hpke_keys (
+                    kid TEXT PRIMARY KEY, ikm TEXT, public_key TEXT NOT NULL,
+                    created_at_ms INTEGER NOT NULL, not_after_ms INTEGER NOT NULL, deleted_at_ms INTEGER
+                ) STRICT",
+                None,
+            )?;
+            self.schema_ready.set(true);
+        }
+        Ok(())
+    }
+
     fn rows(&self) -> Result<Vec<KeyRow>> {
-        let sql = self.state.storage().sql();
-        sql.exec(
-            "CREATE TABLE IF NOT EXISTS hpke_keys (
-                kid TEXT PRIMARY KEY, ikm TEXT, public_key TEXT NOT NULL,
-                created_at_ms INTEGER NOT NULL, not_after_ms INTEGER NOT NULL, deleted_at_ms INTEGER
-            ) STRICT",
-            None,
-        )?;
-        sql.exec(
-            "SELECT kid, ikm, public_key, created_at_ms, not_after_ms FROM hpke_keys ORDER BY created_at_ms",
-            None,
-        )?
-        .to_array()
+        self.ensure_schema()?;
+        self.state
+            .storage()
+            .sql()
+            .exec(
+                "SELECT kid, ikm, public_key, created_at_ms, not_after_ms FROM hpke_keys ORDER BY created_at_ms",
+                None,
+            )?
+            .to_array()
     }
 
     /// Makes a new key pair, valid from `now_ms` for a day.
@@ -117,7 +119,7 @@ impl GatewayKeyring {
     /// Deletes private halves past their grace, and makes a new key when
     /// none is within its lifetime. Answers every key that still opens.
     fn maintain(&self, now_ms: i64) -> Result<Vec<KeyStatus>> {
-        self.rows()?;
+        self.ensure_schema()?;
         self.state.storage().sql().exec(
             "UPDATE hpke_keys SET ikm = NULL, deleted_at_ms = ? WHERE ikm IS NOT NULL AND not_after_ms + ? <= ?",
             vec![
@@ -126,15 +128,15 @@ impl GatewayKeyring {
                 SqlStorageValue::Integer(now_ms),
             ],
         )?;
-        if !self
-            .rows()?
+        let mut rows = self.rows()?;
+        if !rows
             .iter()
             .any(|row| row.ikm.is_some() && row.not_after_ms > now_ms)
         {
             self.create_key(now_ms)?;
+            rows = self.rows()?;
         }
-        Ok(self
-            .rows()?
+        Ok(rows
             .iter()
             .filter(|row| row.ikm.is_some())
             .filter_map(status_of)
@@ -205,7 +207,10 @@ impl GatewayKeyring {
 
 impl DurableObject for GatewayKeyring {
     fn new(state: State, _env: Env) -> Self {
-        GatewayKeyring { state }
+        GatewayKeyring {
+            state,
+            schema_ready: Cell::new(false),
+        }
     }
 
     async fn fetch(&self, request: Request) -> Result<Response> {

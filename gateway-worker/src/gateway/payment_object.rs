@@ -3,7 +3,9 @@
 //! it holds the payment the merchant registered; attempts, authorization
 //! and capture join it with the payment path.
 
-use shared::wire::{ErrorBody, Payment};
+use std::cell::Cell;
+
+use shared::wire::Payment;
 use worker::{
     DurableObject, Env, Method, Request, Response, Result, SqlStorageValue, State, durable_object,
 };
@@ -14,17 +16,11 @@ const PAYMENT_BODY_BYTES_MAX: usize = 4096;
 #[durable_object]
 pub struct PaymentObject {
     state: State,
+    /// Whether this instance has created its table (once per instance).
+    schema_ready: Cell<bool>,
 }
 
-fn error(status: u16, code: &str, message: &str) -> Response {
-    crate::http::json(
-        &ErrorBody {
-            code: code.to_owned(),
-            message: message.to_owned(),
-        },
-        status,
-    )
-}
+use crate::http::error_response as error;
 
 impl PaymentObject {
     fn stored(&self) -> Result<Option<Payment>> {
@@ -33,10 +29,13 @@ impl PaymentObject {
             body: String,
         }
         let sql = self.state.storage().sql();
-        sql.exec(
-            "CREATE TABLE IF NOT EXISTS payment (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL) STRICT",
-            None,
-        )?;
+        if !self.schema_ready.get() {
+            sql.exec(
+                "CREATE TABLE IF NOT EXISTS payment (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL) STRICT",
+                None,
+            )?;
+            self.schema_ready.set(true);
+        }
         let rows: Vec<Row> = sql
             .exec("SELECT body FROM payment WHERE id = 1", None)?
             .to_array()?;
@@ -84,7 +83,10 @@ impl PaymentObject {
 
 impl DurableObject for PaymentObject {
     fn new(state: State, _env: Env) -> Self {
-        PaymentObject { state }
+        PaymentObject {
+            state,
+            schema_ready: Cell::new(false),
+        }
     }
 
     async fn fetch(&self, request: Request) -> Result<Response> {
