@@ -298,6 +298,7 @@ fn key_set_is_signed_rotated_and_retired(world: &World) {
     // Goal: the wallet can trust the key it seals to. Method: verify the
     // published set with the root key, then rotate and retire by hand and
     // check what is published and which private halves remain.
+    let _keys = crate::payment::keyring_write();
     use shared::keyset::{GatewayKeySet, current_key};
     use shared::sign::Signed;
     let now_ms = || {

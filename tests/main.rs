@@ -9,6 +9,7 @@ mod bench;
 mod catalog;
 mod gateway;
 mod issuer;
+mod payment;
 mod store;
 mod wallet;
 
@@ -46,6 +47,7 @@ fn main() {
         issuer::JOURNEYS,
         gateway::JOURNEYS,
         store::JOURNEYS,
+        payment::JOURNEYS,
         wallet::JOURNEYS,
         bench::JOURNEYS,
     ]
@@ -73,12 +75,38 @@ fn main() {
     // Whatever the journeys did, the worker's log holds no card data, and
     // every answer of a documented route matched the OpenAPI document.
     let log_findings = e2e::scan::card_data_in_text(&world.server.log());
+    // Nor does anything the gateway or the store stored: their D1 tables
+    // and every payment object's storage (issuer and banks are scanned by
+    // their own journeys).
+    let operator = e2e::operator::Operator::new(&world.server);
+    let mut storage_findings = Vec::new();
+    for party in ["gateway", "store"] {
+        let dump = operator.get_answer(&format!("/api/operator/{party}/dump"));
+        if dump.status != 200 {
+            storage_findings.push(format!("{party}: dump answered {}", dump.status));
+            continue;
+        }
+        let rows: serde_json::Value = dump.json();
+        if let Some(objects) = rows["payment_objects"].as_array() {
+            println!(
+                "storage scan: gateway tables and {} payment objects",
+                objects.len()
+            );
+        }
+        for finding in e2e::scan::card_data_in(&rows) {
+            storage_findings.push(format!("{party}: {finding}"));
+        }
+    }
     let full_run = arguments.filter.is_none() && arguments.skip.is_empty();
     let openapi_failures = e2e::openapi::check_recorded(full_run);
     // Stop wrangler and ChromeDriver before exiting: exit() runs no Drop.
     drop(world);
     if !log_findings.is_empty() {
         eprintln!("e2e: the worker's log holds card data: {log_findings:?}");
+        std::process::exit(1);
+    }
+    if !storage_findings.is_empty() {
+        eprintln!("e2e: stored data holds card data: {storage_findings:?}");
         std::process::exit(1);
     }
     if !openapi_failures.is_empty() {

@@ -21,6 +21,8 @@ pub enum ApiError {
     Conflict { code: &'static str, message: String },
     #[error("{message}")]
     Unprocessable { code: &'static str, message: String },
+    #[error("{message}")]
+    TooManyRequests { code: &'static str, message: String },
     /// Another party (the gateway, for the store) failed; logged, not returned.
     #[error("the payment gateway could not be reached; try again")]
     BadGateway(String),
@@ -58,6 +60,7 @@ impl ApiError {
             ApiError::NotFound { .. } => 404,
             ApiError::Conflict { .. } => 409,
             ApiError::Unprocessable { .. } => 422,
+            ApiError::TooManyRequests { .. } => 429,
             ApiError::BadGateway(_) => 502,
             ApiError::Internal(_) => 500,
         }
@@ -70,7 +73,7 @@ impl ApiError {
             ApiError::Unauthorized => "unauthorized",
             ApiError::PayloadTooLarge => "body_too_large",
             ApiError::NotFound { code, .. } | ApiError::Conflict { code, .. } => code,
-            ApiError::Unprocessable { code, .. } => code,
+            ApiError::Unprocessable { code, .. } | ApiError::TooManyRequests { code, .. } => code,
             ApiError::BadGateway(_) => "gateway_unavailable",
             ApiError::Internal(_) => "internal_error",
         }

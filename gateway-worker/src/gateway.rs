@@ -12,3 +12,4 @@ pub mod keys;
 pub mod merchant_auth;
 pub mod payment_object;
 pub mod payments;
+pub mod risk;

@@ -118,3 +118,25 @@ pub fn openapi() -> Result<Response, ApiError> {
         .set("content-type", "application/json; charset=utf-8");
     Ok(response)
 }
+
+/// For storage dumps: text that holds JSON (a stored body) becomes that
+/// JSON, so a scan judges its numbers as numbers rather than as digit runs.
+pub fn expand_stored_json(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(text) if text.starts_with('{') || text.starts_with('[') => {
+            match serde_json::from_str::<Value>(&text) {
+                Ok(parsed) => expand_stored_json(parsed),
+                Err(_) => Value::String(text),
+            }
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(expand_stored_json).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(key, item)| (key, expand_stored_json(item)))
+                .collect(),
+        ),
+        other => other,
+    }
+}

@@ -11,6 +11,7 @@ mod error;
 mod gateway;
 mod http;
 mod issuer;
+mod log;
 mod operator;
 mod secrets;
 mod store;
@@ -49,6 +50,10 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
             let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
             operator::bank(request, env, &bank_id, &rest).await
         }
+        (Method::Get, ["api", "operator", party @ ("gateway" | "store"), "dump"]) => {
+            let party = (*party).to_owned();
+            operator::dump(&request, env, &party).await
+        }
         (Method::Get, ["api", "gateway", "v1", "keys"]) => gateway::keys::key_set(env).await,
         (_, ["api", "operator", "gateway", "keys", action]) => {
             let action = (*action).to_owned();
@@ -61,9 +66,38 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
             let payment_id = (*payment_id).to_owned();
             gateway::payments::get(request, env, &payment_id).await
         }
-        (_, ["api", "gateway", "v1", "payments"] | ["api", "gateway", "v1", "payments", _]) => {
-            Err(ApiError::MethodNotAllowed)
+        (Method::Post, ["api", "gateway", "v1", "payments", payment_id, "confirm"]) => {
+            let payment_id = (*payment_id).to_owned();
+            gateway::payments::confirm(request, env, &payment_id).await
         }
+        (Method::Get, ["api", "gateway", "v1", "payments", payment_id, "attempts"]) => {
+            let payment_id = (*payment_id).to_owned();
+            gateway::payments::attempts(request, env, &payment_id).await
+        }
+        (Method::Post, ["api", "orders", order_id, "pay"]) => {
+            let order_id = (*order_id).to_owned();
+            store::pay::pay(request, env, &order_id).await
+        }
+        (Method::Get, ["api", "orders", order_id, "receipt"]) => {
+            let order_id = (*order_id).to_owned();
+            store::orders::receipt(request, env, &order_id).await
+        }
+        (Method::Post, ["api", "store", "webhooks", "gateway"]) => {
+            store::webhooks::gateway(request, env).await
+        }
+        (
+            _,
+            ["api", "gateway", "v1", "payments"]
+            | ["api", "gateway", "v1", "payments", _]
+            | [
+                "api",
+                "gateway",
+                "v1",
+                "payments",
+                _,
+                "confirm" | "attempts",
+            ],
+        ) => Err(ApiError::MethodNotAllowed),
         (
             _,
             [
@@ -91,7 +125,9 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
             | ["api", "catalog"]
             | ["api", "quotes"]
             | ["api", "store", "keys"]
-            | ["api", "orders", _],
+            | ["api", "orders", _]
+            | ["api", "orders", _, "pay" | "receipt"]
+            | ["api", "store", "webhooks", "gateway"],
         ) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::RouteNotFound),
     }

@@ -297,3 +297,16 @@ pub async fn gateway_keys(
     authenticate(request, env)?;
     crate::gateway::keys::operator(request, env, action).await
 }
+
+/// `GET /api/operator/{gateway|store}/dump`: every stored row of the
+/// gateway (its D1 tables and each payment object) or of the store, for the
+/// tests' storage scan.
+pub async fn dump(request: &Request, env: &Env, party: &str) -> Result<Response, ApiError> {
+    authenticate(request, env)?;
+    let rows = match party {
+        "gateway" => crate::gateway::payments::dump(env).await?,
+        "store" => crate::store::db::dump(env).await?,
+        _ => return Err(ApiError::RouteNotFound),
+    };
+    Ok(crate::http::json(&rows, 200))
+}

@@ -12,6 +12,12 @@ pub const STORE_SIGNING_KEY_SEED: &str = "STORE_SIGNING_KEY_SEED";
 pub const STORE_GATEWAY_API_KEY: &str = "STORE_GATEWAY_API_KEY";
 /// Ed25519 seed of the gateway's long-term key-set signing key (the gateway).
 pub const GATEWAY_ROOT_SIGNING_SEED: &str = "GATEWAY_ROOT_SIGNING_SEED";
+/// HMAC key of the gateway's card and address fingerprints (attempt limits).
+pub const GATEWAY_FINGERPRINT_KEY: &str = "GATEWAY_FINGERPRINT_KEY";
+/// The gateway's long-term public key, as the store knows it (64 hex
+/// digits; not secret, but configured beside the secrets). The store checks
+/// the gateway's signed authorizations and payment events with it.
+pub const GATEWAY_ROOT_PUBLIC_KEY: &str = "GATEWAY_ROOT_PUBLIC_KEY";
 /// Bearer token of the operator routes.
 pub const OPERATOR_TOKEN: &str = "OPERATOR_TOKEN";
 /// HMAC key of the issuer's card registry (the issuer).
@@ -20,8 +26,12 @@ pub const ISSUER_CARD_KEY: &str = "ISSUER_CARD_KEY";
 pub const ISSUER_CVC_KEY: &str = "ISSUER_CVC_KEY";
 
 /// Every secret the worker needs; `/api/health` reports whether all are set.
-pub const REQUIRED: [&str; 4] = [
+pub const REQUIRED: [&str; 8] = [
     STORE_SIGNING_KEY_SEED,
+    STORE_GATEWAY_API_KEY,
+    GATEWAY_ROOT_SIGNING_SEED,
+    GATEWAY_FINGERPRINT_KEY,
+    GATEWAY_ROOT_PUBLIC_KEY,
     OPERATOR_TOKEN,
     ISSUER_CARD_KEY,
     ISSUER_CVC_KEY,

@@ -3,8 +3,11 @@
 //! gateway only through the merchant HTTP API.
 
 pub mod catalog;
-mod db;
+pub mod db;
 mod gateway_client;
 pub mod keys;
 pub mod orders;
+pub mod pay;
 pub mod quote;
+mod records;
+pub mod webhooks;

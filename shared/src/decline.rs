@@ -64,6 +64,21 @@ impl DeclineCode {
         }
     }
 
+    /// What the shopper is told, in words; never more than `shopper_code`.
+    pub const fn shopper_message(self) -> &'static str {
+        match self {
+            DeclineCode::InsufficientFunds => "the card was declined for insufficient funds",
+            DeclineCode::ExpiredCard => "the card has expired",
+            DeclineCode::IncorrectCvc => "the security code is incorrect",
+            DeclineCode::IncorrectExpiry => "the expiry date is incorrect",
+            DeclineCode::IncorrectNumber => "the card number is incorrect",
+            DeclineCode::LostCard | DeclineCode::StolenCard | DeclineCode::DoNotHonor => {
+                "the card was declined"
+            }
+            DeclineCode::ProcessingError => "the card could not be processed; try again",
+        }
+    }
+
     /// Whether trying another card may help (else: fix this one, or retry).
     pub const fn another_card_may_help(self) -> bool {
         !matches!(

@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 use crate::encoding::{Bytes, CanonicalWriter};
 use crate::sign::{KeyId, PublicKey, Purpose, SignatureError, Signed, SignedContent};
 
+/// The key id of the gateway's long-term Ed25519 key: it signs the key set,
+/// authorization records and payment events (each under its own purpose).
+pub const GATEWAY_ROOT_KEY_ID: &str = "gateway-root";
+
 const KEY_SET_LABEL: &str = "ewallet/gateway-key-set/v1";
 
 /// The HPKE suite every gateway key is for (RFC 9180 names).

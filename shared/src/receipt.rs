@@ -79,3 +79,55 @@ impl SignedContent for Receipt {
             .finish()
     }
 }
+
+const PAYMENT_EVENT_LABEL: &str = "ewallet/payment-event/v1";
+
+/// What a payment event reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentEventKind {
+    /// Authorized and captured: the merchant is paid.
+    Succeeded,
+    /// Authorized; the funds are held until the merchant captures them.
+    Authorized,
+}
+
+impl PaymentEventKind {
+    pub const fn code(self) -> &'static str {
+        match self {
+            PaymentEventKind::Succeeded => "succeeded",
+            PaymentEventKind::Authorized => "authorized",
+        }
+    }
+}
+
+/// The gateway's signed notice to the merchant (its webhook), sent from the
+/// payment's outbox until the merchant acknowledges it. `event_id` is
+/// stable across deliveries, so the merchant records each event once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentEvent {
+    pub event_id: String,
+    pub kind: PaymentEventKind,
+    pub order_reference: String,
+    /// The amount captured (equal to the authorized amount), if any.
+    pub captured_amount: Option<String>,
+    pub authorization: Signed<AuthorizationRecord>,
+    pub created_at_ms: u64,
+}
+
+impl SignedContent for PaymentEvent {
+    const PURPOSE: Purpose = Purpose::PaymentEvent;
+
+    fn canonical_bytes(&self) -> Vec<u8> {
+        CanonicalWriter::new(PAYMENT_EVENT_LABEL)
+            .text(&self.event_id)
+            .text(self.kind.code())
+            .text(&self.order_reference)
+            .text(self.captured_amount.as_deref().unwrap_or(""))
+            .bytes(&self.authorization.body.canonical_bytes())
+            .text(self.authorization.signature.kid.as_str())
+            .bytes(&self.authorization.signature.value.0)
+            .u64(self.created_at_ms)
+            .finish()
+    }
+}

@@ -137,7 +137,9 @@ fn associated_data(
 
 impl PaymentPlaintext {
     /// The plaintext's canonical bytes; the one place the CVC is written.
-    fn encode(&self) -> Zeroizing<Vec<u8>> {
+    /// Besides sealing, the gateway's keyring uses it to hand an opened
+    /// payment to the payment object in memory; it is never stored.
+    pub fn encode(&self) -> Zeroizing<Vec<u8>> {
         let binding = &self.binding;
         Zeroizing::new(
             CanonicalWriter::new(PLAINTEXT_LABEL)

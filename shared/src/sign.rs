@@ -44,6 +44,8 @@ pub enum Purpose {
     Receipt,
     /// The gateway's published set of encryption keys.
     GatewayKeySet,
+    /// The gateway's notice to a merchant of what happened to a payment.
+    PaymentEvent,
 }
 
 impl Purpose {
@@ -53,6 +55,7 @@ impl Purpose {
             Purpose::Authorization => "authorization",
             Purpose::Receipt => "receipt",
             Purpose::GatewayKeySet => "gateway-key-set",
+            Purpose::PaymentEvent => "payment-event",
         }
     }
 }

@@ -176,4 +176,101 @@ pub struct OrderView {
     pub total: String,
     pub currency: Currency,
     pub created_at_ms: u64,
+    /// The store's record of the order's money events and shipments.
+    pub events: Vec<OrderEventView>,
+}
+
+/// One event of an order: `intent_created`, `authorized`, `captured`,
+/// `voided`, `refunded`, `shipped`, `delivered`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderEventView {
+    pub kind: String,
+    /// Decimal string in the order's currency, for money events.
+    pub amount: Option<String>,
+    pub at_ms: u64,
+}
+
+/// The longest shopper address a merchant forwards, in bytes.
+pub const SHOPPER_ADDRESS_BYTES_MAX: usize = 64;
+
+/// `POST /api/gateway/v1/payments/{id}/confirm` (merchant API): the
+/// shopper's sealed payment with the merchant's billing. The gateway checks
+/// the billing against the payment it holds, then the sealed binding
+/// against both.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmPayment {
+    pub sealed: crate::seal::SealedPayment,
+    /// Decimal string in `currency`: what the merchant bills.
+    pub amount: String,
+    pub currency: Currency,
+    pub quote_digest: QuoteDigest,
+    pub order_reference: String,
+    /// The shopper's network address as the merchant saw it, for the
+    /// gateway's attempt limits per address.
+    #[serde(default)]
+    pub shopper_address: Option<String>,
+}
+
+/// How one attempt (one card tried) ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    Approved,
+    Declined,
+    /// The issuer has not answered yet; the gateway asks again with the same
+    /// reference until it does.
+    Pending,
+}
+
+/// One attempt as the merchant sees it: the card by brand and last four,
+/// the exact decline code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptView {
+    pub attempt_id: String,
+    pub sequence: u32,
+    pub outcome: AttemptOutcome,
+    pub brand: crate::card::Brand,
+    pub last_four: String,
+    pub decline_code: Option<crate::decline::DeclineCode>,
+}
+
+/// The merchant API's answer to a confirmation that reached the issuer:
+/// 200 approved (with the signed authorization), 202 pending, 402 declined
+/// (then `code` is `card_declined` and `message` says why).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmAnswer {
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub payment: Payment,
+    pub attempt: AttemptView,
+    pub authorization: Option<crate::sign::Signed<crate::receipt::AuthorizationRecord>>,
+    /// On a decline: whether another card may help.
+    pub another_card_may_help: Option<bool>,
+}
+
+/// `POST /api/orders/{id}/pay` (shopper, with the order's client secret and
+/// an `Idempotency-Key`): the sealed payment from the wallet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayRequest {
+    pub sealed: crate::seal::SealedPayment,
+}
+
+/// The store's answer to a payment: 200 paid with the signed receipt, or
+/// 202 while the bank's answer is pending (follow the order).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayAnswer {
+    pub order: OrderView,
+    pub receipt: Option<crate::sign::Signed<crate::receipt::Receipt>>,
+}
+
+/// The store's 402 to the shopper: the shopper's decline code (generic
+/// `card_declined` where more would help a thief) and whether another card
+/// may help. The order stays open for another attempt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayDeclined {
+    pub code: String,
+    pub message: String,
+    pub another_card_may_help: bool,
 }

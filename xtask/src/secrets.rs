@@ -21,13 +21,15 @@ pub enum Format {
 /// Every secret the worker reads. Each party has its own keys; no key
 /// serves two purposes. (The worker's list is `REQUIRED` in
 /// `gateway-worker/src/secrets.rs`.)
-pub const SECRETS: [(&str, Format); 6] = [
+pub const SECRETS: [(&str, Format); 7] = [
     // Ed25519 seed of the store's quote and receipt signing key.
     ("STORE_SIGNING_KEY_SEED", Format::Hex(32)),
     // The store's API key at the gateway (its hash is provisioned there).
     ("STORE_GATEWAY_API_KEY", Format::MerchantApiKey),
     // Ed25519 seed of the gateway's long-term key-set signing key.
     ("GATEWAY_ROOT_SIGNING_SEED", Format::Hex(32)),
+    // HMAC key of the gateway's card and address fingerprints.
+    ("GATEWAY_FINGERPRINT_KEY", Format::Hex(32)),
     // Bearer token of the operator routes (ledger checks, test accounts).
     ("OPERATOR_TOKEN", Format::Hex(32)),
     // HMAC key of the issuer's card registry.
@@ -61,12 +63,55 @@ pub fn ensure_dev_vars() -> Result<(), Failure> {
         text.push_str(&format!("{name}={value}\n"));
         println!("xtask: generated {name} in .dev.vars");
     }
+    // The store's copy of the gateway's public key, derived from the seed
+    // (in separate deployments the gateway publishes it to its merchants).
+    let has_public_key = text.lines().any(|line| {
+        line.split_once('=')
+            .is_some_and(|(key, _)| key.trim() == GATEWAY_ROOT_PUBLIC_KEY)
+    });
+    if !has_public_key {
+        let seed = text
+            .lines()
+            .find_map(|line| line.strip_prefix("GATEWAY_ROOT_SIGNING_SEED="))
+            .ok_or_else(|| Failure::new("no GATEWAY_ROOT_SIGNING_SEED to derive from"))?;
+        let public_key = root_public_key_hex(seed.trim())?;
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&format!("{GATEWAY_ROOT_PUBLIC_KEY}={public_key}\n"));
+        println!("xtask: derived {GATEWAY_ROOT_PUBLIC_KEY} in .dev.vars");
+    }
     if text != existing {
         std::fs::write(&path, text)?;
     }
     // Only the owner may read the secrets.
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     Ok(())
+}
+
+/// The public half of the gateway's long-term key, as the store reads it.
+const GATEWAY_ROOT_PUBLIC_KEY: &str = "GATEWAY_ROOT_PUBLIC_KEY";
+
+/// The Ed25519 public key of a 64-hex-digit seed, as 64 hex digits.
+fn root_public_key_hex(seed_hex: &str) -> Result<String, Failure> {
+    let invalid = || Failure::new("GATEWAY_ROOT_SIGNING_SEED is not 64 hex digits");
+    if seed_hex.len() != 64 {
+        return Err(invalid());
+    }
+    let mut seed = [0_u8; 32];
+    for (index, byte) in seed.iter_mut().enumerate() {
+        let pair = seed_hex.get(index * 2..index * 2 + 2).ok_or_else(invalid)?;
+        *byte = u8::from_str_radix(pair, 16).map_err(|_| invalid())?;
+    }
+    let kid = shared::sign::KeyId::new(shared::keyset::GATEWAY_ROOT_KEY_ID)
+        .map_err(|error| Failure::new(error.to_string()))?;
+    let public_key = shared::sign::SigningKeyPair::from_seed(kid, &seed).public_key();
+    Ok(public_key
+        .key
+        .0
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect())
 }
 
 fn random_bytes(count: usize) -> Result<Vec<u8>, Failure> {

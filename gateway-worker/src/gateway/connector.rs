@@ -49,6 +49,8 @@ pub trait CardConnector {
         &self,
         request: &ConnectorAuthorize<'_>,
     ) -> Result<ConnectorAuthorization, ApiError>;
+    /// The answer an earlier authorization got, asked again by reference.
+    async fn retrieve(&self, reference: &str) -> Result<ConnectorAuthorization, ApiError>;
     async fn capture(
         &self,
         reference: &str,
@@ -83,6 +85,16 @@ fn outcome(answer: MovementAnswer) -> ConnectorOutcome {
     }
 }
 
+fn authorization(answer: AuthorizeAnswer) -> ConnectorAuthorization {
+    match answer {
+        AuthorizeAnswer::Approved { authorization_code } => {
+            ConnectorAuthorization::Approved { authorization_code }
+        }
+        AuthorizeAnswer::Declined(code) => ConnectorAuthorization::Declined { code },
+        AuthorizeAnswer::Unknown => ConnectorAuthorization::Unknown,
+    }
+}
+
 impl CardConnector for BuiltInIssuer<'_> {
     async fn authorize(
         &self,
@@ -99,13 +111,13 @@ impl CardConnector for BuiltInIssuer<'_> {
             },
         )
         .await?;
-        Ok(match answer {
-            AuthorizeAnswer::Approved { authorization_code } => {
-                ConnectorAuthorization::Approved { authorization_code }
-            }
-            AuthorizeAnswer::Declined(code) => ConnectorAuthorization::Declined { code },
-            AuthorizeAnswer::Unknown => ConnectorAuthorization::Unknown,
-        })
+        Ok(authorization(answer))
+    }
+
+    async fn retrieve(&self, reference: &str) -> Result<ConnectorAuthorization, ApiError> {
+        Ok(authorization(
+            authorize::retrieve(self.env, reference).await?,
+        ))
     }
 
     async fn capture(

@@ -268,3 +268,184 @@ pub async fn delete_idempotency_key(
         .await?;
     Ok(())
 }
+
+/// Which limit a decline counts against.
+#[derive(Clone, Copy)]
+pub enum DeclineSubject {
+    Card,
+    Address,
+}
+
+impl DeclineSubject {
+    fn code(self) -> &'static str {
+        match self {
+            DeclineSubject::Card => "card",
+            DeclineSubject::Address => "address",
+        }
+    }
+}
+
+pub async fn record_decline(
+    env: &Env,
+    kind: DeclineSubject,
+    subject: &str,
+    payment_id: &str,
+    now_ms: u64,
+) -> Result<(), ApiError> {
+    env.d1(GATEWAY_DB)?
+        .prepare(
+            "INSERT INTO declines (subject_kind, subject, payment_id, at_ms) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .bind(&[
+            JsValue::from_str(kind.code()),
+            JsValue::from_str(subject),
+            JsValue::from_str(payment_id),
+            JsValue::from_f64(now_ms as f64),
+        ])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// How many declines `subject` had since `since_ms`.
+pub async fn declines_since(
+    env: &Env,
+    kind: DeclineSubject,
+    subject: &str,
+    since_ms: u64,
+) -> Result<u32, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        declines: u32,
+    }
+    let statement = env
+        .d1(GATEWAY_DB)?
+        .prepare(
+            "SELECT COUNT(*) AS declines FROM declines
+             WHERE subject_kind = ?1 AND subject = ?2 AND at_ms >= ?3",
+        )
+        .bind(&[
+            JsValue::from_str(kind.code()),
+            JsValue::from_str(subject),
+            JsValue::from_f64(since_ms as f64),
+        ])?;
+    Ok(statement
+        .first::<Row>(None)
+        .await?
+        .map_or(0, |row| row.declines))
+}
+
+/// Remembers that a sealed payment reached an issuer for `payment_id`;
+/// answers the payment that first sent it (this one, unless replayed).
+pub async fn claim_sealed_payment(
+    env: &Env,
+    sealed_hash: &str,
+    payment_id: &str,
+    now_ms: u64,
+) -> Result<String, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        payment_id: String,
+    }
+    let db = env.d1(GATEWAY_DB)?;
+    let insert = db
+        .prepare(
+            "INSERT OR IGNORE INTO sealed_payments (sealed_hash, payment_id, at_ms) VALUES (?1, ?2, ?3)",
+        )
+        .bind(&[
+            JsValue::from_str(sealed_hash),
+            JsValue::from_str(payment_id),
+            JsValue::from_f64(now_ms as f64),
+        ])?;
+    let select = db
+        .prepare("SELECT payment_id FROM sealed_payments WHERE sealed_hash = ?1")
+        .bind(&[JsValue::from_str(sealed_hash)])?;
+    let mut results = db.batch(vec![insert, select]).await?;
+    let rows = results
+        .pop()
+        .ok_or_else(|| ApiError::internal("batch answered nothing"))?
+        .results::<Row>()?;
+    rows.into_iter()
+        .next()
+        .map(|row| row.payment_id)
+        .ok_or_else(|| ApiError::internal("sealed payment row missing"))
+}
+
+/// The payment a sealed payment was first sent for, if it reached an issuer.
+pub async fn sealed_payment_owner(
+    env: &Env,
+    sealed_hash: &str,
+) -> Result<Option<String>, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        payment_id: String,
+    }
+    let statement = env
+        .d1(GATEWAY_DB)?
+        .prepare("SELECT payment_id FROM sealed_payments WHERE sealed_hash = ?1")
+        .bind(&[JsValue::from_str(sealed_hash)])?;
+    Ok(statement
+        .first::<Row>(None)
+        .await?
+        .map(|row| row.payment_id))
+}
+
+/// Where a merchant's payment events go, if anywhere.
+pub async fn webhook_url(env: &Env, merchant_id: &str) -> Result<Option<String>, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        webhook_url: Option<String>,
+    }
+    let statement = env
+        .d1(GATEWAY_DB)?
+        .prepare("SELECT webhook_url FROM merchants WHERE merchant_id = ?1")
+        .bind(&[JsValue::from_str(merchant_id)])?;
+    Ok(statement
+        .first::<Row>(None)
+        .await?
+        .and_then(|row| row.webhook_url))
+}
+
+/// Every row of the gateway's tables (operator storage scan).
+pub async fn dump(env: &Env) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    let db = env.d1(GATEWAY_DB)?;
+    let mut tables = serde_json::Map::new();
+    for table in [
+        "merchants",
+        "api_keys",
+        "payments",
+        "idempotency_keys",
+        "declines",
+        "sealed_payments",
+    ] {
+        let rows: Vec<serde_json::Value> = db
+            .prepare(format!("SELECT * FROM {table}"))
+            .all()
+            .await?
+            .results()?;
+        tables.insert(
+            table.to_owned(),
+            crate::http::expand_stored_json(serde_json::Value::Array(rows)),
+        );
+    }
+    Ok(tables)
+}
+
+/// The ids of up to `limit` payments, newest first.
+pub async fn payment_ids(env: &Env, limit: usize) -> Result<Vec<String>, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        payment_id: String,
+    }
+    let statement = env
+        .d1(GATEWAY_DB)?
+        .prepare("SELECT payment_id FROM payments ORDER BY created_at_ms DESC LIMIT ?1")
+        .bind(&[JsValue::from_f64(limit as f64)])?;
+    Ok(statement
+        .all()
+        .await?
+        .results::<Row>()?
+        .into_iter()
+        .map(|row| row.payment_id)
+        .collect())
+}

@@ -11,11 +11,12 @@ use std::cell::Cell;
 use serde::{Deserialize, Serialize};
 use shared::encoding::{Bytes, to_base64url};
 use shared::keyset::GatewayKey;
-use shared::seal::GatewayPrivateKey;
+use shared::seal::{GatewayPrivateKey, SealError, SealedPayment};
 use shared::sign::KeyId;
 use worker::{
     DurableObject, Env, Method, Request, Response, Result, SqlStorageValue, State, durable_object,
 };
+use zeroize::Zeroizing;
 
 /// How long a key seals new payments: one day.
 pub const HPKE_KEY_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
@@ -23,6 +24,13 @@ pub const HPKE_KEY_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
 /// How long a key still opens payments after its lifetime: as long as a
 /// quote lives (15 minutes) plus 5 minutes for clocks and retries.
 pub const HPKE_KEY_GRACE_MS: i64 = 20 * 60 * 1000;
+
+/// An opened payment, handed from the keyring to the payment object: the
+/// plaintext's canonical bytes, base64url. Never stored by either.
+#[derive(Serialize, Deserialize)]
+pub struct OpenedPayment {
+    pub plaintext: String,
+}
 
 /// What the keyring answers about one key (never its private half).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -158,6 +166,64 @@ impl GatewayKeyring {
         }
     }
 
+    /// Opens a sealed payment; answers the plaintext's canonical bytes
+    /// (base64url) to the payment object, in memory only. Failures name the
+    /// reason class, never any decrypted content.
+    async fn open(&self, mut request: Request, now: i64) -> Result<Response> {
+        let bytes = request.bytes().await?;
+        let Ok(sealed) = serde_json::from_slice::<SealedPayment>(&bytes) else {
+            return Ok(error(422, "malformed_payment", "not a sealed payment"));
+        };
+        self.maintain(now)?;
+        let Some(row) = self
+            .rows()?
+            .into_iter()
+            .find(|row| row.kid == sealed.kid.as_str())
+        else {
+            return Ok(error(
+                422,
+                "unknown_key",
+                "the payment is sealed to an unknown key",
+            ));
+        };
+        let Some(ikm) = row.ikm.as_deref() else {
+            return Ok(error(
+                422,
+                "key_retired",
+                "the payment is sealed to a retired key; seal it again to a current one",
+            ));
+        };
+        let ikm = Zeroizing::new(
+            Bytes::<32>::from_base64url(ikm)
+                .map_err(|_| worker::Error::RustError("stored key is damaged".into()))?
+                .0,
+        );
+        let private_key = GatewayPrivateKey::derive(sealed.kid.clone(), &ikm);
+        match private_key.open(&sealed) {
+            Ok(plaintext) => {
+                let opened = OpenedPayment {
+                    plaintext: to_base64url(&plaintext.encode()),
+                };
+                Ok(crate::http::json(&opened, 200))
+            }
+            Err(SealError::InvalidCard(_)) => Ok(error(
+                422,
+                "invalid_card",
+                "the sealed card details are not a valid card",
+            )),
+            Err(SealError::BindingMismatch) => Ok(error(
+                422,
+                "binding_mismatch",
+                "the sealed payment's inner binding differs from its envelope",
+            )),
+            Err(_) => Ok(error(
+                422,
+                "payment_does_not_open",
+                "the sealed payment does not open; it was altered or sealed to another key",
+            )),
+        }
+    }
+
     async fn route(&self, request: Request) -> Result<Response> {
         let now = now_ms();
         match (request.method(), request.path().as_str()) {
@@ -194,6 +260,9 @@ impl GatewayKeyring {
                 let keys = self.maintain(now)?;
                 Ok(crate::http::json(&keys, 200))
             }
+            // The payment object: open a sealed payment with the key it
+            // names, if that key's private half still exists.
+            (Method::Post, "/open") => self.open(request, now).await,
             // Operator: every key ever made, with whether its private half
             // still exists (never the half itself).
             (Method::Get, "/history") => {

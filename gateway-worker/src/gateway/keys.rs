@@ -15,7 +15,7 @@ const KEYRING_BINDING: &str = "GATEWAY_KEYRING";
 const KEYRING_NAME: &str = "keyring";
 
 /// The id of the gateway's long-term key-set signing key.
-pub const ROOT_KEY_ID: &str = "gateway-root";
+pub const ROOT_KEY_ID: &str = shared::keyset::GATEWAY_ROOT_KEY_ID;
 
 pub fn root_signing_key(env: &Env) -> Result<SigningKeyPair, ApiError> {
     let seed = secrets::bytes32(env, secrets::GATEWAY_ROOT_SIGNING_SEED)?;
@@ -23,16 +23,29 @@ pub fn root_signing_key(env: &Env) -> Result<SigningKeyPair, ApiError> {
     Ok(SigningKeyPair::from_seed(kid, &seed))
 }
 
-/// Calls the keyring object; answers the keys it reports.
-pub async fn keyring(env: &Env, method: Method, path: &str) -> Result<Vec<KeyStatus>, ApiError> {
+/// Sends one request to the keyring object and answers its response.
+pub async fn keyring_call(
+    env: &Env,
+    method: Method,
+    path: &str,
+    body: Option<String>,
+) -> Result<Response, ApiError> {
     let stub = env
         .durable_object(KEYRING_BINDING)?
         .id_from_name(KEYRING_NAME)?
         .get_stub()?;
     let mut init = RequestInit::new();
     init.with_method(method);
+    if let Some(body) = body {
+        init.with_body(Some(worker::wasm_bindgen::JsValue::from_str(&body)));
+    }
     let request = Request::new_with_init(&format!("https://keyring.internal{path}"), &init)?;
-    let mut answer = stub.fetch_with_request(request).await?;
+    Ok(stub.fetch_with_request(request).await?)
+}
+
+/// Calls the keyring object; answers the keys it reports.
+pub async fn keyring(env: &Env, method: Method, path: &str) -> Result<Vec<KeyStatus>, ApiError> {
+    let mut answer = keyring_call(env, method, path, None).await?;
     if answer.status_code() != 200 {
         return Err(ApiError::internal(format!(
             "keyring answered {}",

@@ -158,3 +158,84 @@ pub async fn get(request: Request, env: &Env, payment_id: &str) -> Result<Respon
     let payment: Payment = answer.json().await.map_err(ApiError::internal)?;
     Ok(crate::http::json(&payment, 200))
 }
+
+/// The payment `payment_id` of the authenticated merchant, or 404 exactly
+/// like a payment that does not exist.
+async fn owned(request: &Request, env: &Env, payment_id: &str) -> Result<(), ApiError> {
+    let merchant = merchant_auth::authenticate(request, env).await?;
+    match db::payment_owner(env, payment_id).await? {
+        Some(owner) if owner == merchant.merchant_id => Ok(()),
+        _ => Err(ApiError::not_found("payment_not_found", "no such payment")),
+    }
+}
+
+/// `POST /api/gateway/v1/payments/{id}/confirm`: the shopper's sealed
+/// payment with the merchant's billing. The payment is found by the id in
+/// the path, which must be the authenticated merchant's; its object decides
+/// everything else (checks, attempt, issuer, idempotency).
+pub async fn confirm(
+    mut request: Request,
+    env: &Env,
+    payment_id: &str,
+) -> Result<Response, ApiError> {
+    owned(&request, env, payment_id).await?;
+    let idempotency_key = idempotency::key_of(&request)?;
+    let request_id = request
+        .headers()
+        .get("x-request-id")?
+        .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic()))
+        .unwrap_or_else(crate::log::new_request_id);
+    let bytes = request.bytes().await?;
+    if bytes.len() > MERCHANT_BODY_BYTES_MAX {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let body = String::from_utf8(bytes).map_err(|_| {
+        ApiError::unprocessable("invalid_body", "body is not a payment confirmation")
+    })?;
+    let stub = env
+        .durable_object(PAYMENT_OBJECT_BINDING)?
+        .id_from_name(payment_id)?
+        .get_stub()?;
+    let headers = worker::Headers::new();
+    if let Some(key) = &idempotency_key {
+        headers.set(idempotency::IDEMPOTENCY_HEADER, key)?;
+    }
+    headers.set("x-request-id", &request_id)?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(JsValue::from_str(&body)));
+    let inner = Request::new_with_init("https://payment.internal/confirm", &init)?;
+    Ok(stub.fetch_with_request(inner).await?)
+}
+
+/// `GET /api/gateway/v1/payments/{id}/attempts`: every card tried on the
+/// payment, by brand and last four, with the exact decline codes.
+pub async fn attempts(request: Request, env: &Env, payment_id: &str) -> Result<Response, ApiError> {
+    owned(&request, env, payment_id).await?;
+    let mut answer = call_object(env, payment_id, Method::Get, "/attempts", None).await?;
+    let views: Vec<shared::wire::AttemptView> = answer.json().await.map_err(ApiError::internal)?;
+    Ok(crate::http::json(&views, 200))
+}
+
+/// The most payment objects one storage dump reads.
+const DUMP_PAYMENTS_MAX: usize = 2000;
+
+/// Operator: every row of the gateway's D1 tables and of each payment
+/// object's storage, for the storage scan.
+pub async fn dump(env: &Env) -> Result<serde_json::Value, ApiError> {
+    let mut tables = db::dump(env).await?;
+    // A list, not a map by id: a scan judges field names, and a random
+    // id may spell one by chance.
+    let mut objects = Vec::new();
+    for payment_id in db::payment_ids(env, DUMP_PAYMENTS_MAX).await? {
+        let mut answer = call_object(env, &payment_id, Method::Get, "/dump", None).await?;
+        let tables: serde_json::Value = answer.json().await.map_err(ApiError::internal)?;
+        objects.push(serde_json::json!({ "payment_id": payment_id, "tables": tables }));
+    }
+    tables.insert(
+        "payment_objects".to_owned(),
+        serde_json::Value::Array(objects),
+    );
+    Ok(serde_json::Value::Object(tables))
+}

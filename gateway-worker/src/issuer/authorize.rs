@@ -84,6 +84,17 @@ fn answer_of(row: &AuthorizationRow) -> AuthorizeAnswer {
     }
 }
 
+/// The answer an earlier authorization got, by its id: `Unknown` when the
+/// issuer holds no answer for it (it never finished, or never arrived).
+pub async fn retrieve(env: &Env, authorization_id: &str) -> Result<AuthorizeAnswer, ApiError> {
+    Ok(
+        match registry::authorization(env, authorization_id).await? {
+            Some(row) => answer_of(&row),
+            None => AuthorizeAnswer::Unknown,
+        },
+    )
+}
+
 pub async fn authorize(
     env: &Env,
     request: &AuthorizeRequest<'_>,

@@ -143,16 +143,123 @@ pub struct OrderRow {
     pub status: String,
     pub total_minor: i64,
     pub currency: String,
+    pub signed_quote: String,
+    pub receipt: Option<String>,
     pub created_at_ms: u64,
 }
+
+const ORDER_COLUMNS: &str = "order_id, payment_id, client_secret_hash, status, total_minor, currency, signed_quote, receipt, created_at_ms";
 
 pub async fn order(env: &Env, order_id: &str) -> Result<Option<OrderRow>, ApiError> {
     let statement = env
         .d1(STORE_DB)?
-        .prepare(
-            "SELECT order_id, payment_id, client_secret_hash, status, total_minor, currency, created_at_ms
-             FROM orders WHERE order_id = ?1",
-        )
+        .prepare(format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = ?1"
+        ))
         .bind(&[JsValue::from_str(order_id)])?;
     Ok(statement.first::<OrderRow>(None).await?)
+}
+
+pub async fn order_by_payment(env: &Env, payment_id: &str) -> Result<Option<OrderRow>, ApiError> {
+    let statement = env
+        .d1(STORE_DB)?
+        .prepare(format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE payment_id = ?1"
+        ))
+        .bind(&[JsValue::from_str(payment_id)])?;
+    Ok(statement.first::<OrderRow>(None).await?)
+}
+
+/// One money event of an order, recorded once per (kind, detail).
+pub struct OrderEvent<'a> {
+    pub kind: &'a str,
+    pub amount_minor: i64,
+    pub detail: &'a str,
+}
+
+/// Records the payment of an order in one transaction: its events (each
+/// once) and, if the order awaits payment, the status `paid` with the
+/// receipt. A second call with the same events changes nothing.
+pub async fn record_payment(
+    env: &Env,
+    order: &OrderRow,
+    events: &[OrderEvent<'_>],
+    receipt: Option<&str>,
+    now_ms: u64,
+) -> Result<(), ApiError> {
+    let db = env.d1(STORE_DB)?;
+    let now = JsValue::from_f64(now_ms as f64);
+    let mut statements = Vec::with_capacity(events.len() + 1);
+    for event in events {
+        statements.push(
+            db.prepare(
+                "INSERT OR IGNORE INTO order_events (order_id, sequence, kind, amount_minor, currency, detail, at_ms)
+                 SELECT ?1, COALESCE(MAX(sequence), 0) + 1, ?2, ?3, ?4, ?5, ?6 FROM order_events WHERE order_id = ?1",
+            )
+            .bind(&[
+                JsValue::from_str(&order.order_id),
+                JsValue::from_str(event.kind),
+                // Below 2^53 (shared::money): exact as a JavaScript number.
+                JsValue::from_f64(event.amount_minor as f64),
+                JsValue::from_str(&order.currency),
+                JsValue::from_str(event.detail),
+                now.clone(),
+            ])?,
+        );
+    }
+    if let Some(receipt) = receipt {
+        statements.push(
+            db.prepare(
+                "UPDATE orders SET status = 'paid', receipt = ?2, paid_at_ms = ?3
+                 WHERE order_id = ?1 AND status = 'awaiting_payment' AND receipt IS NULL",
+            )
+            .bind(&[
+                JsValue::from_str(&order.order_id),
+                JsValue::from_str(receipt),
+                now,
+            ])?,
+        );
+    }
+    db.batch(statements).await?;
+    Ok(())
+}
+
+/// Every money event of an order, in order.
+#[derive(Debug, Deserialize, serde::Serialize)]
+pub struct OrderEventRow {
+    pub sequence: i64,
+    pub kind: String,
+    pub amount_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub detail: Option<String>,
+    pub at_ms: i64,
+}
+
+pub async fn order_events(env: &Env, order_id: &str) -> Result<Vec<OrderEventRow>, ApiError> {
+    let statement = env
+        .d1(STORE_DB)?
+        .prepare(
+            "SELECT sequence, kind, amount_minor, currency, detail, at_ms FROM order_events
+             WHERE order_id = ?1 ORDER BY sequence",
+        )
+        .bind(&[JsValue::from_str(order_id)])?;
+    Ok(statement.all().await?.results::<OrderEventRow>()?)
+}
+
+/// Every row of the store's order tables (operator storage scan).
+pub async fn dump(env: &Env) -> Result<serde_json::Value, ApiError> {
+    let db = env.d1(STORE_DB)?;
+    let mut tables = serde_json::Map::new();
+    for table in ["orders", "order_events"] {
+        let rows: Vec<serde_json::Value> = db
+            .prepare(format!("SELECT * FROM {table}"))
+            .all()
+            .await?
+            .results()?;
+        tables.insert(
+            table.to_owned(),
+            crate::http::expand_stored_json(serde_json::Value::Array(rows)),
+        );
+    }
+    Ok(serde_json::Value::Object(tables))
 }

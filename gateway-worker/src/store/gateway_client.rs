@@ -4,7 +4,7 @@
 //! Worker; split into separate deployments it points at the gateway's
 //! Worker, and nothing here changes.
 
-use shared::wire::{CreatePayment, Payment};
+use shared::wire::{ConfirmPayment, CreatePayment, Payment};
 use worker::wasm_bindgen::JsValue;
 use worker::{Env, Headers, Method, Request, RequestInit};
 
@@ -44,4 +44,39 @@ pub async fn create_payment(env: &Env, body: &CreatePayment) -> Result<Payment, 
         .json::<Payment>()
         .await
         .map_err(|error| ApiError::BadGateway(error.to_string()))
+}
+
+/// Forwards a shopper's sealed payment, with the store's billing, to the
+/// gateway's confirm route. Answers the gateway's status and body as they
+/// are; the pay route decides what the shopper sees.
+pub async fn confirm_payment(
+    env: &Env,
+    payment_id: &str,
+    body: &ConfirmPayment,
+    idempotency_key: &str,
+) -> Result<(u16, String), ApiError> {
+    let key = secrets::text(env, secrets::STORE_GATEWAY_API_KEY)?;
+    let headers = Headers::new();
+    headers.set("idempotency-key", idempotency_key)?;
+    headers.set("authorization", &format!("Bearer {key}"))?;
+    headers.set("content-type", "application/json")?;
+    let body = serde_json::to_string(body).map_err(ApiError::internal)?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(JsValue::from_str(&body)));
+    let request = Request::new_with_init(
+        &format!("https://gateway.internal/api/gateway/v1/payments/{payment_id}/confirm"),
+        &init,
+    )?;
+    let mut response = env
+        .service(GATEWAY_BINDING)?
+        .fetch_request(request)
+        .await
+        .map_err(|error| ApiError::BadGateway(error.to_string()))?;
+    let text = response
+        .text()
+        .await
+        .map_err(|error| ApiError::BadGateway(error.to_string()))?;
+    Ok((response.status_code(), text))
 }

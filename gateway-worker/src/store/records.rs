@@ -1,0 +1,124 @@
+//! The store's records of a payment: when the gateway's signed
+//! authorization arrives (in the answer to the pay route, or later as the
+//! gateway's payment event), the store checks it against its own order,
+//! records the money events once, marks the order paid and signs the
+//! receipt. Both paths call `record`, which is idempotent, so whichever
+//! comes first writes and the other changes nothing.
+
+use shared::encoding::{Bytes, to_base64url};
+use shared::money::{Currency, Money};
+use shared::quote::Quote;
+use shared::receipt::{AuthorizationRecord, PaymentEventKind, Receipt};
+use shared::sign::{KeyId, PublicKey, Signed};
+use worker::Env;
+
+use crate::error::ApiError;
+use crate::secrets;
+use crate::store::db::{self, OrderEvent, OrderRow};
+use crate::store::keys;
+use crate::store::quote::STORE_MERCHANT_ID;
+
+/// The gateway's public key, as configured for the store.
+fn gateway_public_key(env: &Env) -> Result<PublicKey, ApiError> {
+    let key = secrets::bytes32(env, secrets::GATEWAY_ROOT_PUBLIC_KEY)?;
+    Ok(PublicKey {
+        kid: KeyId::new(shared::keyset::GATEWAY_ROOT_KEY_ID).map_err(ApiError::internal)?,
+        key: Bytes(key),
+    })
+}
+
+/// Verifies something the gateway signed.
+pub fn verify_gateway<T: shared::sign::SignedContent>(
+    env: &Env,
+    signed: &Signed<T>,
+) -> Result<(), ApiError> {
+    signed
+        .verify(&gateway_public_key(env)?)
+        .map(|_| ())
+        .map_err(|_| ApiError::Unauthorized)
+}
+
+/// The quote an order was opened with.
+pub fn quote_of(order: &OrderRow) -> Result<Signed<Quote>, ApiError> {
+    serde_json::from_str(&order.signed_quote).map_err(ApiError::internal)
+}
+
+/// Records what the gateway reports about an order's payment; answers the
+/// order as it now stands.
+pub async fn record(
+    env: &Env,
+    kind: PaymentEventKind,
+    authorization: &Signed<AuthorizationRecord>,
+    captured_amount: Option<&str>,
+) -> Result<OrderRow, ApiError> {
+    verify_gateway(env, authorization)?;
+    let record = &authorization.body;
+    let mismatch = |what: &str| {
+        ApiError::unprocessable(
+            "authorization_mismatch",
+            format!("the authorization's {what} differs from the order"),
+        )
+    };
+    let Some(order) = db::order_by_payment(env, &record.payment_id).await? else {
+        return Err(ApiError::not_found(
+            "order_not_found",
+            "no order has this payment",
+        ));
+    };
+    let currency = Currency::from_code(&order.currency).map_err(ApiError::internal)?;
+    let total = Money::from_minor(order.total_minor, currency).map_err(ApiError::internal)?;
+    let authorized = Money::parse_non_negative(&record.amount, record.currency)
+        .map_err(|_| mismatch("amount"))?;
+    if authorized != total {
+        return Err(mismatch("amount"));
+    }
+    if record.merchant_id != STORE_MERCHANT_ID {
+        return Err(mismatch("merchant"));
+    }
+    let quote = quote_of(&order)?;
+    if record.quote_digest != quote.body.digest() {
+        return Err(mismatch("quote"));
+    }
+    let mut events = vec![OrderEvent {
+        kind: "authorized",
+        amount_minor: total.to_minor(),
+        detail: &record.authorization_code,
+    }];
+    let captured = match (kind, captured_amount) {
+        (PaymentEventKind::Succeeded, Some(amount)) => Some(
+            Money::parse_non_negative(amount, currency).map_err(|_| mismatch("captured amount"))?,
+        ),
+        _ => None,
+    };
+    let capture_detail = format!("{}.capture", record.authorization_code);
+    if let Some(captured) = &captured {
+        events.push(OrderEvent {
+            kind: "captured",
+            amount_minor: captured.to_minor(),
+            detail: &capture_detail,
+        });
+    }
+    let now_ms = worker::Date::now().as_millis();
+    let receipt = if captured.is_some() && order.receipt.is_none() {
+        let mut id = [0_u8; 16];
+        getrandom::fill(&mut id).map_err(|_| ApiError::internal("no randomness"))?;
+        let receipt = Receipt {
+            receipt_id: format!("rcpt_{}", to_base64url(&id)),
+            order_id: order.order_id.clone(),
+            merchant_id: STORE_MERCHANT_ID.to_owned(),
+            quote_digest: record.quote_digest,
+            total: total.amount_string(),
+            currency,
+            issued_at_ms: now_ms,
+            authorization: authorization.clone(),
+        };
+        let signed = keys::signing_key(env)?.sign(receipt);
+        Some(serde_json::to_string(&signed).map_err(ApiError::internal)?)
+    } else {
+        None
+    };
+    db::record_payment(env, &order, &events, receipt.as_deref(), now_ms).await?;
+    db::order(env, &order.order_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("order vanished"))
+}

@@ -1,0 +1,53 @@
+//! `POST /api/store/webhooks/gateway`: the gateway's signed payment events.
+//! The gateway sends each event from its outbox until the store answers
+//! 2xx; the store checks the gateway's signature and records the event
+//! exactly like the pay route's answer (`records::record`), once.
+
+use serde::Serialize;
+use shared::receipt::PaymentEvent;
+use shared::sign::Signed;
+use worker::{Env, Request, Response};
+
+use crate::error::ApiError;
+use crate::store::records;
+
+/// The largest event body, in bytes.
+const EVENT_BODY_BYTES_MAX: usize = 16 * 1024;
+
+#[derive(Serialize)]
+struct Acknowledged<'a> {
+    event_id: &'a str,
+}
+
+pub async fn gateway(mut request: Request, env: &Env) -> Result<Response, ApiError> {
+    let bytes = request.bytes().await?;
+    if bytes.len() > EVENT_BODY_BYTES_MAX {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let event: Signed<PaymentEvent> = serde_json::from_slice(&bytes)
+        .map_err(|_| ApiError::unprocessable("invalid_body", "not a signed payment event"))?;
+    records::verify_gateway(env, &event)?;
+    let body = &event.body;
+    if body.authorization.body.payment_id.is_empty() {
+        return Err(ApiError::unprocessable(
+            "invalid_body",
+            "event names no payment",
+        ));
+    }
+    let order = records::record(
+        env,
+        body.kind,
+        &body.authorization,
+        body.captured_amount.as_deref(),
+    )
+    .await?;
+    if order.order_id != body.order_reference {
+        worker::console_error!("payment event's order reference differs from the store's order");
+    }
+    Ok(crate::http::json(
+        &Acknowledged {
+            event_id: &body.event_id,
+        },
+        200,
+    ))
+}
