@@ -101,6 +101,27 @@ fn route_latency(world: &World) {
         };
         api::read(request)
     };
+    // One authorization end to end: the shopper's pay route, the store,
+    // the merchant API, the payment object, the keyring, the issuer, the
+    // bank and the capture. Orders and sealed payments are made beforehand.
+    let card = crate::payment::demo_card("visa-pays");
+    let gateway_key = crate::payment::gateway_key(world);
+    let payments: std::sync::Mutex<Vec<(QuoteAnswer, shared::seal::SealedPayment)>> =
+        std::sync::Mutex::new(
+            (0..LATENCY_SAMPLES)
+                .map(|_| {
+                    let quoted: QuoteAnswer = crate::store::quote(world, &order).json();
+                    let target = crate::payment::Target::of_quote(&quoted);
+                    let sealed = crate::payment::seal_at(
+                        &gateway_key,
+                        &card,
+                        &target,
+                        crate::payment::now_ms(),
+                    );
+                    (quoted, sealed)
+                })
+                .collect(),
+        );
     let order_path = format!("/api/orders/{}", quoted.order_id);
     let payment_path = format!("/api/gateway/v1/payments/{}", quoted.payment_id);
     let routes: Vec<(&str, Call<'_>)> = vec![
@@ -143,6 +164,15 @@ fn route_latency(world: &World) {
         (
             "GET /api/gateway/v1/payments/{id}",
             Box::new(|| assert_eq!(merchant("GET", &payment_path).status, 200)),
+        ),
+        (
+            "POST /api/orders/{id}/pay (approved)",
+            Box::new(|| {
+                let next = payments.lock().unwrap().pop();
+                let (quoted, sealed) = next.unwrap();
+                let answer = crate::payment::pay(world, &quoted, &sealed, &unique("bench"));
+                assert_eq!(answer.status, 200, "{}", answer.body);
+            }),
         ),
     ];
     for (route, call) in &routes {
