@@ -12,6 +12,8 @@
 //! - `cargo xtask provision [--persist-to DIR]`: register the store's API
 //!   key with the local gateway (the demo's merchant onboarding).
 //! - `cargo xtask cards`: the demo cards with their CVCs under the local key.
+//! - `cargo xtask pay CARD [--order ID]`: pay an order on the running worker
+//!   with a demo card, sealed as the wallet seals it.
 //! - `cargo xtask bench`: crypto speed figures, native and in Chromium.
 //! - `cargo xtask fuzz [SECONDS]`: a bounded run of the decoders' fuzz
 //!   targets, growing the corpus the unit tests replay.
@@ -22,6 +24,7 @@ mod cards;
 mod check;
 mod command;
 mod fuzz;
+mod pay;
 mod provision;
 mod secrets;
 mod setup;
@@ -48,6 +51,8 @@ fn main() -> ExitCode {
         ["bench"] => bench::bench(),
         ["secrets"] => secrets::ensure_dev_vars(),
         ["cards"] => cards::print(),
+        ["pay", card] => pay::pay(card, None),
+        ["pay", card, "--order", order_id] => pay::pay(card, Some(order_id)),
         ["provision"] => provision::provision(None),
         ["provision", "--persist-to", directory] => provision::provision(Some(directory)),
         ["fuzz"] => fuzz::fuzz(None),
@@ -55,7 +60,7 @@ fn main() -> ExitCode {
         ["setup"] => setup::ensure(setup::Needs::Build),
         ["setup", "--browser"] => setup::ensure(setup::Needs::BuildAndBrowser),
         _ => Err(Failure::usage(
-            "usage: cargo xtask (run | test | build | setup [--browser] | secrets | provision [--persist-to DIR] | cards | bench | fuzz [SECONDS])",
+            "usage: cargo xtask (run | test | build | setup [--browser] | secrets | provision [--persist-to DIR] | cards | pay CARD [--order ID] | bench | fuzz [SECONDS])",
         )),
     };
     match outcome {
