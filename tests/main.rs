@@ -75,13 +75,19 @@ fn main() {
     // Whatever the journeys did, the worker's log holds no card data, and
     // every answer of a documented route matched the OpenAPI document.
     let log_findings = e2e::scan::card_data_in_text(&world.server.log());
-    // Nor does anything the gateway or the store stored: their D1 tables
-    // and every payment object's storage (issuer and banks are scanned by
-    // their own journeys).
+    // Nor does anything any party stored: the gateway's and the store's D1
+    // tables, every payment object, the issuer's tables and both ledgers.
     let operator = e2e::operator::Operator::new(&world.server);
     let mut storage_findings = Vec::new();
-    for party in ["gateway", "store"] {
-        let dump = operator.get_answer(&format!("/api/operator/{party}/dump"));
+    let dumps = [
+        "/api/operator/gateway/dump",
+        "/api/operator/store/dump",
+        "/api/operator/issuer/dump",
+        "/api/operator/banks/northbank/dump",
+        "/api/operator/banks/southbank/dump",
+    ];
+    for party in dumps {
+        let dump = operator.get_answer(party);
         if dump.status != 200 {
             storage_findings.push(format!("{party}: dump answered {}", dump.status));
             continue;

@@ -249,15 +249,28 @@ pub fn pay_with(world: &World, order: &QuoteAnswer, card: &CardDetails) -> Answe
     pay(world, order, &sealed, &unique("pay"))
 }
 
-fn order_view(world: &World, order: &QuoteAnswer) -> OrderView {
-    let answer = api::read(
+/// A shopper route of an order (`suffix` after its path), with its secret.
+fn shopper_get(world: &World, order: &QuoteAnswer, suffix: &str) -> Answer {
+    api::read(
         api::agent()
-            .get(&world.server.url(&format!("/api/orders/{}", order.order_id)))
+            .get(
+                &world
+                    .server
+                    .url(&format!("/api/orders/{}{suffix}", order.order_id)),
+            )
             .header("x-client-secret", &order.client_secret)
             .call(),
-    );
+    )
+}
+
+fn order_view(world: &World, order: &QuoteAnswer) -> OrderView {
+    let answer = shopper_get(world, order, "");
     assert_eq!(answer.status, 200, "{}", answer.body);
     answer.json()
+}
+
+fn receipt_answer(world: &World, order: &QuoteAnswer) -> Answer {
+    shopper_get(world, order, "/receipt")
 }
 
 /// The merchant API with a key (the store's own key unless told).
@@ -363,16 +376,7 @@ fn a_decline_then_another_card_pays_with_a_signed_receipt(world: &World) {
         .collect();
     assert_eq!(kinds, ["intent_created", "authorized", "captured"]);
     assert_eq!(view.events[2].amount.as_deref(), Some(quote.total.as_str()));
-    let stored = api::read(
-        api::agent()
-            .get(
-                &world
-                    .server
-                    .url(&format!("/api/orders/{}/receipt", order.order_id)),
-            )
-            .header("x-client-secret", &order.client_secret)
-            .call(),
-    );
+    let stored = receipt_answer(world, &order);
     assert_eq!(stored.status, 200, "{}", stored.body);
     assert_eq!(stored.json::<Signed<Receipt>>(), receipt);
 
@@ -408,7 +412,9 @@ fn each_decline_reaches_shopper_and_merchant_as_it_should(world: &World) {
         wrong_cvc.number.brand(),
     )
     .unwrap();
-    let cases: [(CardDetails, &str, DeclineCode, bool); 6] = [
+    let mut wrong_expiry = demo_card("mastercard-pays");
+    wrong_expiry.expiry = Expiry::new(4, 2030).unwrap();
+    let cases: [(CardDetails, &str, DeclineCode, bool); 7] = [
         (
             demo_card("visa-expired"),
             "expired_card",
@@ -434,6 +440,12 @@ fn each_decline_reaches_shopper_and_merchant_as_it_should(world: &World) {
             true,
         ),
         (wrong_cvc, "incorrect_cvc", DeclineCode::IncorrectCvc, false),
+        (
+            wrong_expiry,
+            "incorrect_expiry",
+            DeclineCode::IncorrectExpiry,
+            false,
+        ),
         (
             unknown_card(),
             "incorrect_number",
@@ -477,24 +489,30 @@ fn altered_or_stale_payments_are_refused_before_the_issuer(world: &World) {
     let card = demo_card("visa-pays");
     let fresh = || seal_at(&key, &card, &target, now_ms());
 
-    // A bit flipped in the ephemeral key or anywhere in the ciphertext.
+    // A bit flipped in every byte of the ephemeral key, and in every
+    // eighth byte of the ciphertext (its tag included), each on its own.
     let intact = fresh();
     let length = intact.ciphertext.0.len();
-    for (field, index) in [
-        ("enc", 0),
-        ("enc", 31),
-        ("ciphertext", 0),
-        ("ciphertext", length / 2),
-        ("ciphertext", length - 1),
-    ] {
+    let mut flips: Vec<(&str, usize)> = (0..32).map(|index| ("enc", index)).collect();
+    flips.extend((0..length).step_by(8).map(|index| ("ciphertext", index)));
+    flips.push(("ciphertext", length - 1));
+    for (round, (field, index)) in flips.into_iter().enumerate() {
         let mut flipped = intact.clone();
+        let bit = 1_u8 << (round % 8);
         match field {
-            "enc" => flipped.enc.0[index] ^= 0x01,
-            _ => flipped.ciphertext.0[index] ^= 0x80,
+            "enc" => flipped.enc.0[index] ^= bit,
+            _ => flipped.ciphertext.0[index] ^= bit,
         }
         let answer = pay(world, &order, &flipped, &unique("flip"));
         assert_refused(&answer, 422, "payment_does_not_open");
     }
+    let mut other_version = fresh();
+    other_version.version = 2;
+    assert_refused(
+        &pay(world, &order, &other_version, &unique("ver")),
+        422,
+        "payment_does_not_open",
+    );
     // The envelope's visible fields are bound too.
     let mut other_kid = fresh();
     other_kid.kid = KeyId::new("gw-nosuchkey").unwrap();
@@ -892,16 +910,7 @@ fn the_store_learns_of_a_payment_whose_answer_it_lost(world: &World) {
         .map(|event| event.kind.as_str())
         .collect();
     assert_eq!(kinds, ["intent_created", "authorized", "captured"]);
-    let receipt = api::read(
-        api::agent()
-            .get(
-                &world
-                    .server
-                    .url(&format!("/api/orders/{}/receipt", order.order_id)),
-            )
-            .header("x-client-secret", &order.client_secret)
-            .call(),
-    );
+    let receipt = receipt_answer(world, &order);
     assert_eq!(receipt.status, 200, "{}", receipt.body);
     let receipt: Signed<Receipt> = receipt.json();
     assert_eq!(Some(receipt.body.authorization), confirmed.authorization);

@@ -140,3 +140,24 @@ pub fn expand_stored_json(value: serde_json::Value) -> serde_json::Value {
         other => other,
     }
 }
+
+/// For the operator's storage dumps: every row of `tables` in one party's
+/// database, stored JSON expanded (`expand_stored_json`).
+pub async fn dump_tables(
+    db: &worker::D1Database,
+    tables: &[&str],
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    let mut dumped = serde_json::Map::new();
+    for table in tables {
+        let rows: Vec<serde_json::Value> = db
+            .prepare(format!("SELECT * FROM {table}"))
+            .all()
+            .await?
+            .results()?;
+        dumped.insert(
+            (*table).to_owned(),
+            expand_stored_json(serde_json::Value::Array(rows)),
+        );
+    }
+    Ok(dumped)
+}

@@ -409,26 +409,18 @@ pub async fn webhook_url(env: &Env, merchant_id: &str) -> Result<Option<String>,
 /// Every row of the gateway's tables (operator storage scan).
 pub async fn dump(env: &Env) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
     let db = env.d1(GATEWAY_DB)?;
-    let mut tables = serde_json::Map::new();
-    for table in [
-        "merchants",
-        "api_keys",
-        "payments",
-        "idempotency_keys",
-        "declines",
-        "sealed_payments",
-    ] {
-        let rows: Vec<serde_json::Value> = db
-            .prepare(format!("SELECT * FROM {table}"))
-            .all()
-            .await?
-            .results()?;
-        tables.insert(
-            table.to_owned(),
-            crate::http::expand_stored_json(serde_json::Value::Array(rows)),
-        );
-    }
-    Ok(tables)
+    crate::http::dump_tables(
+        &db,
+        &[
+            "merchants",
+            "api_keys",
+            "payments",
+            "idempotency_keys",
+            "declines",
+            "sealed_payments",
+        ],
+    )
+    .await
 }
 
 /// The ids of up to `limit` payments, newest first.

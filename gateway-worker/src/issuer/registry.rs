@@ -143,14 +143,6 @@ pub async fn record_authorization(env: &Env, row: &AuthorizationRow) -> Result<(
 /// Every row of the issuer's tables, for the operator's storage scan.
 pub async fn dump(env: &Env) -> Result<serde_json::Value, ApiError> {
     let db = env.d1(ISSUER_DB)?;
-    let mut tables = serde_json::Map::new();
-    for table in ["cards", "authorizations"] {
-        let rows: Vec<serde_json::Value> = db
-            .prepare(format!("SELECT * FROM {table}"))
-            .all()
-            .await?
-            .results()?;
-        tables.insert(table.to_owned(), serde_json::Value::Array(rows));
-    }
+    let tables = crate::http::dump_tables(&db, &["cards", "authorizations"]).await?;
     Ok(serde_json::Value::Object(tables))
 }

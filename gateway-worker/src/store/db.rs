@@ -249,17 +249,6 @@ pub async fn order_events(env: &Env, order_id: &str) -> Result<Vec<OrderEventRow
 /// Every row of the store's order tables (operator storage scan).
 pub async fn dump(env: &Env) -> Result<serde_json::Value, ApiError> {
     let db = env.d1(STORE_DB)?;
-    let mut tables = serde_json::Map::new();
-    for table in ["orders", "order_events"] {
-        let rows: Vec<serde_json::Value> = db
-            .prepare(format!("SELECT * FROM {table}"))
-            .all()
-            .await?
-            .results()?;
-        tables.insert(
-            table.to_owned(),
-            crate::http::expand_stored_json(serde_json::Value::Array(rows)),
-        );
-    }
+    let tables = crate::http::dump_tables(&db, &["orders", "order_events"]).await?;
     Ok(serde_json::Value::Object(tables))
 }
