@@ -73,7 +73,7 @@ pub const JOURNEYS: &[Journey] = &[
 /// that rotate or retire keys hold it for writing.
 pub static KEYRING: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
-fn keyring_read() -> std::sync::RwLockReadGuard<'static, ()> {
+pub fn keyring_read() -> std::sync::RwLockReadGuard<'static, ()> {
     KEYRING
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -1,5 +1,6 @@
-//! The wallet's vault in a real browser page: create a wallet, add two
-//! cards, reload, unlock, and see them again; a wrong password is refused.
+//! The wallet in a real browser page: its vault (create a wallet, add two
+//! cards, reload, unlock, and see them again; a wrong password is refused)
+//! and its checkout (order, quote, a decline, another card, the receipt).
 //! Screenshots land in `target/e2e/screenshots/`.
 
 use std::time::Instant;
@@ -9,10 +10,16 @@ use fantoccini::{Client, Locator};
 
 use crate::{Journey, World};
 
-pub const JOURNEYS: &[Journey] = &[(
-    "wallet::create_add_cards_reload_and_unlock",
-    create_add_cards_reload_and_unlock,
-)];
+pub const JOURNEYS: &[Journey] = &[
+    (
+        "wallet::create_add_cards_reload_and_unlock",
+        create_add_cards_reload_and_unlock,
+    ),
+    (
+        "wallet::checkout_declined_then_paid_with_another_card",
+        checkout_declined_then_paid_with_another_card,
+    ),
+];
 
 const PASSWORD: &str = "tea for two, and two for tea";
 
@@ -133,6 +140,116 @@ fn create_add_cards_reload_and_unlock(world: &World) {
             .unwrap();
         wait_for_count(&client, "#unlock-password", 1).await;
         wait_for_count(&client, "li.wallet-card", 0).await;
+        client.close().await.unwrap();
+    });
+}
+
+/// Picks the pay form's card whose label shows `last_four`.
+async fn choose_card(client: &Client, last_four: &str) {
+    for label in client
+        .find_all(Locator::Css("label.pay-card"))
+        .await
+        .unwrap()
+    {
+        if label.text().await.unwrap().contains(last_four) {
+            label
+                .find(Locator::Css("input"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            return;
+        }
+    }
+    panic!("no card ending {last_four} to pay with");
+}
+
+fn checkout_declined_then_paid_with_another_card(world: &World) {
+    // Goal: the seed's flow in the page. Method: a wallet with the card
+    // that is short of funds and one that pays; order a product, get the
+    // store's quote, pay with the first (declined, the order stays), then
+    // with the second; the receipt's signatures check out in the page and
+    // the store's own record says paid.
+    let _keys = crate::payment::keyring_read();
+    block_on(async {
+        let client = world.driver.session().await;
+        client.goto(&world.server.url("/")).await.unwrap();
+        wait_for_count(&client, "#new-password", 1).await;
+        fill(&client, "#new-password", PASSWORD).await;
+        fill(&client, "#confirm-password", PASSWORD).await;
+        submit(&client, "form.vault-form").await;
+        wait_for_text(&client, ".wallet .status", "Wallet created and unlocked.").await;
+        add_card(&client, "4000000000009995", "12/30", "Ben Okafor", "ben").await;
+        wait_for_count(&client, "li.wallet-card", 1).await;
+        add_card(&client, "4242424242424242", "12/30", "Ada Lovelace", "ada").await;
+        wait_for_count(&client, "li.wallet-card", 2).await;
+
+        // The order: one rooibos, shipped to Ada.
+        wait_for_count(&client, "li.product[data-sku='TEA-ROOIBOS-100']", 1).await;
+        client
+            .find(Locator::Css(
+                "li.product[data-sku='TEA-ROOIBOS-100'] button.add-to-order",
+            ))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_count(&client, "li.cart-line", 1).await;
+        fill(&client, "#ship-name", "Ada Lovelace").await;
+        fill(&client, "#ship-line-1", "12 St James's Square").await;
+        fill(&client, "#ship-city", "London").await;
+        fill(&client, "#ship-postal-code", "SW1Y 4JH").await;
+        fill(&client, "#ship-country", "GB").await;
+        fill(&client, "#ship-phone", "+44 20 7946 0000").await;
+        submit(&client, "form.shipping").await;
+        let total = wait_for_text(&client, ".quote-total", ".").await;
+        wait_for_text(&client, ".checkout .status", "signed and checked").await;
+        screenshot(&client, "checkout-quote").await;
+
+        // Short of funds: declined, and the same order waits for another card.
+        let short = crate::payment::demo_card("visa-short-of-funds");
+        choose_card(&client, "9995").await;
+        fill(&client, "#pay-cvc", short.cvc.reveal_digits()).await;
+        submit(&client, "form.pay").await;
+        wait_for_text(&client, ".checkout-alert", "insufficient funds").await;
+        screenshot(&client, "checkout-declined").await;
+        assert_eq!(wait_for_text(&client, ".quote-total", ".").await, total);
+
+        let pays = crate::payment::demo_card("visa-pays");
+        choose_card(&client, "4242").await;
+        fill(&client, "#pay-cvc", pays.cvc.reveal_digits()).await;
+        submit(&client, "form.pay").await;
+        wait_for_text(&client, ".paid h3", "Order paid").await;
+        wait_for_text(&client, ".receipt .verified", "signatures check out").await;
+        let receipt = wait_for_text(&client, ".receipt", "4242").await;
+        assert!(receipt.contains(&total), "{receipt}");
+        let events = wait_for_count(&client, ".order-events li", 3).await;
+        assert!(events[2].contains("captured"), "{events:?}");
+        screenshot(&client, "checkout-paid").await;
+
+        // The store's own record agrees.
+        let order_id = client
+            .find(Locator::Css("section.paid"))
+            .await
+            .unwrap()
+            .attr("data-order-id")
+            .await
+            .unwrap()
+            .unwrap();
+        let dump = e2e::operator::Operator::new(&world.server).get("/api/operator/store/dump");
+        let row = dump["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["order_id"] == order_id.as_str())
+            .cloned()
+            .unwrap();
+        assert_eq!(row["status"], "paid");
+        // The page keeps no card number or security code in its DOM.
+        let html = client.source().await.unwrap();
+        assert!(!html.contains("4242424242424242") && !html.contains("4242 4242 4242 4242"));
         client.close().await.unwrap();
     });
 }

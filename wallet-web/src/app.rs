@@ -1,27 +1,56 @@
-//! The root component: the wallet (the vault of cards) and the store's
-//! catalog with search. Checkout arrives with the payment path.
+//! The root component: the wallet (the vault of cards), the order (cart,
+//! quote, payment, receipt) and the store's catalog with search. The
+//! wallet's and the checkout's hooks live here so that the order can pay
+//! with the wallet's cards.
 
-use yew::{Callback, Html, component, html, use_state};
+use yew::{Callback, Html, component, html, use_reducer, use_state};
 
+use crate::checkout_state::{Cart, CartAction, Stage};
 use crate::components::catalog_list::CatalogList;
+use crate::components::checkout_panel::CheckoutPanel;
 use crate::components::search_form::SearchForm;
 use crate::components::wallet_panel::WalletPanel;
 use crate::hooks::use_catalog::use_catalog;
-use crate::state::CatalogView;
+use crate::hooks::use_checkout::use_checkout;
+use crate::hooks::use_vault::use_vault;
+use crate::state::{CatalogView, WalletView};
 
 #[component]
 pub fn App() -> Html {
     let search = use_state(|| None::<String>);
     let catalog = use_catalog((*search).clone());
+    let vault = use_vault();
+    let checkout = use_checkout(vault.sealer.clone());
+    let cart = use_reducer(Cart::default);
     let on_search = {
         let search = search.clone();
         Callback::from(move |text: Option<String>| search.set(text))
+    };
+    let on_cart = {
+        let cart = cart.clone();
+        Callback::from(move |action: CartAction| cart.dispatch(action))
+    };
+    let on_add = {
+        let on_cart = on_cart.clone();
+        Callback::from(move |product| on_cart.emit(CartAction::Add(product)))
+    };
+    let adding_disabled = !matches!(checkout.state.stage, Stage::Shopping);
+    let cards = match &vault.state.view {
+        WalletView::Unlocked { cards, .. } => Some(cards.clone()),
+        _ => None,
     };
     let body = match &catalog.view {
         CatalogView::Loading => {
             html! { <p class="loading"><span class="spinner" aria-hidden="true"></span>{ "Loading the catalog…" }</p> }
         }
-        CatalogView::Ready(products) => html! { <CatalogList products={products.clone()} /> },
+        CatalogView::Ready(products) => {
+            let in_order: Vec<(String, u32)> = cart
+                .lines
+                .iter()
+                .map(|line| (line.sku.clone(), line.quantity))
+                .collect();
+            html! { <CatalogList products={products.clone()} {on_add} {adding_disabled} {in_order} /> }
+        }
         CatalogView::Failed(message) => html! { <p class="error" role="alert">{ message }</p> },
     };
     html! {
@@ -30,7 +59,8 @@ pub fn App() -> Html {
                 <h1>{ "Wallet" }</h1>
                 <p class="tagline">{ "Shop the store; your cards stay in this browser." }</p>
             </header>
-            <WalletPanel />
+            <WalletPanel vault={vault.clone()} />
+            <CheckoutPanel cart={(*cart).clone()} {on_cart} {checkout} {cards} />
             <section class="panel" aria-labelledby="catalog-heading">
                 <h2 id="catalog-heading">{ "Catalog" }</h2>
                 <SearchForm {on_search} />

@@ -47,8 +47,13 @@ async fn catalog_list_renders_each_product_with_its_exact_price() {
             stock: 0,
         },
     ];
-    yew::Renderer::<CatalogList>::with_root_and_props(root.clone(), CatalogListProps { products })
-        .render();
+    let props = CatalogListProps {
+        products,
+        on_add: yew::Callback::noop(),
+        adding_disabled: false,
+        in_order: vec![("TEA".to_owned(), 2)],
+    };
+    yew::Renderer::<CatalogList>::with_root_and_props(root.clone(), props).render();
     rendered().await;
     let items = root.query_selector_all("li.product").unwrap();
     assert_eq!(items.length(), 2);
@@ -66,6 +71,13 @@ async fn catalog_list_renders_each_product_with_its_exact_price() {
             .unwrap()
             .is_some()
     );
+    // What is out of stock cannot be added; what is in the order says so.
+    assert!(
+        root.query_selector("[data-sku='POT'] button.add-to-order:disabled")
+            .unwrap()
+            .is_some()
+    );
+    assert!(text.contains("2 in your order"), "{text}");
 }
 
 #[wasm_bindgen_test]
@@ -73,7 +85,12 @@ async fn catalog_list_says_so_when_nothing_matches() {
     let root = mount_point();
     yew::Renderer::<CatalogList>::with_root_and_props(
         root.clone(),
-        CatalogListProps { products: vec![] },
+        CatalogListProps {
+            products: vec![],
+            on_add: yew::Callback::noop(),
+            adding_disabled: false,
+            in_order: vec![],
+        },
     )
     .render();
     rendered().await;

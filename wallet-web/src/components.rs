@@ -2,9 +2,15 @@
 
 pub mod add_card_form;
 pub mod card_list;
+pub mod cart_view;
 pub mod catalog_list;
 pub mod change_password;
+pub mod checkout_panel;
+pub mod pay_form;
+pub mod quote_view;
+pub mod receipt_view;
 pub mod search_form;
+pub mod shipping_form;
 pub mod vault_create;
 pub mod vault_unlock;
 pub mod wallet_panel;

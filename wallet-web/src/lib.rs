@@ -3,14 +3,17 @@
 //!
 //! Architecture invariant: components never call `fetch` or IndexedDB
 //! themselves; they use hooks, which go through `api` (the only network
-//! code) and, later, `vault` (the only storage and key code).
+//! code) and `vault` (the only storage and key code). Card details leave
+//! the vault's hook only sealed (`use_vault::Sealer`).
 
 mod api;
 mod app;
+mod checkout_state;
 mod components;
 mod format;
 mod hooks;
 mod state;
+mod trust;
 mod vault;
 
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -27,6 +30,9 @@ pub fn run() {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod checkout_tests;
 
 #[cfg(all(test, target_arch = "wasm32"))]
 mod browser_tests;

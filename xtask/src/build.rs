@@ -107,7 +107,10 @@ fn build_wallet() -> Result<(), Failure> {
     let root = workspace_root();
     let dist = root.join(DIST_DIR);
     let built_wasm = dist.join("pkg").join("wallet_web_bg.wasm");
-    if up_to_date(&built_wasm, &WALLET_SOURCES) {
+    let gateway_root = gateway_root_public_key()?;
+    let stamp = target_dir().join("wallet-gateway-root.txt");
+    let same_key = std::fs::read_to_string(&stamp).is_ok_and(|built| built == gateway_root);
+    if same_key && up_to_date(&built_wasm, &WALLET_SOURCES) {
         println!("xtask: the wallet is up to date; copying static files only");
         return copy_dir(&root.join("static"), &dist);
     }
@@ -120,6 +123,7 @@ fn build_wallet() -> Result<(), Failure> {
             "--package",
             "wallet-web",
         ])
+        .env(GATEWAY_ROOT_VARIABLE, &gateway_root)
         .run()?;
     if dist.exists() {
         std::fs::remove_dir_all(&dist)?;
@@ -144,7 +148,29 @@ fn build_wallet() -> Result<(), Failure> {
         ])
         .args([&bindgen_wasm, &bindgen_wasm])
         .run()?;
-    copy_dir(&root.join("static"), &dist)
+    copy_dir(&root.join("static"), &dist)?;
+    std::fs::write(stamp, gateway_root)?;
+    Ok(())
+}
+
+/// The variable the wallet reads its compiled-in gateway key from.
+const GATEWAY_ROOT_VARIABLE: &str = "EWALLET_GATEWAY_ROOT_PUBLIC_KEY";
+
+/// The gateway's long-term public key the wallet is built with: from the
+/// environment (a deploy sets the production key), else from `.dev.vars`
+/// (created first if need be).
+fn gateway_root_public_key() -> Result<String, Failure> {
+    if let Ok(key) = std::env::var(GATEWAY_ROOT_VARIABLE) {
+        let key = key.trim().to_owned();
+        if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Failure::new(format!(
+                "{GATEWAY_ROOT_VARIABLE} must be 64 hex digits"
+            )));
+        }
+        return Ok(key);
+    }
+    crate::secrets::ensure_dev_vars()?;
+    crate::secrets::dev_var("GATEWAY_ROOT_PUBLIC_KEY")
 }
 
 /// The worker: worker-build runs cargo, wasm-bindgen and esbuild, and

@@ -1,19 +1,24 @@
 //! The wallet panel: create, unlock, the cards, and lock, by the vault's
 //! state. Every status change is announced through one `aria-live` line.
 
-use yew::{Html, component, html};
+use yew::{Html, Properties, component, html};
 
 use crate::components::add_card_form::AddCardForm;
 use crate::components::card_list::CardList;
 use crate::components::change_password::ChangePassword;
 use crate::components::vault_create::VaultCreate;
 use crate::components::vault_unlock::VaultUnlock;
-use crate::hooks::use_vault::use_vault;
+use crate::hooks::use_vault::VaultHandle;
 use crate::state::WalletView;
 
+#[derive(Properties, PartialEq)]
+pub struct WalletPanelProps {
+    pub vault: VaultHandle,
+}
+
 #[component]
-pub fn WalletPanel() -> Html {
-    let vault = use_vault();
+pub fn WalletPanel(props: &WalletPanelProps) -> Html {
+    let vault = &props.vault;
     let body = match &vault.state.view {
         WalletView::Opening => html! { <p class="loading">{ "Opening your wallet…" }</p> },
         WalletView::Unavailable(reason) => {

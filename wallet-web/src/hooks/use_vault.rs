@@ -9,7 +9,10 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use gloo_events::EventListener;
-use shared::card::{CardNumber, Expiry, YearMonth, check_holder_name};
+use shared::card::{CardNumber, Cvc, Expiry, YearMonth, check_holder_name};
+use shared::keyset::GatewayKey;
+use shared::rand_core::UnwrapErr;
+use shared::seal::{CardDetails, PaymentBinding, PaymentPlaintext, SealedPayment, seal_payment};
 use shared::vault::{CARD_NICKNAME_CHARS_MAX, CardRecord, KdfParams};
 use yew::platform::spawn_local;
 use yew::platform::time::sleep;
@@ -37,8 +40,53 @@ pub struct NewCard {
     pub nickname: String,
 }
 
+/// Seals a payment with one of the unlocked wallet's cards. The card leaves
+/// the session only sealed; the CVC is used once and dropped.
+#[derive(Clone)]
+pub struct Sealer(Rc<Shared>);
+
+impl PartialEq for Sealer {
+    fn eq(&self, other: &Sealer) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Sealer {
+    pub fn seal(
+        &self,
+        card_id: &str,
+        cvc: &str,
+        binding: PaymentBinding,
+        key: &GatewayKey,
+    ) -> Result<SealedPayment, String> {
+        self.0.last_activity_ms.set(now_ms());
+        let session = self.0.session.borrow();
+        let Some(session) = session.as_ref() else {
+            return Err("Unlock the wallet to pay.".to_owned());
+        };
+        let Some(stored) = session.cards.iter().find(|stored| stored.id == card_id) else {
+            return Err("That card is no longer in the wallet.".to_owned());
+        };
+        let card = &stored.card;
+        let cvc = Cvc::parse(cvc, card.number.brand())
+            .map_err(|error| format!("Security code: {error}."))?;
+        let plaintext = PaymentPlaintext {
+            card: CardDetails {
+                number: card.number.clone(),
+                expiry: card.expiry,
+                cvc,
+                holder_name: card.holder_name.clone(),
+            },
+            binding,
+        };
+        seal_payment(&plaintext, key, &mut UnwrapErr(getrandom::SysRng))
+            .map_err(|error| format!("The payment could not be sealed: {error}."))
+    }
+}
+
 #[derive(Clone, PartialEq)]
 pub struct VaultHandle {
+    pub sealer: Sealer,
     pub state: UseReducerHandle<WalletState>,
     pub create: Callback<String>,
     pub unlock: Callback<String>,
@@ -427,6 +475,7 @@ pub fn use_vault() -> VaultHandle {
     };
 
     VaultHandle {
+        sealer: Sealer(shared),
         state,
         create,
         unlock,

@@ -1,0 +1,238 @@
+//! Native tests of the checkout's pure parts: the cart, the checkout's
+//! stages, and the wallet's checks of the store's and the gateway's
+//! signatures.
+
+use shared::card::Brand;
+use shared::encoding::Bytes;
+use shared::money::Currency;
+use shared::quote::{Consignee, Delivery, Quote, QuoteLine};
+use shared::receipt::{AuthorizationRecord, Receipt};
+use shared::sign::{KeyId, SigningKeyPair};
+use shared::wire::{LINE_QUANTITY_MAX, OrderStatus, OrderView, PayDeclined, Product, QuoteAnswer};
+
+use crate::checkout_state::{Cart, CartAction, CheckoutAction, CheckoutState, PaidOrder, Stage};
+use crate::trust::{ReceiptCheck, check_receipt, parse_gateway_root, quote_is_the_stores};
+
+fn product(sku: &str, unit_price: &str, stock: u32) -> Product {
+    Product {
+        sku: sku.to_owned(),
+        name: format!("product {sku}"),
+        description: String::new(),
+        unit_price: unit_price.to_owned(),
+        currency: Currency::Usd,
+        stock,
+    }
+}
+
+#[test]
+fn the_cart_counts_within_stock_and_limits() {
+    // Goal: the cart never asks for what the store cannot quote. Method:
+    // add past the stock, set past the line limit, remove, add an item out
+    // of stock.
+    let cart = Cart::default()
+        .apply(CartAction::Add(product("A", "2.50", 2)))
+        .apply(CartAction::Add(product("A", "2.50", 2)))
+        .apply(CartAction::Add(product("A", "2.50", 2)))
+        .apply(CartAction::Add(product("B", "1.25", 500)));
+    assert_eq!(cart.lines.len(), 2);
+    assert_eq!(cart.lines[0].quantity, 2, "capped at the stock");
+    let cart = cart.apply(CartAction::SetQuantity {
+        sku: "B".to_owned(),
+        quantity: 1000,
+    });
+    assert_eq!(cart.lines[1].quantity, LINE_QUANTITY_MAX);
+    assert_eq!(
+        cart.subtotal().map(|money| money.amount_string()),
+        Some("128.75".to_owned()),
+        "2 x 2.50 + 99 x 1.25, exactly"
+    );
+    assert_eq!(cart.item_count(), 101);
+    let lines = cart.order_lines();
+    assert_eq!((lines[1].sku.as_str(), lines[1].quantity), ("B", 99));
+    let cart = cart
+        .apply(CartAction::Remove("A".to_owned()))
+        .apply(CartAction::Add(product("C", "9.00", 0)));
+    assert_eq!(cart.lines.len(), 1, "nothing out of stock is added");
+    assert_eq!(cart.apply(CartAction::Clear).subtotal(), None);
+}
+
+fn store_key() -> SigningKeyPair {
+    SigningKeyPair::from_seed(KeyId::new("store-1").unwrap(), &[1; 32])
+}
+
+fn gateway_key() -> SigningKeyPair {
+    SigningKeyPair::from_seed(KeyId::new("gateway-root").unwrap(), &[2; 32])
+}
+
+fn quote() -> QuoteAnswer {
+    let quote = Quote {
+        quote_id: "q_1".to_owned(),
+        merchant_id: "m_teashop".to_owned(),
+        lines: vec![QuoteLine {
+            sku: "A".to_owned(),
+            name: "product A".to_owned(),
+            quantity: 2,
+            unit_price: "2.50".to_owned(),
+            line_total: "5.00".to_owned(),
+        }],
+        delivery: Delivery {
+            option: "standard".to_owned(),
+            cost: "4.90".to_owned(),
+            estimated_days: 5,
+        },
+        consignee: Consignee {
+            name: "Ada Lovelace".to_owned(),
+            address_lines: vec!["12 St James's Square".to_owned()],
+            city: "London".to_owned(),
+            postal_code: "SW1Y 4JH".to_owned(),
+            country: "GB".to_owned(),
+            phone: "+44 20 7946 0000".to_owned(),
+        },
+        currency: Currency::Usd,
+        subtotal: "5.00".to_owned(),
+        tax: "0.82".to_owned(),
+        total: "10.72".to_owned(),
+        expires_at_ms: 1_000,
+        salt: Bytes([3; 32]),
+    };
+    QuoteAnswer {
+        quote: store_key().sign(quote),
+        order_id: "ord_1".to_owned(),
+        payment_id: "pay_1".to_owned(),
+        client_secret: "cs_1".to_owned(),
+    }
+}
+
+fn receipt_for(answer: &QuoteAnswer, total: &str) -> shared::sign::Signed<Receipt> {
+    let quote = &answer.quote.body;
+    let authorization = gateway_key().sign(AuthorizationRecord {
+        payment_id: answer.payment_id.clone(),
+        merchant_id: quote.merchant_id.clone(),
+        quote_digest: quote.digest(),
+        amount: total.to_owned(),
+        currency: Currency::Usd,
+        brand: Brand::Visa,
+        last_four: "4242".to_owned(),
+        authorization_code: "ABC234".to_owned(),
+        attempt_id: "att_1".to_owned(),
+        authorized_at_ms: 900,
+    });
+    store_key().sign(Receipt {
+        receipt_id: "rcpt_1".to_owned(),
+        order_id: answer.order_id.clone(),
+        merchant_id: quote.merchant_id.clone(),
+        quote_digest: quote.digest(),
+        total: total.to_owned(),
+        currency: Currency::Usd,
+        issued_at_ms: 950,
+        authorization,
+    })
+}
+
+#[test]
+fn quotes_and_receipts_are_checked_with_both_parties_keys() {
+    // Goal: the wallet believes only what the store and the gateway signed,
+    // for this order. Method: a good receipt, then one signed by the wrong
+    // gateway key, one for another total, one for another order.
+    let answer = quote();
+    let store_keys = [store_key().public_key()];
+    let root = gateway_key().public_key();
+    assert!(quote_is_the_stores(&answer.quote, &store_keys));
+    let mut forged = answer.quote.clone();
+    forged.body.total = "0.01".to_owned();
+    assert!(!quote_is_the_stores(&forged, &store_keys));
+
+    let quote = &answer.quote.body;
+    let good = receipt_for(&answer, "10.72");
+    assert_eq!(
+        check_receipt(&good, "ord_1", quote, &store_keys, &root),
+        ReceiptCheck::Verified
+    );
+    let other_root = SigningKeyPair::from_seed(KeyId::new("gateway-root").unwrap(), &[9; 32]);
+    assert_eq!(
+        check_receipt(&good, "ord_1", quote, &store_keys, &other_root.public_key()),
+        ReceiptCheck::Failed
+    );
+    let cheaper = receipt_for(&answer, "1.00");
+    assert_eq!(
+        check_receipt(&cheaper, "ord_1", quote, &store_keys, &root),
+        ReceiptCheck::Failed
+    );
+    assert_eq!(
+        check_receipt(&good, "ord_2", quote, &store_keys, &root),
+        ReceiptCheck::Failed
+    );
+}
+
+#[test]
+fn the_compiled_in_gateway_key_is_64_hex_digits() {
+    let hex = "00".repeat(31) + "ff";
+    let key = parse_gateway_root(&hex).unwrap();
+    assert_eq!(key.key.0[31], 0xff);
+    assert_eq!(key.kid.as_str(), "gateway-root");
+    assert!(parse_gateway_root(&hex[2..]).is_none());
+    assert!(parse_gateway_root(&("zz".to_owned() + &hex[2..])).is_none());
+}
+
+#[test]
+fn a_decline_keeps_the_order_for_another_card() {
+    // Goal: the seed's step 5 in the page. Method: quote, pay, decline,
+    // pay again, paid; a second press while paying changes nothing.
+    let quoted = CheckoutState::default()
+        .apply(CheckoutAction::QuoteRequested)
+        .apply(CheckoutAction::Quoted(Box::new(quote())));
+    assert!(matches!(quoted.stage, Stage::Quoted(_)));
+    let paying = quoted.apply(CheckoutAction::PayStarted);
+    assert!(matches!(paying.stage, Stage::Paying(_)));
+    let declined = paying.apply(CheckoutAction::Declined(PayDeclined {
+        code: "insufficient_funds".to_owned(),
+        message: "the card was declined for insufficient funds".to_owned(),
+        another_card_may_help: true,
+    }));
+    assert!(matches!(declined.stage, Stage::Quoted(_)), "same order");
+    assert_eq!(
+        declined.alert.as_deref(),
+        Some(
+            "The card was declined for insufficient funds. Choose another card, or try again later."
+        )
+    );
+    let failed = declined
+        .apply(CheckoutAction::PayStarted)
+        .apply(CheckoutAction::PayFailed {
+            message: "The store could not be reached.".to_owned(),
+            expired: false,
+        });
+    assert!(matches!(failed.stage, Stage::Quoted(_)));
+    let expired = failed.apply(CheckoutAction::PayFailed {
+        message: "The quote has expired.".to_owned(),
+        expired: true,
+    });
+    assert_eq!(expired.stage, Stage::Shopping, "a new quote is needed");
+
+    let answer = quote();
+    let order = OrderView {
+        order_id: "ord_1".to_owned(),
+        status: OrderStatus::Paid,
+        payment_id: "pay_1".to_owned(),
+        total: "10.72".to_owned(),
+        currency: Currency::Usd,
+        created_at_ms: 1,
+        events: Vec::new(),
+    };
+    let done = failed.apply(CheckoutAction::Done(Box::new(PaidOrder {
+        receipt: Some(receipt_for(&answer, "10.72")),
+        check: Some(ReceiptCheck::Verified),
+        quote: answer,
+        order,
+    })));
+    assert_eq!(
+        done.message.as_deref(),
+        Some("Paid. The receipt's signatures check out.")
+    );
+    assert_eq!(
+        done.apply(CheckoutAction::PayStarted),
+        done,
+        "no pay after paid"
+    );
+    assert_eq!(done.apply(CheckoutAction::StartOver).stage, Stage::Shopping);
+}

@@ -1,0 +1,80 @@
+//! The end of a checkout: the store's signed receipt (with the gateway's
+//! signed authorization inside), whether both signatures check out, and the
+//! order as the store records it.
+
+use std::rc::Rc;
+
+use yew::{Callback, Html, Properties, component, html};
+
+use crate::checkout_state::PaidOrder;
+use crate::trust::ReceiptCheck;
+
+#[derive(Properties, PartialEq)]
+pub struct ReceiptViewProps {
+    pub paid: Rc<PaidOrder>,
+    pub on_refresh: Callback<()>,
+    pub new_order: Callback<()>,
+}
+
+fn status_text(status: shared::wire::OrderStatus) -> &'static str {
+    use shared::wire::OrderStatus;
+    match status {
+        OrderStatus::AwaitingPayment => "awaiting payment",
+        OrderStatus::Paid => "paid",
+        OrderStatus::Shipped => "shipped",
+        OrderStatus::Delivered => "delivered",
+        OrderStatus::Canceled => "canceled",
+    }
+}
+
+#[component]
+pub fn ReceiptView(props: &ReceiptViewProps) -> Html {
+    let paid = &props.paid;
+    let order = &paid.order;
+    let refresh = props.on_refresh.clone();
+    let new_order = props.new_order.clone();
+    let receipt = match &paid.receipt {
+        Some(receipt) => {
+            let body = &receipt.body;
+            let authorization = &body.authorization.body;
+            let (check_class, check_text) = match paid.check {
+                Some(ReceiptCheck::Verified) => (
+                    "verified",
+                    "The store's and the gateway's signatures check out.",
+                ),
+                _ => (
+                    "error",
+                    "The receipt's signatures do not check out: keep this page and contact the store.",
+                ),
+            };
+            html! {
+                <dl class="receipt" data-receipt-id={body.receipt_id.clone()}>
+                    <dt>{ "Receipt" }</dt><dd>{ &body.receipt_id }</dd>
+                    <dt>{ "Paid" }</dt><dd class="amount">{ format!("{} {}", body.currency.code(), body.total) }</dd>
+                    <dt>{ "Card" }</dt><dd>{ format!("{} •••• {}", authorization.brand.name(), authorization.last_four) }</dd>
+                    <dt>{ "Authorization" }</dt><dd>{ &authorization.authorization_code }</dd>
+                    <dt>{ "Signatures" }</dt><dd class={check_class}>{ check_text }</dd>
+                </dl>
+            }
+        }
+        None => html! { <p class="hint">{ "No receipt yet: the bank's answer is pending." }</p> },
+    };
+    html! {
+        <section class="paid" aria-labelledby="paid-heading" data-order-id={order.order_id.clone()}>
+            <h3 id="paid-heading">{ format!("Order {}", status_text(order.status)) }</h3>
+            { receipt }
+            <h4>{ "What the store recorded" }</h4>
+            <ol class="order-events">
+                { for order.events.iter().map(|event| html! {
+                    <li>{ event.kind.replace('_', " ") }
+                        if let Some(amount) = &event.amount { <span class="amount">{ format!(" {} {}", order.currency.code(), amount) }</span> }
+                    </li>
+                }) }
+            </ol>
+            <div class="paid-actions">
+                <button type="button" class="secondary" onclick={move |_| refresh.emit(())}>{ "Refresh order" }</button>
+                <button type="button" onclick={move |_| new_order.emit(())}>{ "New order" }</button>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,290 @@
+//! `use_checkout`: the calls of a checkout, in order. Ask the store for a
+//! quote and check its signature and lines; fetch the gateway's key set and
+//! check it against the compiled-in key; seal the chosen card (in the
+//! vault's hook) and pay; check the receipt's two signatures. Every step
+//! dispatches to the pure `CheckoutState`.
+
+use shared::keyset::current_key;
+use shared::money::Money;
+use shared::quote::Consignee;
+use shared::seal::PaymentBinding;
+use shared::wire::{OrderLine, PayRequest, QuoteAnswer, QuoteRequest};
+use yew::platform::spawn_local;
+use yew::{Callback, UseReducerHandle, hook, use_reducer};
+
+use crate::api::{self, ApiFailure, PayOutcome};
+use crate::checkout_state::{CheckoutAction, CheckoutState, PaidOrder, Stage};
+use crate::hooks::use_vault::Sealer;
+use crate::trust::{self, ReceiptCheck};
+
+/// The consignee and delivery as the shopper typed them.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ShippingForm {
+    pub name: String,
+    pub address_lines: Vec<String>,
+    pub city: String,
+    pub postal_code: String,
+    pub country: String,
+    pub phone: String,
+    pub delivery: String,
+}
+
+impl ShippingForm {
+    pub fn consignee(&self) -> Consignee {
+        Consignee {
+            name: self.name.trim().to_owned(),
+            address_lines: self
+                .address_lines
+                .iter()
+                .map(|line| line.trim().to_owned())
+                .filter(|line| !line.is_empty())
+                .collect(),
+            city: self.city.trim().to_owned(),
+            postal_code: self.postal_code.trim().to_owned(),
+            country: self.country.trim().to_uppercase(),
+            phone: self.phone.trim().to_owned(),
+        }
+    }
+}
+
+#[derive(Clone, PartialEq)]
+pub struct CheckoutHandle {
+    pub state: UseReducerHandle<CheckoutState>,
+    pub request_quote: Callback<(Vec<OrderLine>, ShippingForm)>,
+    /// Pays with (card id, CVC as typed).
+    pub pay: Callback<(String, String)>,
+    pub refresh: Callback<()>,
+    pub start_over: Callback<()>,
+}
+
+fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+fn random_id(prefix: &str) -> Result<String, String> {
+    let mut bytes = [0_u8; 16];
+    getrandom::fill(&mut bytes).map_err(|_| "This browser has no random source.".to_owned())?;
+    Ok(format!(
+        "{prefix}{}",
+        shared::encoding::to_base64url(&bytes)
+    ))
+}
+
+/// A failure's message as a sentence for the page.
+fn sentence(failure: &ApiFailure) -> String {
+    let mut text = failure.message.clone();
+    if let Some(first) = text.get(..1) {
+        text = first.to_uppercase() + text.get(1..).unwrap_or_default();
+    }
+    format!("{text}.")
+}
+
+async fn quote(lines: Vec<OrderLine>, form: ShippingForm) -> Result<QuoteAnswer, String> {
+    let request = QuoteRequest {
+        lines: lines.clone(),
+        delivery: form.delivery.clone(),
+        consignee: form.consignee(),
+    };
+    let answer = api::create_quote(&request)
+        .await
+        .map_err(|failure| sentence(&failure))?;
+    let keys = api::fetch_store_keys()
+        .await
+        .map_err(|failure| sentence(&failure))?;
+    if !trust::quote_is_the_stores(&answer.quote, &keys.keys) {
+        return Err("The quote is not signed by the store; not going on.".to_owned());
+    }
+    let quoted: Vec<(&str, u32)> = answer
+        .quote
+        .body
+        .lines
+        .iter()
+        .map(|line| (line.sku.as_str(), line.quantity))
+        .collect();
+    let asked: Vec<(&str, u32)> = lines
+        .iter()
+        .map(|line| (line.sku.as_str(), line.quantity))
+        .collect();
+    if quoted != asked {
+        return Err("The store's quote differs from your order; not going on.".to_owned());
+    }
+    Ok(answer)
+}
+
+/// Seals and pays; answers the action that ends the attempt.
+async fn pay(sealer: Sealer, answer: QuoteAnswer, card_id: String, cvc: String) -> CheckoutAction {
+    let failed = |message: String| CheckoutAction::PayFailed {
+        message,
+        expired: false,
+    };
+    let Some(root) = trust::gateway_root() else {
+        return failed(
+            "This wallet was built without the gateway's key, so it cannot pay.".to_owned(),
+        );
+    };
+    let key_set = match api::fetch_gateway_keys().await {
+        Ok(key_set) => key_set,
+        Err(failure) => return failed(sentence(&failure)),
+    };
+    let Ok(key) = current_key(&key_set, &root, now_ms()) else {
+        return failed("The gateway's keys could not be verified; nothing was sent.".to_owned());
+    };
+    let quote = &answer.quote.body;
+    let Ok(amount) = Money::parse_non_negative(&quote.total, quote.currency) else {
+        return failed("The quote's total is not an amount.".to_owned());
+    };
+    let (attempt_id, idempotency_key) = match (random_id("att_"), random_id("pay_")) {
+        (Ok(attempt), Ok(key)) => (attempt, key),
+        (Err(message), _) | (_, Err(message)) => return failed(message),
+    };
+    let binding = PaymentBinding {
+        payment_id: answer.payment_id.clone(),
+        merchant_id: quote.merchant_id.clone(),
+        amount,
+        quote_digest: quote.digest(),
+        attempt_id,
+        created_at_ms: now_ms(),
+    };
+    let sealed = match sealer.seal(&card_id, &cvc, binding, &key) {
+        Ok(sealed) => sealed,
+        Err(message) => return failed(message),
+    };
+    drop(cvc);
+    let outcome = api::pay(
+        &answer.order_id,
+        &answer.client_secret,
+        &idempotency_key,
+        &PayRequest { sealed },
+    )
+    .await;
+    match outcome {
+        Ok(PayOutcome::Paid(paid)) => {
+            let check = check(&answer, &paid.receipt, &root).await;
+            CheckoutAction::Done(Box::new(PaidOrder {
+                quote: answer,
+                receipt: paid.receipt,
+                check,
+                order: paid.order,
+            }))
+        }
+        Ok(PayOutcome::Pending(pending)) => CheckoutAction::Done(Box::new(PaidOrder {
+            quote: answer,
+            receipt: None,
+            check: None,
+            order: pending.order,
+        })),
+        Ok(PayOutcome::Declined(decline)) => CheckoutAction::Declined(decline),
+        // Paid already (an earlier attempt went through): show its receipt.
+        Err(failure) if failure.code == "already_paid" => {
+            let receipt = api::fetch_receipt(&answer.order_id, &answer.client_secret)
+                .await
+                .ok();
+            match api::fetch_order(&answer.order_id, &answer.client_secret).await {
+                Ok(order) => {
+                    let check = check(&answer, &receipt, &root).await;
+                    CheckoutAction::Done(Box::new(PaidOrder {
+                        quote: answer,
+                        receipt,
+                        check,
+                        order,
+                    }))
+                }
+                Err(failure) => failed(sentence(&failure)),
+            }
+        }
+        Err(failure) if failure.code == "quote_expired" => CheckoutAction::PayFailed {
+            message: "The quote has expired; ask the store for a new one.".to_owned(),
+            expired: true,
+        },
+        Err(failure) => failed(sentence(&failure)),
+    }
+}
+
+async fn check(
+    answer: &QuoteAnswer,
+    receipt: &Option<shared::sign::Signed<shared::receipt::Receipt>>,
+    root: &shared::sign::PublicKey,
+) -> Option<ReceiptCheck> {
+    let receipt = receipt.as_ref()?;
+    let Ok(keys) = api::fetch_store_keys().await else {
+        return Some(ReceiptCheck::Failed);
+    };
+    Some(trust::check_receipt(
+        receipt,
+        &answer.order_id,
+        &answer.quote.body,
+        &keys.keys,
+        root,
+    ))
+}
+
+#[hook]
+pub fn use_checkout(sealer: Sealer) -> CheckoutHandle {
+    let state = use_reducer(CheckoutState::default);
+
+    let request_quote = {
+        let state = state.clone();
+        Callback::from(move |(lines, form): (Vec<OrderLine>, ShippingForm)| {
+            if matches!(state.stage, Stage::Quoting | Stage::Paying(_)) {
+                return;
+            }
+            state.dispatch(CheckoutAction::QuoteRequested);
+            let state = state.clone();
+            spawn_local(async move {
+                match quote(lines, form).await {
+                    Ok(answer) => state.dispatch(CheckoutAction::Quoted(Box::new(answer))),
+                    Err(message) => state.dispatch(CheckoutAction::QuoteFailed(message)),
+                }
+            });
+        })
+    };
+
+    let pay_callback = {
+        let state = state.clone();
+        Callback::from(move |(card_id, cvc): (String, String)| {
+            // One attempt at a time: a second press while paying is ignored.
+            let Stage::Quoted(answer) = &state.stage else {
+                return;
+            };
+            let answer = (**answer).clone();
+            state.dispatch(CheckoutAction::PayStarted);
+            let (state, sealer) = (state.clone(), sealer.clone());
+            spawn_local(async move {
+                let action = pay(sealer, answer, card_id, cvc).await;
+                state.dispatch(action);
+            });
+        })
+    };
+
+    let refresh = {
+        let state = state.clone();
+        Callback::from(move |()| {
+            let Stage::Done(paid) = &state.stage else {
+                return;
+            };
+            let (order_id, secret) = (
+                paid.quote.order_id.clone(),
+                paid.quote.client_secret.clone(),
+            );
+            let state = state.clone();
+            spawn_local(async move {
+                if let Ok(order) = api::fetch_order(&order_id, &secret).await {
+                    state.dispatch(CheckoutAction::OrderRefreshed(order));
+                }
+            });
+        })
+    };
+
+    let start_over = {
+        let state = state.clone();
+        Callback::from(move |()| state.dispatch(CheckoutAction::StartOver))
+    };
+
+    CheckoutHandle {
+        state,
+        request_quote,
+        pay: pay_callback,
+        refresh,
+        start_over,
+    }
+}
