@@ -228,6 +228,17 @@ fn checkout_declined_then_paid_with_another_card(world: &World) {
         let events = wait_for_count(&client, ".order-events li", 3).await;
         assert!(events[2].contains("captured"), "{events:?}");
         screenshot(&client, "checkout-paid").await;
+        // The receipt and the order read on a narrow phone too.
+        client.set_window_size(360, 800).await.unwrap();
+        let width = client
+            .execute("return document.documentElement.scrollWidth;", vec![])
+            .await
+            .unwrap();
+        assert!(
+            width.as_u64().is_some_and(|width| width <= 360),
+            "page is {width} px wide at 360 px"
+        );
+        screenshot(&client, "checkout-paid-360px").await;
 
         // The store's own record agrees.
         let order_id = client

@@ -23,7 +23,7 @@ pub fn QuoteView(props: &QuoteViewProps) -> Html {
         <section class="quote" aria-labelledby="quote-heading" data-order-id={props.quote.order_id.clone()}>
             <h3 id="quote-heading">{ "The store's quote" }<span class="signed">{ " · signed by the store ✓" }</span></h3>
             <table>
-                <thead><tr><th scope="col">{ "Item" }</th><th scope="col">{ "Qty" }</th><th scope="col">{ "Price" }</th><th scope="col">{ "Total" }</th></tr></thead>
+                <thead><tr><th scope="col">{ "Item" }</th><th scope="col">{ "Qty" }</th><th scope="col" class="amount">{ "Price" }</th><th scope="col" class="amount">{ "Total" }</th></tr></thead>
                 <tbody>
                     { for quote.lines.iter().map(|line| html! {
                         <tr key={line.sku.clone()}>
