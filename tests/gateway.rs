@@ -39,13 +39,13 @@ const PAYMENTS: &str = "/api/gateway/v1/payments";
 /// keys take turns, so they never see each other's keys.
 static BOOKSHOP_KEYS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn bookshop_keys() -> std::sync::MutexGuard<'static, ()> {
+pub fn bookshop_keys() -> std::sync::MutexGuard<'static, ()> {
     BOOKSHOP_KEYS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn issue_key(operator: &Operator<'_>, merchant: &str) -> (String, String) {
+pub fn issue_key(operator: &Operator<'_>, merchant: &str) -> (String, String) {
     let issued = operator.post(
         &format!("/api/operator/merchants/{merchant}/keys"),
         &json!({}),

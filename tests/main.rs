@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod aftersale;
 mod bank;
 mod bench;
 mod catalog;
@@ -48,6 +49,7 @@ fn main() {
         gateway::JOURNEYS,
         store::JOURNEYS,
         payment::JOURNEYS,
+        aftersale::JOURNEYS,
         wallet::JOURNEYS,
         bench::JOURNEYS,
     ]

@@ -92,17 +92,8 @@ pub fn now_ms() -> u64 {
         .as_millis() as u64
 }
 
-fn dev_var(name: &str) -> String {
-    let vars = std::fs::read_to_string(e2e::workspace_root().join(".dev.vars")).unwrap();
-    vars.lines()
-        .find_map(|line| line.strip_prefix(&format!("{name}=")))
-        .unwrap_or_else(|| panic!(".dev.vars has no {name}"))
-        .trim()
-        .to_owned()
-}
-
 fn hex32(name: &str) -> [u8; 32] {
-    let hex = dev_var(name);
+    let hex = e2e::dev_var(name);
     (0..32)
         .map(|i| u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).unwrap())
         .collect::<Vec<u8>>()
@@ -925,7 +916,8 @@ fn the_store_learns_of_a_payment_whose_answer_it_lost(world: &World) {
         event_id: unique("evt"),
         kind: shared::receipt::PaymentEventKind::Succeeded,
         order_reference: other.order_id.clone(),
-        captured_amount: Some(other.quote.body.total.clone()),
+        amount: Some(other.quote.body.total.clone()),
+        refund_id: None,
         authorization: forger.sign(shared::receipt::AuthorizationRecord {
             payment_id: other.payment_id.clone(),
             merchant_id: "m_teashop".to_owned(),

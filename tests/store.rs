@@ -38,12 +38,7 @@ pub fn quote(world: &World, body: &Value) -> Answer {
 }
 
 pub fn store_key() -> String {
-    let vars = std::fs::read_to_string(e2e::workspace_root().join(".dev.vars")).unwrap();
-    vars.lines()
-        .find_map(|line| line.strip_prefix("STORE_GATEWAY_API_KEY="))
-        .unwrap()
-        .trim()
-        .to_owned()
+    e2e::dev_var("STORE_GATEWAY_API_KEY")
 }
 
 fn a_quote_is_priced_signed_and_registered_at_the_gateway(world: &World) {

@@ -161,3 +161,19 @@ pub async fn dump_tables(
     }
     Ok(dumped)
 }
+
+/// Checks `Authorization: Bearer <token>` against the secret `name`, in
+/// constant time.
+pub fn require_bearer(request: &worker::Request, env: &Env, name: &str) -> Result<(), ApiError> {
+    let expected = crate::secrets::text(env, name)?;
+    let presented = request
+        .headers()
+        .get("authorization")?
+        .and_then(|value| value.strip_prefix("Bearer ").map(str::to_owned))
+        .unwrap_or_default();
+    if constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}

@@ -70,6 +70,20 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
             let payment_id = (*payment_id).to_owned();
             gateway::payments::confirm(request, env, &payment_id).await
         }
+        (
+            Method::Post,
+            [
+                "api",
+                "gateway",
+                "v1",
+                "payments",
+                payment_id,
+                operation @ ("capture" | "cancel" | "refunds"),
+            ],
+        ) => {
+            let (payment_id, operation) = ((*payment_id).to_owned(), (*operation).to_owned());
+            gateway::payments::operate(request, env, &payment_id, &operation).await
+        }
         (Method::Get, ["api", "gateway", "v1", "payments", payment_id, "attempts"]) => {
             let payment_id = (*payment_id).to_owned();
             gateway::payments::attempts(request, env, &payment_id).await
@@ -81,6 +95,19 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Get, ["api", "orders", order_id, "receipt"]) => {
             let order_id = (*order_id).to_owned();
             store::orders::receipt(request, env, &order_id).await
+        }
+        (
+            Method::Post,
+            [
+                "api",
+                "store",
+                "orders",
+                order_id,
+                operation @ ("ship" | "deliver" | "refund" | "cancel"),
+            ],
+        ) => {
+            let (order_id, operation) = ((*order_id).to_owned(), (*operation).to_owned());
+            store::staff::operate(request, env, &order_id, &operation).await
         }
         (Method::Post, ["api", "store", "webhooks", "gateway"]) => {
             store::webhooks::gateway(request, env).await
@@ -95,7 +122,7 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
                 "v1",
                 "payments",
                 _,
-                "confirm" | "attempts",
+                "confirm" | "attempts" | "capture" | "cancel" | "refunds",
             ],
         ) => Err(ApiError::MethodNotAllowed),
         (
@@ -127,7 +154,14 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
             | ["api", "store", "keys"]
             | ["api", "orders", _]
             | ["api", "orders", _, "pay" | "receipt"]
-            | ["api", "store", "webhooks", "gateway"],
+            | ["api", "store", "webhooks", "gateway"]
+            | [
+                "api",
+                "store",
+                "orders",
+                _,
+                "ship" | "deliver" | "refund" | "cancel",
+            ],
         ) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::RouteNotFound),
     }

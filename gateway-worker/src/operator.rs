@@ -25,17 +25,7 @@ const OPERATOR_BODY_BYTES_MAX: usize = 4096;
 
 /// Checks the operator's bearer token.
 fn authenticate(request: &Request, env: &Env) -> Result<(), ApiError> {
-    let expected = crate::secrets::text(env, crate::secrets::OPERATOR_TOKEN)?;
-    let presented = request
-        .headers()
-        .get("authorization")?
-        .and_then(|value| value.strip_prefix("Bearer ").map(str::to_owned))
-        .unwrap_or_default();
-    if crate::http::constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
-        Ok(())
-    } else {
-        Err(ApiError::Unauthorized)
-    }
+    crate::http::require_bearer(request, env, crate::secrets::OPERATOR_TOKEN)
 }
 
 /// `/api/operator/banks/{bank}/{accounts|accounts/{id}|transfers|invariants|dump}`:

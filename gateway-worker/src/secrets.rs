@@ -18,6 +18,8 @@ pub const GATEWAY_FINGERPRINT_KEY: &str = "GATEWAY_FINGERPRINT_KEY";
 /// digits; not secret, but configured beside the secrets). The store checks
 /// the gateway's signed authorizations and payment events with it.
 pub const GATEWAY_ROOT_PUBLIC_KEY: &str = "GATEWAY_ROOT_PUBLIC_KEY";
+/// Bearer token of the store's back office (shipping, refunds) (the store).
+pub const STORE_STAFF_TOKEN: &str = "STORE_STAFF_TOKEN";
 /// Bearer token of the operator routes.
 pub const OPERATOR_TOKEN: &str = "OPERATOR_TOKEN";
 /// HMAC key of the issuer's card registry (the issuer).
@@ -26,9 +28,10 @@ pub const ISSUER_CARD_KEY: &str = "ISSUER_CARD_KEY";
 pub const ISSUER_CVC_KEY: &str = "ISSUER_CVC_KEY";
 
 /// Every secret the worker needs; `/api/health` reports whether all are set.
-pub const REQUIRED: [&str; 8] = [
+pub const REQUIRED: [&str; 9] = [
     STORE_SIGNING_KEY_SEED,
     STORE_GATEWAY_API_KEY,
+    STORE_STAFF_TOKEN,
     GATEWAY_ROOT_SIGNING_SEED,
     GATEWAY_FINGERPRINT_KEY,
     GATEWAY_ROOT_PUBLIC_KEY,

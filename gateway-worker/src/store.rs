@@ -10,4 +10,5 @@ pub mod orders;
 pub mod pay;
 pub mod quote;
 mod records;
+pub mod staff;
 pub mod webhooks;

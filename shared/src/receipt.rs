@@ -90,6 +90,10 @@ pub enum PaymentEventKind {
     Succeeded,
     /// Authorized; the funds are held until the merchant captures them.
     Authorized,
+    /// Canceled after authorization: the hold was released (voided).
+    Canceled,
+    /// Part or all of the captured amount went back to the shopper.
+    Refunded,
 }
 
 impl PaymentEventKind {
@@ -97,6 +101,8 @@ impl PaymentEventKind {
         match self {
             PaymentEventKind::Succeeded => "succeeded",
             PaymentEventKind::Authorized => "authorized",
+            PaymentEventKind::Canceled => "canceled",
+            PaymentEventKind::Refunded => "refunded",
         }
     }
 }
@@ -109,8 +115,10 @@ pub struct PaymentEvent {
     pub event_id: String,
     pub kind: PaymentEventKind,
     pub order_reference: String,
-    /// The amount captured (equal to the authorized amount), if any.
-    pub captured_amount: Option<String>,
+    /// `succeeded`: the amount captured; `refunded`: this refund's amount.
+    pub amount: Option<String>,
+    /// `refunded`: the refund's id (stable across deliveries).
+    pub refund_id: Option<String>,
     pub authorization: Signed<AuthorizationRecord>,
     pub created_at_ms: u64,
 }
@@ -123,7 +131,8 @@ impl SignedContent for PaymentEvent {
             .text(&self.event_id)
             .text(self.kind.code())
             .text(&self.order_reference)
-            .text(self.captured_amount.as_deref().unwrap_or(""))
+            .text(self.amount.as_deref().unwrap_or(""))
+            .text(self.refund_id.as_deref().unwrap_or(""))
             .bytes(&self.authorization.body.canonical_bytes())
             .text(self.authorization.signature.kid.as_str())
             .bytes(&self.authorization.signature.value.0)

@@ -86,6 +86,8 @@ pub enum PaymentStatus {
     RequiresCapture,
     Succeeded,
     Canceled,
+    /// Captured, then refunded in full.
+    Refunded,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,7 +110,56 @@ pub struct Payment {
     pub capture_method: CaptureMethod,
     pub expires_at_ms: u64,
     pub created_at_ms: u64,
+    /// How much of the captured amount was refunded, once anything was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_refunded: Option<String>,
 }
+
+/// `POST /api/gateway/v1/payments/{id}/refunds` (merchant API, with an
+/// `Idempotency-Key`), and the store's staff route that makes one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequest {
+    /// Decimal string in the payment's currency; at most what is left.
+    pub amount: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundStatus {
+    Succeeded,
+    /// The bank has not answered yet; the gateway asks again by itself.
+    Pending,
+}
+
+/// One refund of a payment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    pub refund_id: String,
+    pub payment_id: String,
+    pub amount: String,
+    pub currency: Currency,
+    pub status: RefundStatus,
+    pub created_at_ms: u64,
+}
+
+/// The answer to a refund: the refund and the payment after it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundAnswer {
+    pub refund: Refund,
+    pub payment: Payment,
+}
+
+/// `POST /api/store/orders/{id}/ship` (store staff): the parcel's tracking
+/// reference.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShipRequest {
+    pub tracking: String,
+}
+
+/// The longest tracking reference, in characters.
+pub const TRACKING_CHARS_MAX: usize = 64;
 
 /// Limits on an order, checked by the store at the edge.
 pub const CART_LINES_MAX: usize = 20;

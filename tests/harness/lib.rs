@@ -45,3 +45,13 @@ pub fn run_dir() -> PathBuf {
     std::fs::create_dir_all(&directory).expect("create the run directory");
     directory
 }
+
+/// A value from the local secrets (`.dev.vars`) the worker runs with.
+pub fn dev_var(name: &str) -> String {
+    let vars = std::fs::read_to_string(workspace_root().join(".dev.vars")).expect("read .dev.vars");
+    vars.lines()
+        .find_map(|line| line.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!(".dev.vars has no {name}"))
+        .trim()
+        .to_owned()
+}

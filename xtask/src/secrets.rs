@@ -21,11 +21,13 @@ pub enum Format {
 /// Every secret the worker reads. Each party has its own keys; no key
 /// serves two purposes. (The worker's list is `REQUIRED` in
 /// `gateway-worker/src/secrets.rs`.)
-pub const SECRETS: [(&str, Format); 7] = [
+pub const SECRETS: [(&str, Format); 8] = [
     // Ed25519 seed of the store's quote and receipt signing key.
     ("STORE_SIGNING_KEY_SEED", Format::Hex(32)),
     // The store's API key at the gateway (its hash is provisioned there).
     ("STORE_GATEWAY_API_KEY", Format::MerchantApiKey),
+    // Bearer token of the store's back office (shipping, refunds).
+    ("STORE_STAFF_TOKEN", Format::Hex(32)),
     // Ed25519 seed of the gateway's long-term key-set signing key.
     ("GATEWAY_ROOT_SIGNING_SEED", Format::Hex(32)),
     // HMAC key of the gateway's card and address fingerprints.

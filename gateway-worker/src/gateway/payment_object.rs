@@ -47,6 +47,8 @@ use crate::gateway::{db, keys, risk};
 use crate::http::{error_response as error, now_ms};
 use crate::log;
 
+mod aftersale;
+
 /// The largest request body the object reads.
 const PAYMENT_BODY_BYTES_MAX: usize = 8 * 1024;
 
@@ -108,7 +110,7 @@ CREATE TABLE IF NOT EXISTS authorization (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     attempt_sequence INTEGER NOT NULL,
     signed TEXT NOT NULL,
-    capture TEXT NOT NULL CHECK (capture IN ('manual', 'pending', 'done', 'refused')),
+    capture TEXT NOT NULL CHECK (capture IN ('manual', 'pending', 'done', 'refused', 'voiding', 'voided')),
     capture_tries INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -117,6 +119,16 @@ CREATE TABLE IF NOT EXISTS idempotency (
     status INTEGER,
     answer TEXT,
     created_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS refunds (
+    refund_id TEXT PRIMARY KEY,
+    amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+    state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'refused')),
+    idempotency_key TEXT NOT NULL,
+    code TEXT,
+    tries INTEGER NOT NULL DEFAULT 0,
+    created_at_ms INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL
 ) STRICT;
 CREATE TABLE IF NOT EXISTS outbox (
     event_id TEXT PRIMARY KEY,
@@ -309,7 +321,7 @@ impl PaymentObject {
     fn complete_key(&self, key: Option<&str>, status: u16, answer: &str) -> Result<()> {
         if let Some(key) = key {
             self.exec(
-                "UPDATE idempotency SET status = ?, answer = ? WHERE key = ?",
+                "UPDATE idempotency SET status = ?, answer = ? WHERE key = ? AND answer IS NULL",
                 vec![
                     SqlStorageValue::Integer(i64::from(status)),
                     sql_text(answer),
@@ -376,6 +388,16 @@ impl PaymentObject {
                 }
                 self.confirm(key, &request_id, &bytes).await
             }
+            (Method::Post, "/capture") => self.capture_by_merchant().await,
+            (Method::Post, "/cancel") => self.cancel().await,
+            (Method::Post, "/refunds") => {
+                let key = request.headers().get("idempotency-key")?;
+                let bytes = request.bytes().await?;
+                if bytes.len() > PAYMENT_BODY_BYTES_MAX {
+                    return Ok(error(413, "body_too_large", "request body is too large"));
+                }
+                self.refund(key, &bytes).await
+            }
             (Method::Get, "/attempts") => {
                 let views: Vec<AttemptView> = self.attempts()?.iter().filter_map(view_of).collect();
                 Ok(crate::http::json(&views, 200))
@@ -387,6 +409,7 @@ impl PaymentObject {
                     "payment",
                     "attempts",
                     "authorization",
+                    "refunds",
                     "idempotency",
                     "outbox",
                 ] {
@@ -403,6 +426,45 @@ impl PaymentObject {
         }
     }
 
+    /// A duplicate of a request with this key answers what the first
+    /// answered, waiting for it if it is still running; `None` when the key
+    /// is new. After it answers `None`, the caller must claim the key
+    /// before its next await.
+    async fn earlier_answer(&self, key: &str, fingerprint: &str) -> Result<Option<Response>> {
+        let mut waited = 0;
+        loop {
+            match self.idempotency(key)? {
+                None => return Ok(None),
+                Some(row) if row.fingerprint != fingerprint => {
+                    return Ok(Some(error(
+                        422,
+                        "idempotency_key_reused",
+                        "this Idempotency-Key was used with a different request",
+                    )));
+                }
+                Some(IdempotencyRow {
+                    status: Some(status),
+                    answer: Some(answer),
+                    ..
+                }) => {
+                    let status = u16::try_from(status).unwrap_or(500);
+                    return Ok(Some(crate::http::raw_json(answer, status)));
+                }
+                Some(_) if waited >= DUPLICATE_WAIT_MS => {
+                    return Ok(Some(error(
+                        409,
+                        "idempotency_key_in_use",
+                        "a request with this Idempotency-Key is still being processed; retry shortly",
+                    )));
+                }
+                Some(_) => {
+                    worker::Delay::from(std::time::Duration::from_millis(DUPLICATE_POLL_MS)).await;
+                    waited += DUPLICATE_POLL_MS;
+                }
+            }
+        }
+    }
+
     /// A confirmation: the sealed payment with the merchant's billing.
     async fn confirm(
         &self,
@@ -411,42 +473,10 @@ impl PaymentObject {
         bytes: &[u8],
     ) -> Result<Response> {
         let fingerprint = crate::gateway::idempotency::fingerprint(bytes);
-        // A duplicate of a request with this key answers what the first
-        // answered, waiting for it if it is still running.
-        if let Some(key) = key.as_deref() {
-            let mut waited = 0;
-            loop {
-                match self.idempotency(key)? {
-                    None => break,
-                    Some(row) if row.fingerprint != fingerprint => {
-                        return Ok(error(
-                            422,
-                            "idempotency_key_reused",
-                            "this Idempotency-Key was used with a different request",
-                        ));
-                    }
-                    Some(IdempotencyRow {
-                        status: Some(status),
-                        answer: Some(answer),
-                        ..
-                    }) => {
-                        let status = u16::try_from(status).unwrap_or(500);
-                        return Ok(crate::http::raw_json(answer, status));
-                    }
-                    Some(_) if waited >= DUPLICATE_WAIT_MS => {
-                        return Ok(error(
-                            409,
-                            "idempotency_key_in_use",
-                            "a request with this Idempotency-Key is still being processed; retry shortly",
-                        ));
-                    }
-                    Some(_) => {
-                        worker::Delay::from(std::time::Duration::from_millis(DUPLICATE_POLL_MS))
-                            .await;
-                        waited += DUPLICATE_POLL_MS;
-                    }
-                }
-            }
+        if let Some(key) = key.as_deref()
+            && let Some(answer) = self.earlier_answer(key, &fingerprint).await?
+        {
+            return Ok(answer);
         }
         // From here to `claim`, no await: the checks and the claim are one
         // step that no other request can interleave with.
@@ -521,7 +551,7 @@ impl PaymentObject {
         now: i64,
     ) -> std::result::Result<(), Rejection> {
         match payment.status {
-            PaymentStatus::Succeeded | PaymentStatus::RequiresCapture => {
+            PaymentStatus::Succeeded | PaymentStatus::RequiresCapture | PaymentStatus::Refunded => {
                 return Err(Rejection::new(
                     409,
                     "already_paid",
@@ -874,7 +904,7 @@ impl PaymentObject {
                 match payment.capture_method {
                     CaptureMethod::Manual => {
                         self.set_status(PaymentStatus::RequiresCapture)?;
-                        self.enqueue_event(PaymentEventKind::Authorized, &signed, None)?;
+                        self.enqueue_event(PaymentEventKind::Authorized, &signed, None, None)?;
                         self.finish_key_of(sequence)?;
                         self.schedule(0).await?;
                     }
@@ -928,6 +958,7 @@ impl PaymentObject {
                     PaymentEventKind::Succeeded,
                     &signed,
                     Some(payment.amount.clone()),
+                    None,
                 )?;
                 self.finish_key_of(authorization.attempt_sequence)?;
                 self.schedule(0).await?;
@@ -940,7 +971,7 @@ impl PaymentObject {
                     vec![],
                 )?;
                 self.set_status(PaymentStatus::RequiresCapture)?;
-                self.enqueue_event(PaymentEventKind::Authorized, &signed, None)?;
+                self.enqueue_event(PaymentEventKind::Authorized, &signed, None, None)?;
                 self.finish_key_of(authorization.attempt_sequence)?;
                 self.schedule(0).await?;
             }
@@ -1030,16 +1061,21 @@ impl PaymentObject {
         &self,
         kind: PaymentEventKind,
         authorization: &Signed<AuthorizationRecord>,
-        captured_amount: Option<String>,
+        amount: Option<String>,
+        refund_id: Option<String>,
     ) -> Result<()> {
         let payment = self
             .stored()?
             .ok_or_else(|| worker::Error::RustError("payment missing".into()))?;
         let event = PaymentEvent {
-            event_id: format!("evt_{}_{}", payment.payment_id, kind.code()),
+            event_id: match &refund_id {
+                Some(refund_id) => format!("evt_{refund_id}"),
+                None => format!("evt_{}_{}", payment.payment_id, kind.code()),
+            },
             kind,
             order_reference: payment.order_reference.clone(),
-            captured_amount,
+            amount,
+            refund_id,
             authorization: authorization.clone(),
             created_at_ms: u64::try_from(now_ms()).unwrap_or(0),
         };
@@ -1144,6 +1180,7 @@ impl PaymentObject {
         {
             self.capture().await?;
         }
+        next.extend(self.retry_aftersale(now).await?);
         if let Some(due) = self.drain_outbox().await? {
             next.push(due);
         }

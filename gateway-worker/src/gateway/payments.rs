@@ -124,6 +124,7 @@ async fn create_payment(env: &Env, merchant: &KeyOwner, bytes: &[u8]) -> Result<
         capture_method: merchant.capture_method,
         expires_at_ms: body.expires_at_ms,
         created_at_ms: now_ms,
+        amount_refunded: None,
     };
     let serialized = serde_json::to_string(&payment).map_err(ApiError::internal)?;
     let mut answer = call_object(
@@ -189,24 +190,15 @@ pub async fn confirm(
     if bytes.len() > MERCHANT_BODY_BYTES_MAX {
         return Err(ApiError::PayloadTooLarge);
     }
-    let body = String::from_utf8(bytes).map_err(|_| {
-        ApiError::unprocessable("invalid_body", "body is not a payment confirmation")
-    })?;
-    let stub = env
-        .durable_object(PAYMENT_OBJECT_BINDING)?
-        .id_from_name(payment_id)?
-        .get_stub()?;
-    let headers = worker::Headers::new();
-    if let Some(key) = &idempotency_key {
-        headers.set(idempotency::IDEMPOTENCY_HEADER, key)?;
-    }
-    headers.set("x-request-id", &request_id)?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(JsValue::from_str(&body)));
-    let inner = Request::new_with_init("https://payment.internal/confirm", &init)?;
-    Ok(stub.fetch_with_request(inner).await?)
+    forward(
+        env,
+        payment_id,
+        "/confirm",
+        idempotency_key.as_deref(),
+        Some(&request_id),
+        bytes,
+    )
+    .await
 }
 
 /// `GET /api/gateway/v1/payments/{id}/attempts`: every card tried on the
@@ -238,4 +230,62 @@ pub async fn dump(env: &Env) -> Result<serde_json::Value, ApiError> {
         serde_json::Value::Array(objects),
     );
     Ok(serde_json::Value::Object(tables))
+}
+
+/// `POST /api/gateway/v1/payments/{id}/{capture|cancel|refunds}`: the
+/// merchant's after-sale operations, decided by the payment's object.
+/// Refunds need an `Idempotency-Key`.
+pub async fn operate(
+    mut request: Request,
+    env: &Env,
+    payment_id: &str,
+    operation: &str,
+) -> Result<Response, ApiError> {
+    owned(&request, env, payment_id).await?;
+    let idempotency_key = idempotency::key_of(&request)?;
+    let bytes = request.bytes().await?;
+    if bytes.len() > MERCHANT_BODY_BYTES_MAX {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    forward(
+        env,
+        payment_id,
+        &format!("/{operation}"),
+        idempotency_key.as_deref(),
+        None,
+        bytes,
+    )
+    .await
+}
+
+/// Hands a merchant request's body to the payment's object, with its
+/// idempotency key and request id; answers the object's response as is.
+async fn forward(
+    env: &Env,
+    payment_id: &str,
+    path: &str,
+    idempotency_key: Option<&str>,
+    request_id: Option<&str>,
+    bytes: Vec<u8>,
+) -> Result<Response, ApiError> {
+    let body = String::from_utf8(bytes)
+        .map_err(|_| ApiError::unprocessable("invalid_body", "body is not JSON"))?;
+    let stub = env
+        .durable_object(PAYMENT_OBJECT_BINDING)?
+        .id_from_name(payment_id)?
+        .get_stub()?;
+    let headers = worker::Headers::new();
+    if let Some(key) = idempotency_key {
+        headers.set(idempotency::IDEMPOTENCY_HEADER, key)?;
+    }
+    if let Some(request_id) = request_id {
+        headers.set("x-request-id", request_id)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_headers(headers);
+    if !body.is_empty() {
+        init.with_body(Some(JsValue::from_str(&body)));
+    }
+    let inner = Request::new_with_init(&format!("https://payment.internal{path}"), &init)?;
+    Ok(stub.fetch_with_request(inner).await?)
 }

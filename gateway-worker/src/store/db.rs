@@ -189,6 +189,31 @@ pub async fn record_payment(
 ) -> Result<(), ApiError> {
     let db = env.d1(STORE_DB)?;
     let now = JsValue::from_f64(now_ms as f64);
+    let mut statements = event_statements(&db, order, events, &now)?;
+    if let Some(receipt) = receipt {
+        statements.push(
+            db.prepare(
+                "UPDATE orders SET status = 'paid', receipt = ?2, paid_at_ms = ?3
+                 WHERE order_id = ?1 AND status = 'awaiting_payment' AND receipt IS NULL",
+            )
+            .bind(&[
+                JsValue::from_str(&order.order_id),
+                JsValue::from_str(receipt),
+                now,
+            ])?,
+        );
+    }
+    db.batch(statements).await?;
+    Ok(())
+}
+
+/// One insert per event, each recorded once per (kind, detail).
+fn event_statements(
+    db: &worker::D1Database,
+    order: &OrderRow,
+    events: &[OrderEvent<'_>],
+    now: &JsValue,
+) -> Result<Vec<worker::D1PreparedStatement>, ApiError> {
     let mut statements = Vec::with_capacity(events.len() + 1);
     for event in events {
         statements.push(
@@ -207,17 +232,33 @@ pub async fn record_payment(
             ])?,
         );
     }
-    if let Some(receipt) = receipt {
+    Ok(statements)
+}
+
+/// Records events of an order in one transaction (each once), and moves
+/// its status from one of `from` to `to` if it is in one of them.
+pub async fn record_events(
+    env: &Env,
+    order: &OrderRow,
+    events: &[OrderEvent<'_>],
+    transition: Option<(&[&str], &str)>,
+    now_ms: u64,
+) -> Result<(), ApiError> {
+    let db = env.d1(STORE_DB)?;
+    let now = JsValue::from_f64(now_ms as f64);
+    let mut statements = event_statements(&db, order, events, &now)?;
+    if let Some((from, to)) = transition {
+        let placeholders: Vec<String> = (0..from.len())
+            .map(|index| format!("?{}", index + 3))
+            .collect();
+        let mut values = vec![JsValue::from_str(&order.order_id), JsValue::from_str(to)];
+        values.extend(from.iter().map(|status| JsValue::from_str(status)));
         statements.push(
-            db.prepare(
-                "UPDATE orders SET status = 'paid', receipt = ?2, paid_at_ms = ?3
-                 WHERE order_id = ?1 AND status = 'awaiting_payment' AND receipt IS NULL",
-            )
-            .bind(&[
-                JsValue::from_str(&order.order_id),
-                JsValue::from_str(receipt),
-                now,
-            ])?,
+            db.prepare(format!(
+                "UPDATE orders SET status = ?2 WHERE order_id = ?1 AND status IN ({})",
+                placeholders.join(", ")
+            ))
+            .bind(&values)?,
         );
     }
     db.batch(statements).await?;

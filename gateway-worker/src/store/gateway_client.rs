@@ -4,7 +4,7 @@
 //! Worker; split into separate deployments it points at the gateway's
 //! Worker, and nothing here changes.
 
-use shared::wire::{ConfirmPayment, CreatePayment, Payment};
+use shared::wire::{ConfirmPayment, CreatePayment, Payment, RefundRequest};
 use worker::wasm_bindgen::JsValue;
 use worker::{Env, Headers, Method, Request, RequestInit};
 
@@ -70,6 +70,37 @@ pub async fn confirm_payment(
         &format!("/api/gateway/v1/payments/{payment_id}/confirm"),
         idempotency_key,
         body,
+    )
+    .await
+}
+
+/// Refunds part or all of a payment (the store's staff asked for it).
+pub async fn refund(
+    env: &Env,
+    payment_id: &str,
+    body: &RefundRequest,
+    idempotency_key: &str,
+) -> Result<(u16, String), ApiError> {
+    post(
+        env,
+        &format!("/api/gateway/v1/payments/{payment_id}/refunds"),
+        idempotency_key,
+        body,
+    )
+    .await
+}
+
+/// Cancels a payment that was never captured.
+pub async fn cancel(
+    env: &Env,
+    payment_id: &str,
+    idempotency_key: &str,
+) -> Result<(u16, String), ApiError> {
+    post(
+        env,
+        &format!("/api/gateway/v1/payments/{payment_id}/cancel"),
+        idempotency_key,
+        &serde_json::json!({}),
     )
     .await
 }

@@ -8,7 +8,7 @@
 use shared::encoding::{Bytes, to_base64url};
 use shared::money::{Currency, Money};
 use shared::quote::Quote;
-use shared::receipt::{AuthorizationRecord, PaymentEventKind, Receipt};
+use shared::receipt::{AuthorizationRecord, PaymentEvent, PaymentEventKind, Receipt};
 use shared::sign::{KeyId, PublicKey, Signed};
 use worker::Env;
 
@@ -118,6 +118,101 @@ pub async fn record(
         None
     };
     db::record_payment(env, &order, &events, receipt.as_deref(), now_ms).await?;
+    reread(env, &order).await
+}
+
+/// Records a signed payment event from the gateway (its webhook).
+pub async fn record_event(env: &Env, event: &PaymentEvent) -> Result<OrderRow, ApiError> {
+    match event.kind {
+        PaymentEventKind::Succeeded | PaymentEventKind::Authorized => {
+            record(
+                env,
+                event.kind,
+                &event.authorization,
+                event.amount.as_deref(),
+            )
+            .await
+        }
+        PaymentEventKind::Canceled => {
+            let (order, record) = order_of(env, &event.authorization).await?;
+            let detail = format!("{}.void", record.authorization_code);
+            let voided = OrderEvent {
+                kind: "voided",
+                amount_minor: order.total_minor,
+                detail: &detail,
+            };
+            let now_ms = worker::Date::now().as_millis();
+            db::record_events(
+                env,
+                &order,
+                &[voided],
+                Some((&["awaiting_payment"], "canceled")),
+                now_ms,
+            )
+            .await?;
+            reread(env, &order).await
+        }
+        PaymentEventKind::Refunded => {
+            let (order, _) = order_of(env, &event.authorization).await?;
+            let (Some(amount), Some(refund_id)) = (&event.amount, &event.refund_id) else {
+                return Err(ApiError::unprocessable(
+                    "invalid_body",
+                    "a refund event names its amount and refund",
+                ));
+            };
+            record_refund(env, &order, refund_id, amount).await
+        }
+    }
+}
+
+/// Records a refund of an order once (by its refund id), from the
+/// gateway's answer or its event.
+pub async fn record_refund(
+    env: &Env,
+    order: &OrderRow,
+    refund_id: &str,
+    amount: &str,
+) -> Result<OrderRow, ApiError> {
+    let currency = Currency::from_code(&order.currency).map_err(ApiError::internal)?;
+    let amount = Money::parse_non_negative(amount, currency).map_err(|_| {
+        ApiError::unprocessable("invalid_amount", "the refund's amount is not money")
+    })?;
+    let refunded = OrderEvent {
+        kind: "refunded",
+        amount_minor: amount.to_minor(),
+        detail: refund_id,
+    };
+    db::record_events(
+        env,
+        order,
+        &[refunded],
+        None,
+        worker::Date::now().as_millis(),
+    )
+    .await?;
+    reread(env, order).await
+}
+
+/// The order a signed authorization is for, checked to be the store's.
+async fn order_of<'a>(
+    env: &Env,
+    authorization: &'a Signed<AuthorizationRecord>,
+) -> Result<(OrderRow, &'a AuthorizationRecord), ApiError> {
+    verify_gateway(env, authorization)?;
+    let record = &authorization.body;
+    if record.merchant_id != STORE_MERCHANT_ID {
+        return Err(ApiError::unprocessable(
+            "authorization_mismatch",
+            "the authorization is for another merchant",
+        ));
+    }
+    let order = db::order_by_payment(env, &record.payment_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order_not_found", "no order has this payment"))?;
+    Ok((order, record))
+}
+
+async fn reread(env: &Env, order: &OrderRow) -> Result<OrderRow, ApiError> {
     db::order(env, &order.order_id)
         .await?
         .ok_or_else(|| ApiError::internal("order vanished"))

@@ -34,13 +34,7 @@ pub async fn gateway(mut request: Request, env: &Env) -> Result<Response, ApiErr
             "event names no payment",
         ));
     }
-    let order = records::record(
-        env,
-        body.kind,
-        &body.authorization,
-        body.captured_amount.as_deref(),
-    )
-    .await?;
+    let order = records::record_event(env, body).await?;
     if order.order_id != body.order_reference {
         worker::console_error!("payment event's order reference differs from the store's order");
     }

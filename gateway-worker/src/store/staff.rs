@@ -1,0 +1,184 @@
+//! The store's back office (bearer `STORE_STAFF_TOKEN`): after the sale,
+//! ship an order (with its tracking reference), mark it delivered, refund
+//! part or all of it, or cancel one never paid. Each change is recorded in
+//! the store's order events, which the shopper follows. Refunds and
+//! cancellations go through the gateway's merchant API like everything else.
+
+use shared::wire::{ErrorBody, RefundAnswer, RefundRequest, ShipRequest, TRACKING_CHARS_MAX};
+use worker::{Env, Request, Response};
+
+use crate::error::ApiError;
+use crate::store::db::{self, OrderEvent, OrderRow};
+use crate::store::{gateway_client, orders, records};
+
+/// The largest staff body, in bytes.
+const STAFF_BODY_BYTES_MAX: usize = 1024;
+
+/// The longest staff Idempotency-Key, in bytes.
+const STAFF_IDEMPOTENCY_KEY_BYTES_MAX: usize = 128;
+
+fn authenticate(request: &Request, env: &Env) -> Result<(), ApiError> {
+    crate::http::require_bearer(request, env, crate::secrets::STORE_STAFF_TOKEN)
+}
+
+fn conflict(code: &'static str, message: &str) -> ApiError {
+    ApiError::Conflict {
+        code,
+        message: message.to_owned(),
+    }
+}
+
+async fn answer(env: &Env, order: &OrderRow) -> Result<Response, ApiError> {
+    let order = db::order(env, &order.order_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("order vanished"))?;
+    Ok(crate::http::json(&orders::view(env, &order).await?, 200))
+}
+
+/// The gateway's refusal, passed on as it is (it is meant for the payer of
+/// the operation), or a 502 for anything unexpected.
+fn gateway_refusal(status: u16, text: &str) -> Result<Response, ApiError> {
+    match status {
+        409 | 422 => {
+            let refusal: ErrorBody = serde_json::from_str(text)
+                .map_err(|error| ApiError::BadGateway(error.to_string()))?;
+            Ok(crate::http::json(&refusal, status))
+        }
+        other => Err(ApiError::BadGateway(format!(
+            "gateway answered {other} to a back-office operation"
+        ))),
+    }
+}
+
+/// `POST /api/store/orders/{id}/{ship|deliver|refund|cancel}`.
+pub async fn operate(
+    mut request: Request,
+    env: &Env,
+    order_id: &str,
+    operation: &str,
+) -> Result<Response, ApiError> {
+    authenticate(&request, env)?;
+    let key = request.headers().get("idempotency-key")?;
+    let bytes = request.bytes().await?;
+    if bytes.len() > STAFF_BODY_BYTES_MAX {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let order = db::order(env, order_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order_not_found", "no such order"))?;
+    let now_ms = worker::Date::now().as_millis();
+    match operation {
+        "ship" => {
+            let body: ShipRequest = serde_json::from_slice(&bytes)
+                .map_err(|error| crate::store::quote::body_error(&error))?;
+            let tracking = body.tracking.trim();
+            let count = tracking.chars().count();
+            if count == 0 || count > TRACKING_CHARS_MAX || tracking.chars().any(char::is_control) {
+                return Err(ApiError::unprocessable(
+                    "invalid_field",
+                    "tracking: must be 1 to 64 printable characters",
+                ));
+            }
+            if order.status != "paid" && order.status != "shipped" {
+                return Err(conflict("order_not_paid", "only a paid order can ship"));
+            }
+            let shipped = OrderEvent {
+                kind: "shipped",
+                amount_minor: 0,
+                detail: tracking,
+            };
+            db::record_events(
+                env,
+                &order,
+                &[shipped],
+                Some((&["paid"], "shipped")),
+                now_ms,
+            )
+            .await?;
+            answer(env, &order).await
+        }
+        "deliver" => {
+            if order.status != "shipped" && order.status != "delivered" {
+                return Err(conflict(
+                    "order_not_shipped",
+                    "only a shipped order can be delivered",
+                ));
+            }
+            let delivered = OrderEvent {
+                kind: "delivered",
+                amount_minor: 0,
+                detail: "delivered",
+            };
+            db::record_events(
+                env,
+                &order,
+                &[delivered],
+                Some((&["shipped"], "delivered")),
+                now_ms,
+            )
+            .await?;
+            answer(env, &order).await
+        }
+        "refund" => {
+            let key = key
+                .filter(|key| {
+                    !key.is_empty()
+                        && key.len() <= STAFF_IDEMPOTENCY_KEY_BYTES_MAX
+                        && key.bytes().all(|b| b.is_ascii_graphic())
+                })
+                .ok_or_else(|| {
+                    ApiError::unprocessable(
+                        "invalid_idempotency_key",
+                        "a refund needs an Idempotency-Key header of 1 to 128 printable characters",
+                    )
+                })?;
+            let body: RefundRequest = serde_json::from_slice(&bytes)
+                .map_err(|error| crate::store::quote::body_error(&error))?;
+            let forwarded_key = format!("{}.refund.{key}", order.order_id);
+            let (status, text) =
+                gateway_client::refund(env, &order.payment_id, &body, &forwarded_key).await?;
+            match status {
+                200 => {
+                    let refunded: RefundAnswer = serde_json::from_str(&text)
+                        .map_err(|error| ApiError::BadGateway(error.to_string()))?;
+                    let refund = &refunded.refund;
+                    records::record_refund(env, &order, &refund.refund_id, &refund.amount).await?;
+                    answer(env, &order).await
+                }
+                // Pending at the bank: the gateway's event records it later.
+                202 => answer(env, &order).await,
+                other => gateway_refusal(other, &text),
+            }
+        }
+        "cancel" => {
+            if order.status == "canceled" {
+                return answer(env, &order).await;
+            }
+            if order.status != "awaiting_payment" {
+                return Err(conflict(
+                    "order_not_cancelable",
+                    "a paid order is refunded, not canceled",
+                ));
+            }
+            let (status, text) = gateway_client::cancel(
+                env,
+                &order.payment_id,
+                &format!("{}.cancel", order.order_id),
+            )
+            .await?;
+            if status != 200 {
+                return gateway_refusal(status, &text);
+            }
+            db::record_events(
+                env,
+                &order,
+                &[],
+                Some((&["awaiting_payment"], "canceled")),
+                now_ms,
+            )
+            .await?;
+            answer(env, &order).await
+        }
+        _ => Err(ApiError::RouteNotFound),
+    }
+}
