@@ -262,15 +262,32 @@ pub fn use_checkout(sealer: Sealer) -> CheckoutHandle {
             let Stage::Done(paid) = &state.stage else {
                 return;
             };
-            let (order_id, secret) = (
-                paid.quote.order_id.clone(),
-                paid.quote.client_secret.clone(),
-            );
+            let paid = (**paid).clone();
             let state = state.clone();
             spawn_local(async move {
-                if let Ok(order) = api::fetch_order(&order_id, &secret).await {
-                    state.dispatch(CheckoutAction::OrderRefreshed(order));
+                let (order_id, secret) = (&paid.quote.order_id, &paid.quote.client_secret);
+                let Ok(order) = api::fetch_order(order_id, secret).await else {
+                    return;
+                };
+                // A payment that was pending has its receipt once it is paid.
+                if paid.receipt.is_none()
+                    && order.status != shared::wire::OrderStatus::AwaitingPayment
+                    && let (Ok(receipt), Some(root)) = (
+                        api::fetch_receipt(order_id, secret).await,
+                        trust::gateway_root(),
+                    )
+                {
+                    let receipt = Some(receipt);
+                    let check = check(&paid.quote, &receipt, &root).await;
+                    state.dispatch(CheckoutAction::Done(Box::new(PaidOrder {
+                        receipt,
+                        check,
+                        order,
+                        ..paid
+                    })));
+                    return;
                 }
+                state.dispatch(CheckoutAction::OrderRefreshed(order));
             });
         })
     };
