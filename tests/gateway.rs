@@ -12,6 +12,10 @@ use crate::{Journey, World};
 
 pub const JOURNEYS: &[Journey] = &[
     (
+        "gateway::the_retention_sweep_forgets_what_no_rule_needs",
+        the_retention_sweep_forgets_what_no_rule_needs,
+    ),
+    (
         "gateway::creation_is_idempotent_by_key",
         creation_is_idempotent_by_key,
     ),
@@ -451,4 +455,38 @@ fn creation_is_idempotent_by_key(world: &World) {
         &format!("/api/operator/merchants/m_bookshop/keys/{prefix}/revoke"),
         &json!({}),
     );
+}
+
+fn the_retention_sweep_forgets_what_no_rule_needs(world: &World) {
+    // Goal: the gateway's tables do not grow without end. Method: plant
+    // old and fresh rows of each kind, run the retention sweep, and check
+    // only the old ones are gone.
+    let tag = e2e::operator::unique("retention");
+    let fresh = crate::payment::now_ms();
+    world.server.d1_query(
+        "GATEWAY_DB",
+        &format!(
+            "INSERT INTO declines (subject_kind, subject, payment_id, at_ms)
+               VALUES ('card', '{tag}-old', 'pay_x', 1000), ('card', '{tag}-new', 'pay_x', {fresh});
+             INSERT INTO sealed_payments (sealed_hash, payment_id, at_ms)
+               VALUES ('{tag}-old', 'pay_x', 1000), ('{tag}-new', 'pay_x', {fresh});
+             INSERT INTO idempotency_keys (merchant_id, route, key, fingerprint, created_at_ms)
+               VALUES ('m_teashop', 'retention test', '{tag}-old', 'f', 1000),
+                      ('m_teashop', 'retention test', '{tag}-new', 'f', {fresh});"
+        ),
+    );
+    // The operator's route runs the same sweep as the cron trigger.
+    Operator::new(&world.server).post("/api/operator/gateway/retention", &json!({}));
+    for (table, column) in [
+        ("declines", "subject"),
+        ("sealed_payments", "sealed_hash"),
+        ("idempotency_keys", "key"),
+    ] {
+        let rows = world.server.d1_query(
+            "GATEWAY_DB",
+            &format!("SELECT {column} AS name FROM {table} WHERE {column} LIKE '{tag}-%' ORDER BY {column}"),
+        );
+        let names: Vec<&str> = rows.iter().filter_map(|row| row["name"].as_str()).collect();
+        assert_eq!(names, [format!("{tag}-new")], "{table}");
+    }
 }

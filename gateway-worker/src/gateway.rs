@@ -12,4 +12,5 @@ pub mod keys;
 pub mod merchant_auth;
 pub mod payment_object;
 pub mod payments;
+pub mod retention;
 pub mod risk;

@@ -16,7 +16,7 @@ mod operator;
 mod secrets;
 mod store;
 
-use worker::{Context, Env, Method, Request, Response, event};
+use worker::{Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent, event};
 
 use crate::error::ApiError;
 
@@ -27,6 +27,17 @@ pub async fn fetch(request: Request, env: Env, _context: Context) -> worker::Res
         Err(error) => error.into_response(),
     };
     Ok(http::with_api_headers(response))
+}
+
+/// The cron trigger (`[triggers]` in wrangler.toml): the gateway's
+/// retention sweep. A failure is logged; the next run tries again.
+#[event(scheduled)]
+pub async fn scheduled(_event: ScheduledEvent, env: Env, _context: ScheduleContext) {
+    let now_ms = worker::Date::now().as_millis();
+    match gateway::retention::sweep(&env, now_ms).await {
+        Ok(()) => log::event("gateway.retention_sweep", "cron", serde_json::json!({})),
+        Err(failure) => worker::console_error!("retention sweep failed: {failure}"),
+    }
 }
 
 /// The route table. A path that exists with another method answers 405.
@@ -49,6 +60,9 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
             let rest: Vec<String> = rest.iter().map(|segment| (*segment).to_owned()).collect();
             let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
             operator::bank(request, env, &bank_id, &rest).await
+        }
+        (Method::Post, ["api", "operator", "gateway", "retention"]) => {
+            operator::retention(&request, env).await
         }
         (Method::Get, ["api", "operator", party @ ("gateway" | "store"), "dump"]) => {
             let party = (*party).to_owned();

@@ -300,3 +300,14 @@ pub async fn dump(request: &Request, env: &Env, party: &str) -> Result<Response,
     };
     Ok(crate::http::json(&rows, 200))
 }
+
+/// `POST /api/operator/gateway/retention`: runs the gateway's retention
+/// sweep now (the cron trigger runs it every 30 minutes).
+pub async fn retention(request: &Request, env: &Env) -> Result<Response, ApiError> {
+    authenticate(request, env)?;
+    crate::gateway::retention::sweep(env, worker::Date::now().as_millis()).await?;
+    Ok(crate::http::json(
+        &serde_json::json!({ "swept": true }),
+        200,
+    ))
+}

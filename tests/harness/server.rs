@@ -140,8 +140,9 @@ impl Server {
         format!("{}{path}", self.base_url)
     }
 
-    /// Runs read-only SQL against the same local D1 database the worker
-    /// uses, through wrangler, and returns the result rows. The worker may
+    /// Runs SQL against the same local D1 database the worker uses, through
+    /// wrangler, and returns the result rows (journeys read, and plant old
+    /// rows for the retention sweep). The worker may
     /// hold the database's write lock at that moment (SQLITE_BUSY): such a
     /// read is retried, and the harness's own reads take turns.
     pub fn d1_query(&self, database: &str, sql: &str) -> Vec<serde_json::Value> {

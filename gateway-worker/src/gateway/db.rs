@@ -441,3 +441,23 @@ pub async fn payment_ids(env: &Env, limit: usize) -> Result<Vec<String>, ApiErro
         .map(|row| row.payment_id)
         .collect())
 }
+
+/// The retention sweep's deletes, in one batch.
+pub async fn forget_before(
+    env: &Env,
+    idempotency_before_ms: u64,
+    declines_before_ms: u64,
+    sealed_before_ms: u64,
+) -> Result<(), ApiError> {
+    let db = env.d1(GATEWAY_DB)?;
+    let statements = vec![
+        db.prepare("DELETE FROM idempotency_keys WHERE created_at_ms < ?1")
+            .bind(&[JsValue::from_f64(idempotency_before_ms as f64)])?,
+        db.prepare("DELETE FROM declines WHERE at_ms < ?1")
+            .bind(&[JsValue::from_f64(declines_before_ms as f64)])?,
+        db.prepare("DELETE FROM sealed_payments WHERE at_ms < ?1")
+            .bind(&[JsValue::from_f64(sealed_before_ms as f64)])?,
+    ];
+    db.batch(statements).await?;
+    Ok(())
+}
