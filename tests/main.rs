@@ -8,6 +8,7 @@ mod aftersale;
 mod bank;
 mod bench;
 mod catalog;
+mod fault;
 mod gateway;
 mod issuer;
 mod payment;
@@ -28,7 +29,8 @@ pub struct World {
 
 /// A journey: a named test over the shared world. Journeys named
 /// `bench::...` print figures instead of asserting times, and run alone so
-/// that no other journey shares the machine while they measure.
+/// that no other journey shares the machine while they measure; journeys
+/// named `fault::...` run alone because they disturb shared parties.
 pub type Journey = (&'static str, fn(&World));
 
 /// Ordinary journeys hold this for reading; benchmarks for writing.
@@ -51,6 +53,7 @@ fn main() {
         payment::JOURNEYS,
         aftersale::JOURNEYS,
         wallet::JOURNEYS,
+        fault::JOURNEYS,
         bench::JOURNEYS,
     ]
     .concat()
@@ -58,7 +61,7 @@ fn main() {
     .map(|(name, journey)| {
         let world = Arc::clone(&world);
         Trial::test(name, move || {
-            if name.starts_with("bench::") {
+            if name.starts_with("bench::") || name.starts_with("fault::") {
                 let _alone = MEASURING
                     .write()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);

@@ -45,6 +45,7 @@ pub async fn bank(
             | (Method::Post, ["transfers"])
             | (Method::Get, ["invariants"])
             | (Method::Get, ["dump"])
+            | (Method::Post, ["outage"])
     );
     if !allowed {
         return Err(ApiError::RouteNotFound);

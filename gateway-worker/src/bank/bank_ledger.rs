@@ -57,7 +57,27 @@ async fn body<T: DeserializeOwned>(request: &mut Request) -> std::result::Result
     })
 }
 
+/// The longest outage drill, in seconds.
+const OUTAGE_SECONDS_MAX: u32 = 300;
+/// Kept in whole seconds: a 13-digit millisecond count in a text column
+/// would look like a card number to the storage scan.
+const OUTAGE_UNTIL_KEY: &str = "outage_until_s";
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutageDrill {
+    seconds: u32,
+}
+
 impl BankLedger {
+    /// Whether an outage drill is running now.
+    fn in_outage(&self, sql: &worker::SqlStorage) -> Result<bool> {
+        let until_s = ledger::meta(sql, OUTAGE_UNTIL_KEY)?
+            .and_then(|value| value.parse::<i64>().ok())
+            .unwrap_or(0);
+        Ok(crate::http::now_ms() < until_s.saturating_mul(1000))
+    }
+
     /// Creates the schema and, once, the bank's demo accounts.
     fn prepare(&self, bank_id: &str) -> Result<()> {
         if self.prepared.get() {
@@ -106,6 +126,11 @@ impl BankLedger {
         let path = request.path();
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match (request.method(), segments.as_slice()) {
+            (Method::Post, ["transfers"]) if self.in_outage(&sql)? => error(
+                503,
+                "bank_unavailable",
+                "the bank is not answering (an operator's outage drill)",
+            ),
             (Method::Post, ["transfers"]) => {
                 let transfer: TransferRequest = match body(&mut request).await {
                     Ok(transfer) => transfer,
@@ -133,6 +158,19 @@ impl BankLedger {
                 Some(balance) => json(&balance, 200),
                 None => error(404, "account_not_found", "no such account"),
             },
+            // Operator: stop answering transfers for a while (a drill of
+            // what callers do when a bank does not answer).
+            (Method::Post, ["outage"]) => {
+                let drill: OutageDrill = match body(&mut request).await {
+                    Ok(drill) => drill,
+                    Err(response) => return Ok(response),
+                };
+                let seconds = drill.seconds.min(OUTAGE_SECONDS_MAX);
+                // Rounded up to the next whole second.
+                let until_s = (crate::http::now_ms() + 999) / 1000 + i64::from(seconds);
+                ledger::set_meta(&sql, OUTAGE_UNTIL_KEY, &until_s.to_string())?;
+                json(&serde_json::json!({ "outage_until_s": until_s }), 200)
+            }
             (Method::Get, ["invariants"]) => json(&ledger::check_invariants(&sql)?, 200),
             (Method::Get, ["dump"]) => json(&ledger::dump(&sql)?, 200),
             _ => error(404, "route_not_found", "no such ledger route"),

@@ -69,6 +69,9 @@ fn authorization_code(hold_id: &str) -> String {
 }
 
 fn answer_of(row: &AuthorizationRow) -> AuthorizeAnswer {
+    if row.outcome == "pending" {
+        return AuthorizeAnswer::Unknown;
+    }
     match (
         row.outcome.as_str(),
         &row.authorization_code,
@@ -84,15 +87,68 @@ fn answer_of(row: &AuthorizationRow) -> AuthorizeAnswer {
     }
 }
 
-/// The answer an earlier authorization got, by its id: `Unknown` when the
-/// issuer holds no answer for it (it never finished, or never arrived).
+/// The answer an earlier authorization got, by its id. One still pending
+/// at the cardholder's bank asks the bank again for the same hold (the same
+/// transfer id, so never a second hold); `Unknown` while the bank does not
+/// answer, or when the issuer never received the authorization.
 pub async fn retrieve(env: &Env, authorization_id: &str) -> Result<AuthorizeAnswer, ApiError> {
-    Ok(
-        match registry::authorization(env, authorization_id).await? {
-            Some(row) => answer_of(&row),
-            None => AuthorizeAnswer::Unknown,
-        },
-    )
+    let Some(row) = registry::authorization(env, authorization_id).await? else {
+        return Ok(AuthorizeAnswer::Unknown);
+    };
+    if row.outcome != "pending" {
+        return Ok(answer_of(&row));
+    }
+    let Some(card) = registry::find_card(env, row.card_key.as_deref().unwrap_or_default()).await?
+    else {
+        return Ok(AuthorizeAnswer::Unknown);
+    };
+    hold(env, row, &card).await
+}
+
+/// Asks the cardholder's bank to hold the funds for a `pending`
+/// authorization (its id is the transfer id) and records the outcome.
+async fn hold(
+    env: &Env,
+    mut row: AuthorizationRow,
+    card: &registry::CardRow,
+) -> Result<AuthorizeAnswer, ApiError> {
+    let credit_account = if card.bank_id == MERCHANT_BANK {
+        merchant_account(&row.merchant_id)
+    } else {
+        SETTLEMENT_ACCOUNT.to_owned()
+    };
+    let hold = TransferRequest::Hold {
+        transfer_id: row.authorization_id.clone(),
+        debit_account: card.account_id.clone(),
+        credit_account,
+        amount_minor: row.amount_minor,
+        currency: row.currency.clone(),
+        timeout_ms: HOLD_TIMEOUT_MS_MAX,
+    };
+    let Some(outcome) = client::transfer(env, &card.bank_id, &hold).await? else {
+        return Ok(AuthorizeAnswer::Unknown);
+    };
+    if outcome.status == TransferStatus::Pending {
+        let code = authorization_code(&row.authorization_id);
+        row.outcome = "approved".to_owned();
+        row.authorization_code = Some(code.clone());
+        row.hold_id = Some(row.authorization_id.clone());
+        registry::finish_authorization(env, &row).await?;
+        return Ok(AuthorizeAnswer::Approved {
+            authorization_code: code,
+        });
+    }
+    let code = match outcome.failure {
+        Some(BankFailure::InsufficientFunds | BankFailure::CreditLimitExceeded) => {
+            DeclineCode::InsufficientFunds
+        }
+        Some(BankFailure::CurrencyMismatch) => DeclineCode::DoNotHonor,
+        _ => DeclineCode::ProcessingError,
+    };
+    row.outcome = "declined".to_owned();
+    row.decline_code = Some(code.code().to_owned());
+    registry::finish_authorization(env, &row).await?;
+    Ok(AuthorizeAnswer::Declined(code))
 }
 
 pub async fn authorize(
@@ -100,6 +156,9 @@ pub async fn authorize(
     request: &AuthorizeRequest<'_>,
 ) -> Result<AuthorizeAnswer, ApiError> {
     if let Some(existing) = registry::authorization(env, request.authorization_id).await? {
+        if existing.outcome == "pending" {
+            return retrieve(env, request.authorization_id).await;
+        }
         return Ok(answer_of(&existing));
     }
     let card_key = secrets::bytes32(env, secrets::ISSUER_CARD_KEY)?;
@@ -143,41 +202,11 @@ pub async fn authorize(
     if !cvc_matches(&cvc_key, number, &presented, &request.card.cvc) {
         return decline(env, row, DeclineCode::IncorrectCvc).await;
     }
-    let credit_account = if card.bank_id == MERCHANT_BANK {
-        merchant_account(request.merchant_id)
-    } else {
-        SETTLEMENT_ACCOUNT.to_owned()
-    };
-    let hold = TransferRequest::Hold {
-        transfer_id: request.authorization_id.to_owned(),
-        debit_account: card.account_id.clone(),
-        credit_account,
-        amount_minor: request.amount.to_minor(),
-        currency: request.amount.currency().code().to_owned(),
-        timeout_ms: HOLD_TIMEOUT_MS_MAX,
-    };
-    let Some(outcome) = client::transfer(env, &card.bank_id, &hold).await? else {
-        return Ok(AuthorizeAnswer::Unknown);
-    };
+    // Recorded before the bank is asked: a lost answer is asked again.
+    row.outcome = "pending".to_owned();
     row.bank_id = Some(card.bank_id.clone());
-    if outcome.status == TransferStatus::Pending {
-        let code = authorization_code(request.authorization_id);
-        row.outcome = "approved".to_owned();
-        row.authorization_code = Some(code.clone());
-        row.hold_id = Some(request.authorization_id.to_owned());
-        registry::record_authorization(env, &row).await?;
-        return Ok(AuthorizeAnswer::Approved {
-            authorization_code: code,
-        });
-    }
-    let code = match outcome.failure {
-        Some(BankFailure::InsufficientFunds | BankFailure::CreditLimitExceeded) => {
-            DeclineCode::InsufficientFunds
-        }
-        Some(BankFailure::CurrencyMismatch) => DeclineCode::DoNotHonor,
-        _ => DeclineCode::ProcessingError,
-    };
-    decline(env, row, code).await
+    registry::record_authorization(env, &row).await?;
+    hold(env, row, &card).await
 }
 
 async fn decline(

@@ -146,3 +146,23 @@ pub async fn dump(env: &Env) -> Result<serde_json::Value, ApiError> {
     let tables = crate::http::dump_tables(&db, &["cards", "authorizations"]).await?;
     Ok(serde_json::Value::Object(tables))
 }
+
+/// Writes the final outcome of an authorization recorded as `pending`;
+/// an outcome already final stands.
+pub async fn finish_authorization(env: &Env, row: &AuthorizationRow) -> Result<(), ApiError> {
+    env.d1(ISSUER_DB)?
+        .prepare(
+            "UPDATE authorizations SET outcome = ?2, decline_code = ?3, authorization_code = ?4, hold_id = ?5
+             WHERE authorization_id = ?1 AND outcome = 'pending'",
+        )
+        .bind(&[
+            JsValue::from_str(&row.authorization_id),
+            JsValue::from_str(&row.outcome),
+            optional(row.decline_code.as_deref()),
+            optional(row.authorization_code.as_deref()),
+            optional(row.hold_id.as_deref()),
+        ])?
+        .run()
+        .await?;
+    Ok(())
+}
