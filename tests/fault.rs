@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use e2e::operator::Operator;
 use serde_json::json;
-use shared::wire::{AttemptOutcome, AttemptView, OrderStatus, OrderView, PayAnswer};
+use shared::wire::{AttemptOutcome, OrderStatus, OrderView, PayAnswer};
 
-use crate::payment::{demo_card, merchant_get, new_order, pay_with};
+use crate::payment::{attempts, demo_card, new_order, pay_with};
 use crate::{Journey, World};
 
 pub const JOURNEYS: &[Journey] = &[(
@@ -22,16 +22,6 @@ pub const JOURNEYS: &[Journey] = &[(
 const OUTAGE_SECONDS: u32 = 3;
 /// How long the payment may take to heal after the bank is back.
 const HEAL_WITHIN: Duration = Duration::from_secs(60);
-
-fn attempts(world: &World, payment_id: &str) -> Vec<AttemptView> {
-    let answer = merchant_get(
-        world,
-        &crate::store::store_key(),
-        &format!("/api/gateway/v1/payments/{payment_id}/attempts"),
-    );
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    answer.json()
-}
 
 fn a_bank_that_does_not_answer_leaves_the_payment_pending_until_it_does(world: &World) {
     let _keys = crate::payment::keyring_read();

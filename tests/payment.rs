@@ -290,7 +290,7 @@ pub fn merchant_post(
     api::read(request.send_json(body))
 }
 
-fn attempts(world: &World, payment_id: &str) -> Vec<AttemptView> {
+pub fn attempts(world: &World, payment_id: &str) -> Vec<AttemptView> {
     let answer = merchant_get(
         world,
         &crate::store::store_key(),
