@@ -39,25 +39,27 @@ pub const JOURNEYS: &[Journey] = &[
     ),
 ];
 
-/// The products as D1 holds them: (sku, name, price string, stock).
+/// The products as the store's D1 table holds them, read through the
+/// operator's storage dump (not the catalog route): (sku, name, price
+/// string, stock), by name and sku.
 fn d1_products(world: &World) -> Vec<(String, String, String, u64)> {
-    world
-        .server
-        .d1_query(
-            "STORE_DB",
-            "SELECT sku, name, printf('%d.%02d', unit_price_minor / 100, unit_price_minor % 100) AS price, stock \
-             FROM products ORDER BY name, sku",
-        )
-        .into_iter()
+    let dump = e2e::operator::Operator::new(&world.server).get("/api/operator/store/dump");
+    let mut products: Vec<(String, String, String, u64)> = dump["products"]
+        .as_array()
+        .unwrap()
+        .iter()
         .map(|row| {
+            let minor = row["unit_price_minor"].as_u64().unwrap();
             (
                 row["sku"].as_str().unwrap().to_owned(),
                 row["name"].as_str().unwrap().to_owned(),
-                row["price"].as_str().unwrap().to_owned(),
+                format!("{}.{:02}", minor / 100, minor % 100),
                 row["stock"].as_u64().unwrap(),
             )
         })
-        .collect()
+        .collect();
+    products.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
+    products
 }
 
 fn api_serves_exactly_the_d1_rows(world: &World) {

@@ -33,7 +33,19 @@ pub struct World {
 /// named `fault::...` run alone because they disturb shared parties.
 pub type Journey = (&'static str, fn(&World));
 
-/// Ordinary journeys hold this for reading; benchmarks for writing.
+/// Journeys that must have the worker to themselves: benchmarks, faults,
+/// and those that write to a D1 database through wrangler (which locks the
+/// database file against the worker's own writes).
+fn runs_alone(name: &str) -> bool {
+    const WRITES_D1_THROUGH_WRANGLER: [&str; 1] =
+        ["gateway::the_retention_sweep_forgets_what_no_rule_needs"];
+    name.starts_with("bench::")
+        || name.starts_with("fault::")
+        || WRITES_D1_THROUGH_WRANGLER.contains(&name)
+}
+
+/// Ordinary journeys hold this for reading; those that run alone, for
+/// writing.
 static MEASURING: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
 fn main() {
@@ -61,7 +73,7 @@ fn main() {
     .map(|(name, journey)| {
         let world = Arc::clone(&world);
         Trial::test(name, move || {
-            if name.starts_with("bench::") || name.starts_with("fault::") {
+            if runs_alone(name) {
                 let _alone = MEASURING
                     .write()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);

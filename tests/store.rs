@@ -116,13 +116,14 @@ fn a_quote_is_priced_signed_and_registered_at_the_gateway(world: &World) {
     assert_eq!(payment.order_reference, quoted.order_id);
 
     // The store's own records hold the money event.
-    let events = world.server.d1_query(
-        "STORE_DB",
-        &format!(
-            "SELECT kind, amount_minor FROM order_events WHERE order_id = '{}'",
-            quoted.order_id
-        ),
-    );
+    let dump = e2e::operator::Operator::new(&world.server).get("/api/operator/store/dump");
+    let events: Vec<Value> = dump["order_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| row["order_id"] == quoted.order_id.as_str())
+        .map(|row| json!({"kind": row["kind"], "amount_minor": row["amount_minor"]}))
+        .collect();
     assert_eq!(
         events,
         vec![json!({"kind": "intent_created", "amount_minor": 56_18})]

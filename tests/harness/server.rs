@@ -141,10 +141,11 @@ impl Server {
     }
 
     /// Runs SQL against the same local D1 database the worker uses, through
-    /// wrangler, and returns the result rows (journeys read, and plant old
-    /// rows for the retention sweep). The worker may
-    /// hold the database's write lock at that moment (SQLITE_BUSY): such a
-    /// read is retried, and the harness's own reads take turns.
+    /// wrangler, and returns the result rows. wrangler locks the database
+    /// file while it runs, so a worker write at that moment fails with
+    /// SQLITE_BUSY: only journeys that run alone may call this (`main.rs`,
+    /// `runs_alone`); the others read stored rows through the operator's
+    /// dumps. A busy database on this side is retried.
     pub fn d1_query(&self, database: &str, sql: &str) -> Vec<serde_json::Value> {
         static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let _turn = ONE_AT_A_TIME
