@@ -507,7 +507,7 @@ impl PaymentObject {
                 Err(failure) => Ok(Rejection::from(failure).response()),
             };
         }
-        let sequence = self.claim(&payment, key.as_deref(), &fingerprint, &sealed_hash, now)?;
+        let sequence = self.claim(key.as_deref(), &fingerprint, &sealed_hash, now)?;
         self.schedule(CHECKING_ABANDONED_MS).await?;
 
         // The payment is ours until this attempt ends.
@@ -636,9 +636,10 @@ impl PaymentObject {
 
     /// Claims the payment for one attempt: status `processing`, the attempt
     /// row and the idempotency key, written together before any await.
+    /// Called only after `precheck` passed (the payment awaits a payment
+    /// method), with no await between the two.
     fn claim(
         &self,
-        payment: &Payment,
         key: Option<&str>,
         fingerprint: &str,
         sealed_hash: &str,
@@ -666,7 +667,6 @@ impl PaymentObject {
                 ],
             )?;
         }
-        debug_assert_eq!(payment.status, PaymentStatus::RequiresPaymentMethod);
         self.set_status(PaymentStatus::Processing)?;
         Ok(sequence)
     }
