@@ -39,6 +39,32 @@ async fn submit(client: &Client, form_css: &str) {
         .unwrap();
 }
 
+/// Opens the page and creates a wallet (screenshotting the form if named).
+async fn create_wallet(world: &World, client: &Client, screenshot_name: Option<&str>) {
+    client.goto(&world.server.url("/")).await.unwrap();
+    wait_for_count(client, "#new-password", 1).await;
+    fill(client, "#new-password", PASSWORD).await;
+    fill(client, "#confirm-password", PASSWORD).await;
+    if let Some(name) = screenshot_name {
+        screenshot(client, name).await;
+    }
+    submit(client, "form.vault-form").await;
+    wait_for_text(client, ".wallet .status", "Wallet created and unlocked.").await;
+}
+
+/// Readable on a narrow phone: nothing wider than 360 px.
+async fn assert_fits_a_phone(client: &Client) {
+    client.set_window_size(360, 800).await.unwrap();
+    let width = client
+        .execute("return document.documentElement.scrollWidth;", vec![])
+        .await
+        .unwrap();
+    assert!(
+        width.as_u64().is_some_and(|width| width <= 360),
+        "page is {width} px wide at 360 px"
+    );
+}
+
 async fn add_card(client: &Client, number: &str, expiry: &str, holder: &str, nickname: &str) {
     fill(client, "#card-number", number).await;
     fill(client, "#card-expiry", expiry).await;
@@ -50,13 +76,7 @@ async fn add_card(client: &Client, number: &str, expiry: &str, holder: &str, nic
 fn create_add_cards_reload_and_unlock(world: &World) {
     block_on(async {
         let client = world.driver.session().await;
-        client.goto(&world.server.url("/")).await.unwrap();
-        wait_for_count(&client, "#new-password", 1).await;
-        fill(&client, "#new-password", PASSWORD).await;
-        fill(&client, "#confirm-password", PASSWORD).await;
-        screenshot(&client, "wallet-create").await;
-        submit(&client, "form.vault-form").await;
-        wait_for_text(&client, ".wallet .status", "Wallet created and unlocked.").await;
+        create_wallet(world, &client, Some("wallet-create")).await;
 
         // The number is grouped and its network shown while typing.
         fill(&client, "#card-number", "4242424242424242").await;
@@ -119,15 +139,7 @@ fn create_add_cards_reload_and_unlock(world: &World) {
         screenshot(&client, "wallet-unlocked").await;
 
         // Readable on a narrow phone: nothing wider than 360 px.
-        client.set_window_size(360, 800).await.unwrap();
-        let width = client
-            .execute("return document.documentElement.scrollWidth;", vec![])
-            .await
-            .unwrap();
-        assert!(
-            width.as_u64().is_some_and(|width| width <= 360),
-            "page is {width} px wide at 360 px"
-        );
+        assert_fits_a_phone(&client).await;
         screenshot(&client, "wallet-360px").await;
 
         // Locking drops the cards from the page.
@@ -174,12 +186,7 @@ fn checkout_declined_then_paid_with_another_card(world: &World) {
     let _keys = crate::payment::keyring_read();
     block_on(async {
         let client = world.driver.session().await;
-        client.goto(&world.server.url("/")).await.unwrap();
-        wait_for_count(&client, "#new-password", 1).await;
-        fill(&client, "#new-password", PASSWORD).await;
-        fill(&client, "#confirm-password", PASSWORD).await;
-        submit(&client, "form.vault-form").await;
-        wait_for_text(&client, ".wallet .status", "Wallet created and unlocked.").await;
+        create_wallet(world, &client, None).await;
         add_card(&client, "4000000000009995", "12/30", "Ben Okafor", "ben").await;
         wait_for_count(&client, "li.wallet-card", 1).await;
         add_card(&client, "4242424242424242", "12/30", "Ada Lovelace", "ada").await;
@@ -229,15 +236,7 @@ fn checkout_declined_then_paid_with_another_card(world: &World) {
         assert!(events[2].contains("captured"), "{events:?}");
         screenshot(&client, "checkout-paid").await;
         // The receipt and the order read on a narrow phone too.
-        client.set_window_size(360, 800).await.unwrap();
-        let width = client
-            .execute("return document.documentElement.scrollWidth;", vec![])
-            .await
-            .unwrap();
-        assert!(
-            width.as_u64().is_some_and(|width| width <= 360),
-            "page is {width} px wide at 360 px"
-        );
+        assert_fits_a_phone(&client).await;
         screenshot(&client, "checkout-paid-360px").await;
 
         // The store's own record agrees.

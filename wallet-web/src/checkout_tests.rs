@@ -8,21 +8,11 @@ use shared::money::Currency;
 use shared::quote::{Consignee, Delivery, Quote, QuoteLine};
 use shared::receipt::{AuthorizationRecord, Receipt};
 use shared::sign::{KeyId, SigningKeyPair};
-use shared::wire::{LINE_QUANTITY_MAX, OrderStatus, OrderView, PayDeclined, Product, QuoteAnswer};
+use shared::wire::{LINE_QUANTITY_MAX, OrderStatus, OrderView, PayDeclined, QuoteAnswer};
 
 use crate::checkout_state::{Cart, CartAction, CheckoutAction, CheckoutState, PaidOrder, Stage};
+use crate::tests::product;
 use crate::trust::{ReceiptCheck, check_receipt, parse_gateway_root, quote_is_the_stores};
-
-fn product(sku: &str, unit_price: &str, stock: u32) -> Product {
-    Product {
-        sku: sku.to_owned(),
-        name: format!("product {sku}"),
-        description: String::new(),
-        unit_price: unit_price.to_owned(),
-        currency: Currency::Usd,
-        stock,
-    }
-}
 
 #[test]
 fn the_cart_counts_within_stock_and_limits() {

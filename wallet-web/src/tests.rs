@@ -7,7 +7,7 @@ use crate::components::search_form::search_text;
 use crate::format;
 use crate::state::{CatalogAction, CatalogState, CatalogView};
 
-fn product(sku: &str, unit_price: &str, stock: u32) -> Product {
+pub fn product(sku: &str, unit_price: &str, stock: u32) -> Product {
     Product {
         sku: sku.to_owned(),
         name: format!("product {sku}"),
