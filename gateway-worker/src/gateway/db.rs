@@ -156,6 +156,7 @@ pub struct StoredIdempotencyKey {
     pub fingerprint: String,
     pub status: Option<u16>,
     pub answer: Option<String>,
+    pub created_at_ms: u64,
 }
 
 /// An idempotency key's identity, bound as ?1, ?2, ?3.
@@ -165,15 +166,6 @@ fn key_bindings(merchant_id: &str, route: &str, key: &str) -> [JsValue; 3] {
         JsValue::from_str(route),
         JsValue::from_str(key),
     ]
-}
-
-pub async fn forget_idempotency_keys_before(env: &Env, before_ms: u64) -> Result<(), ApiError> {
-    env.d1(GATEWAY_DB)?
-        .prepare("DELETE FROM idempotency_keys WHERE created_at_ms < ?1")
-        .bind(&[JsValue::from_f64(before_ms as f64)])?
-        .run()
-        .await?;
-    Ok(())
 }
 
 /// Claims a key for a new request; answers false if it was already there.
@@ -212,11 +204,12 @@ pub async fn idempotency_key(
         fingerprint: String,
         status: Option<u16>,
         answer: Option<String>,
+        created_at_ms: u64,
     }
     let statement = env
         .d1(GATEWAY_DB)?
         .prepare(
-            "SELECT fingerprint, status, answer FROM idempotency_keys
+            "SELECT fingerprint, status, answer, created_at_ms FROM idempotency_keys
              WHERE merchant_id = ?1 AND route = ?2 AND key = ?3",
         )
         .bind(&key_bindings(merchant_id, route, key))?;
@@ -227,6 +220,7 @@ pub async fn idempotency_key(
             fingerprint: row.fingerprint,
             status: row.status,
             answer: row.answer,
+            created_at_ms: row.created_at_ms,
         }))
 }
 

@@ -3,7 +3,8 @@
 //! key (same merchant, same route), if it had the same body; another body
 //! under the same key is refused. A duplicate that arrives while the first
 //! is still being worked on waits for the first's answer. Keys are kept
-//! `IDEMPOTENCY_KEY_TTL_MS` (24 hours).
+//! `IDEMPOTENCY_KEY_TTL_MS` (24 hours): an older one is ignored here and
+//! deleted by the retention sweep.
 
 use sha2::{Digest, Sha256};
 use shared::encoding::to_base64url;
@@ -63,9 +64,19 @@ pub async fn claim(
     fingerprint: &str,
     now_ms: u64,
 ) -> Result<Claim, ApiError> {
-    db::forget_idempotency_keys_before(env, now_ms.saturating_sub(IDEMPOTENCY_KEY_TTL_MS)).await?;
     if db::insert_idempotency_key(env, merchant_id, route, key, fingerprint, now_ms).await? {
         return Ok(Claim::Owner);
+    }
+    // A key past its 24 hours is forgotten even if the retention sweep
+    // (`retention.rs`, every 30 minutes) has not deleted it yet.
+    let expired = db::idempotency_key(env, merchant_id, route, key)
+        .await?
+        .is_some_and(|stored| stored.created_at_ms + IDEMPOTENCY_KEY_TTL_MS <= now_ms);
+    if expired {
+        db::delete_idempotency_key(env, merchant_id, route, key).await?;
+        if db::insert_idempotency_key(env, merchant_id, route, key, fingerprint, now_ms).await? {
+            return Ok(Claim::Owner);
+        }
     }
     let mut waited = 0;
     loop {
