@@ -177,3 +177,19 @@ pub fn require_bearer(request: &worker::Request, env: &Env, name: &str) -> Resul
         Err(ApiError::Unauthorized)
     }
 }
+
+/// The largest magnitude a JavaScript number holds exactly: 2^53 - 1.
+const JS_SAFE_INTEGER_MAX: i64 = (1 << 53) - 1;
+
+/// Integer minor units as D1 binds them. D1 binds JavaScript numbers, not
+/// BigInts; a number holds every integer up to 2^53 - 1 exactly, and
+/// `shared::money` keeps amounts below that. One past it is refused here
+/// rather than rounded. (The one place money meets a float.)
+pub fn minor_units_value(minor: i64) -> Result<worker::wasm_bindgen::JsValue, ApiError> {
+    if minor.abs() > JS_SAFE_INTEGER_MAX {
+        return Err(ApiError::internal(format!(
+            "{minor} minor units do not fit a D1 number exactly"
+        )));
+    }
+    Ok(worker::wasm_bindgen::JsValue::from_f64(minor as f64))
+}

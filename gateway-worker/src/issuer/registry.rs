@@ -112,9 +112,7 @@ pub async fn authorization(
 /// first one stands.
 pub async fn record_authorization(env: &Env, row: &AuthorizationRow) -> Result<(), ApiError> {
     let db = env.d1(ISSUER_DB)?;
-    // Minor units stay below 2^53 (shared::money), so a JavaScript number
-    // carries them exactly; D1 binds numbers, not BigInts.
-    let amount = JsValue::from_f64(row.amount_minor as f64);
+    let amount = crate::http::minor_units_value(row.amount_minor)?;
     let created = JsValue::from_f64(row.created_at_ms as f64);
     db.prepare(
         "INSERT OR IGNORE INTO authorizations (authorization_id, card_key, last_four, merchant_id, amount_minor,

@@ -100,9 +100,7 @@ pub struct NewOrder<'a> {
 pub async fn insert_order(env: &Env, order: &NewOrder<'_>) -> Result<(), ApiError> {
     let db = env.d1(STORE_DB)?;
     let now = JsValue::from_f64(order.now_ms as f64);
-    // Minor units stay below 2^53 (shared::money), so a JavaScript number
-    // carries them exactly; D1 binds numbers, not BigInts.
-    let total = JsValue::from_f64(order.total_minor as f64);
+    let total = crate::http::minor_units_value(order.total_minor)?;
     let insert_order = db
         .prepare(
             "INSERT INTO orders (order_id, quote_id, payment_id, client_secret_hash, status, total_minor, currency,
@@ -224,8 +222,7 @@ fn event_statements(
             .bind(&[
                 JsValue::from_str(&order.order_id),
                 JsValue::from_str(event.kind),
-                // Below 2^53 (shared::money): exact as a JavaScript number.
-                JsValue::from_f64(event.amount_minor as f64),
+                crate::http::minor_units_value(event.amount_minor)?,
                 JsValue::from_str(&order.currency),
                 JsValue::from_str(event.detail),
                 now.clone(),
