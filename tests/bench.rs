@@ -110,6 +110,8 @@ fn route_latency(world: &World) {
         std::sync::Mutex::new(
             (0..LATENCY_SAMPLES)
                 .map(|_| {
+                    // Each order from its own shopper, as in a crowd.
+                    api::be_shopper(&unique("bench-shopper"));
                     let quoted: QuoteAnswer = crate::store::quote(world, &order).json();
                     let target = crate::payment::Target::of_quote(&quoted);
                     let sealed = crate::payment::seal_at(
@@ -143,7 +145,10 @@ fn route_latency(world: &World) {
         ),
         (
             "POST /api/quotes",
-            Box::new(|| assert_eq!(crate::store::quote(world, &order).status, 201)),
+            Box::new(|| {
+                api::be_shopper(&unique("bench-shopper"));
+                assert_eq!(crate::store::quote(world, &order).status, 201);
+            }),
         ),
         (
             "GET /api/orders/{id}",

@@ -466,9 +466,7 @@ fn the_retention_sweep_forgets_what_no_rule_needs(world: &World) {
     world.server.d1_query(
         "GATEWAY_DB",
         &format!(
-            "INSERT INTO declines (subject_kind, subject, payment_id, at_ms)
-               VALUES ('card', '{tag}-old', 'pay_x', 1000), ('card', '{tag}-new', 'pay_x', {fresh});
-             INSERT INTO sealed_payments (sealed_hash, payment_id, at_ms)
+            "INSERT INTO sealed_payments (sealed_hash, payment_id, at_ms)
                VALUES ('{tag}-old', 'pay_x', 1000), ('{tag}-new', 'pay_x', {fresh});
              INSERT INTO idempotency_keys (merchant_id, route, key, fingerprint, created_at_ms)
                VALUES ('m_teashop', 'retention test', '{tag}-old', 'f', 1000),
@@ -478,7 +476,6 @@ fn the_retention_sweep_forgets_what_no_rule_needs(world: &World) {
     // The operator's route runs the same sweep as the cron trigger.
     Operator::new(&world.server).post("/api/operator/gateway/retention", &json!({}));
     for (table, column) in [
-        ("declines", "subject"),
         ("sealed_payments", "sealed_hash"),
         ("idempotency_keys", "key"),
     ] {

@@ -1,8 +1,10 @@
 //! The issuer through the gateway's connector trait, driven by the
-//! operator's test routes (which name demo cards instead of carrying card
-//! numbers): each demo card's answer, CVC and expiry checks, idempotent
-//! references, capture, void and refunds, settlement between two banks, and
-//! a scan of the issuer's storage for card data.
+//! operator's test routes (which name demo cards, or carry the number of a
+//! test card the issuer printed for the journey): each demo card's answer,
+//! CVC and expiry checks and the lock after three failures, idempotent
+//! references, a reused or reversed id, capture, void and refunds,
+//! settlement between two banks, and a scan of the issuer's storage for
+//! card data.
 
 use e2e::operator::{Operator, unique};
 use serde_json::{Value, json};
@@ -19,6 +21,10 @@ pub const JOURNEYS: &[Journey] = &[
     (
         "issuer::cvc_and_expiry_are_checked",
         cvc_and_expiry_are_checked,
+    ),
+    (
+        "issuer::a_reused_id_and_a_reversed_id_are_refused",
+        a_reused_id_and_a_reversed_id_are_refused,
     ),
     (
         "issuer::a_reference_has_exactly_one_answer",
@@ -122,9 +128,29 @@ fn each_demo_card_gets_its_answer(world: &World) {
     operator.assert_invariants();
 }
 
+/// Has the issuer print a fresh test card (on Ada's account, which pays),
+/// so a journey that locks a card's checks locks no demo card.
+pub fn print_test_card(operator: &Operator<'_>) -> Value {
+    operator.post("/api/operator/issuer/cards", &json!({}))
+}
+
+/// A test authorization of a printed card, with these overrides.
+fn test_auth(reference: &str, card: &Value, merchant: &str, overrides: &Value) -> Value {
+    let mut body = json!({"reference": reference, "test_card_number": card["number"],
+        "test_card_expiry": [card["expiry_month"], card["expiry_year"]],
+        "amount": "1.00", "currency": "USD", "merchant_id": merchant});
+    for (name, value) in overrides.as_object().unwrap() {
+        body[name] = value.clone();
+    }
+    body
+}
+
 fn cvc_and_expiry_are_checked(world: &World) {
     // Goal: the issuer derives the CVC from its key and the card; a wrong
-    // CVC or expiry is declined, and nothing is held.
+    // CVC or expiry is declined and holds nothing; three such failures in a
+    // day lock the card's checks, so that even the right code is declined.
+    // Method: a printed card, checked against the CVC derived here from the
+    // issuer's key, then a sweep of wrong codes.
     let operator = Operator::new(&world.server);
     let merchant = merchant(&operator);
     let vars = std::fs::read_to_string(e2e::workspace_root().join(".dev.vars")).unwrap();
@@ -136,36 +162,68 @@ fn cvc_and_expiry_are_checked(world: &World) {
     let key: Vec<u8> = (0..32)
         .map(|i| u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).unwrap())
         .collect();
-    let number = CardNumber::parse("4242424242424242").unwrap();
-    let right = derive_cvc(&key, &number, &Expiry::new(12, 2030).unwrap());
-    let wrong = format!(
-        "{:03}",
-        (right.reveal_digits().parse::<u32>().unwrap() + 1) % 1000
-    );
+    let card = print_test_card(&operator);
+    let number = CardNumber::parse(card["number"].as_str().unwrap()).unwrap();
+    let printed = Expiry::new(
+        u8::try_from(card["expiry_month"].as_u64().unwrap()).unwrap(),
+        u16::try_from(card["expiry_year"].as_u64().unwrap()).unwrap(),
+    )
+    .unwrap();
+    let right = derive_cvc(&key, &number, &printed);
+    assert_eq!(card["cvc"].as_str(), Some(right.reveal_digits()));
+    let wrong = |step: u32| {
+        format!(
+            "{:03}",
+            (right.reveal_digits().parse::<u32>().unwrap() + step) % 1000
+        )
+    };
     let before = operator.balance("northbank", "acct.ada.current")["debits_pending_minor"]
         .as_i64()
         .unwrap();
-
-    let mut with_right_cvc = auth(&unique("auth"), "visa-pays", "1.00", &merchant);
-    with_right_cvc["cvc"] = json!(right.reveal_digits());
+    let with_right_cvc = test_auth(
+        &unique("auth"),
+        &card,
+        &merchant,
+        &json!({"cvc": right.reveal_digits()}),
+    );
     assert_eq!(
         authorize(&operator, with_right_cvc)["outcome"],
         json!("approved")
     );
-    let mut with_wrong_cvc = auth(&unique("auth"), "visa-pays", "1.00", &merchant);
-    with_wrong_cvc["cvc"] = json!(wrong);
-    let answer = authorize(&operator, with_wrong_cvc);
+    let answer = authorize(
+        &operator,
+        test_auth(&unique("auth"), &card, &merchant, &json!({"cvc": wrong(1)})),
+    );
     assert_eq!(
         (answer["code"].as_str(), answer["shopper_code"].as_str()),
-        (Some("incorrect_cvc"), Some("incorrect_cvc"))
+        (Some("incorrect_cvc"), Some("incorrect_card_details"))
     );
-    let mut with_wrong_expiry = auth(&unique("auth"), "visa-pays", "1.00", &merchant);
-    with_wrong_expiry["expiry_month"] = json!(11);
+    let wrong_expiry = json!({"expiry_month": (printed.month() % 12) + 1});
     assert_eq!(
-        authorize(&operator, with_wrong_expiry)["code"],
+        authorize(
+            &operator,
+            test_auth(&unique("auth"), &card, &merchant, &wrong_expiry)
+        )["code"],
         json!("incorrect_expiry")
     );
-
+    assert_eq!(
+        authorize(
+            &operator,
+            test_auth(&unique("auth"), &card, &merchant, &json!({"cvc": wrong(2)}))
+        )["code"],
+        json!("incorrect_cvc")
+    );
+    // Three failures: locked, the right code included.
+    for overrides in [json!({"cvc": wrong(3)}), json!({})] {
+        let answer = authorize(
+            &operator,
+            test_auth(&unique("auth"), &card, &merchant, &overrides),
+        );
+        assert_eq!(
+            (answer["code"].as_str(), answer["shopper_code"].as_str()),
+            (Some("security_checks_locked"), Some("card_declined"))
+        );
+    }
     let after = operator.balance("northbank", "acct.ada.current")["debits_pending_minor"]
         .as_i64()
         .unwrap();
@@ -178,6 +236,79 @@ fn cvc_and_expiry_are_checked(world: &World) {
         (unknown.status, unknown.error().code.as_str()),
         (422, "unknown_demo_card")
     );
+    operator.assert_invariants();
+}
+
+fn a_reused_id_and_a_reversed_id_are_refused(world: &World) {
+    // Goal: an authorization id means one request: the same request gets
+    // the same answer, another request under it is refused; an id the
+    // gateway reversed is never approved afterwards. Method: a printed
+    // card, authorized twice under one id with a different amount, then a
+    // reversal of an id the issuer never saw and an authorization under it.
+    let operator = Operator::new(&world.server);
+    let merchant = merchant(&operator);
+    let card = print_test_card(&operator);
+    let reference = unique("auth");
+    let first = authorize(
+        &operator,
+        test_auth(&reference, &card, &merchant, &json!({})),
+    );
+    assert_eq!(first["outcome"], json!("approved"));
+    assert_eq!(
+        authorize(
+            &operator,
+            test_auth(&reference, &card, &merchant, &json!({}))
+        ),
+        first,
+        "the same request, the same answer"
+    );
+    // Another request under the same id: the issuer refuses it, and the
+    // connector turns that into a decline of this request (never the
+    // other's answer); the first authorization stands.
+    let other = authorize(
+        &operator,
+        test_auth(&reference, &card, &merchant, &json!({"amount": "2.00"})),
+    );
+    assert_eq!(
+        (other["outcome"].as_str(), other["code"].as_str()),
+        (Some("declined"), Some("processing_error"))
+    );
+    assert_eq!(
+        authorize(
+            &operator,
+            test_auth(&reference, &card, &merchant, &json!({}))
+        ),
+        first
+    );
+    let gateway_reference = operator.post_answer(
+        "/api/operator/issuer/test-authorizations",
+        &test_auth("pay_someone.a1", &card, &merchant, &json!({})),
+    );
+    assert_eq!(
+        (
+            gateway_reference.status,
+            gateway_reference.error().code.as_str()
+        ),
+        (422, "invalid_reference"),
+        "a test may not take a gateway payment's reference"
+    );
+    let reversed = unique("auth");
+    let reversal = operator.post(
+        "/api/operator/issuer/test-reversals",
+        &json!({"reference": reversed, "merchant_id": merchant, "amount": "1.00", "currency": "USD"}),
+    );
+    assert_eq!(reversal["outcome"], json!("reversed"));
+    let late = authorize(
+        &operator,
+        test_auth(&reversed, &card, &merchant, &json!({})),
+    );
+    assert_eq!(late["outcome"], json!("reversed"), "never approved after");
+    // A decided authorization is not reversed: its outcome stands.
+    let standing = operator.post(
+        "/api/operator/issuer/test-reversals",
+        &json!({"reference": reference, "merchant_id": merchant, "amount": "1.00", "currency": "USD"}),
+    );
+    assert_eq!(standing["outcome"], json!("approved"));
     operator.assert_invariants();
 }
 

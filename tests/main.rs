@@ -7,6 +7,7 @@
 mod aftersale;
 mod bank;
 mod bench;
+mod card_testing;
 mod catalog;
 mod fault;
 mod gateway;
@@ -63,6 +64,7 @@ fn main() {
         gateway::JOURNEYS,
         store::JOURNEYS,
         payment::JOURNEYS,
+        card_testing::JOURNEYS,
         aftersale::JOURNEYS,
         wallet::JOURNEYS,
         fault::JOURNEYS,
@@ -73,6 +75,7 @@ fn main() {
     .map(|(name, journey)| {
         let world = Arc::clone(&world);
         Trial::test(name, move || {
+            e2e::api::be_shopper(name);
             if runs_alone(name) {
                 let _alone = MEASURING
                     .write()

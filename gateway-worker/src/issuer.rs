@@ -10,5 +10,6 @@
 pub mod authorize;
 pub mod demo;
 mod registry;
+pub mod test_cards;
 
 pub use registry::dump;

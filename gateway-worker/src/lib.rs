@@ -95,8 +95,15 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
                 operation @ ("capture" | "cancel" | "refunds"),
             ],
         ) => {
-            let (payment_id, operation) = ((*payment_id).to_owned(), (*operation).to_owned());
-            gateway::payments::operate(request, env, &payment_id, &operation).await
+            use gateway::payments::Operation;
+            let operation = match *operation {
+                "capture" => Operation::Capture,
+                "cancel" => Operation::Cancel,
+                "refunds" => Operation::Refund,
+                _ => return Err(ApiError::RouteNotFound),
+            };
+            let payment_id = (*payment_id).to_owned();
+            gateway::payments::operate(request, env, &payment_id, operation).await
         }
         (Method::Get, ["api", "gateway", "v1", "payments", payment_id, "attempts"]) => {
             let payment_id = (*payment_id).to_owned();

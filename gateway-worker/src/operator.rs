@@ -1,9 +1,12 @@
 //! Operator routes: what the people who run the demo bank and issuer (and
 //! the tests) may do that shoppers and merchants may not: open accounts,
-//! move money by hand, check the ledger's invariants, scan storage, and run
-//! test authorizations on the demo cards through the gateway's connector.
+//! move money by hand, check the ledger's invariants, scan storage, print
+//! test cards, and run test authorizations through the gateway's connector.
 //! Every route needs `Authorization: Bearer <OPERATOR_TOKEN>`, compared in
-//! constant time. No card number crosses these routes: demo cards are named.
+//! constant time. Demo cards are named, never numbered; the one exception
+//! is the test-card printer (`POST …/issuer/cards` answers the new card's
+//! number, expiry and CVC once) and test authorizations of such a printed
+//! card. Test references may not name a gateway payment (`pay_…`).
 
 use serde::{Deserialize, Serialize};
 use shared::card::{CardNumber, Cvc, Expiry};
@@ -66,15 +69,21 @@ pub async fn bank(
     client::call(env, bank_id, method, &path, body).await
 }
 
-/// A test authorization names a demo card instead of carrying a number, so
-/// no card number ever crosses an operator route. Without `cvc` the card's
-/// right CVC is used; `expiry_month`/`expiry_year` override the printed
-/// expiry (to test a wrong one).
+/// A test authorization names a demo card, or carries the number of a test
+/// card the operator had printed (`POST /api/operator/issuer/cards`); no
+/// other number crosses an operator route. Without `cvc` the card's right
+/// CVC is used; `expiry_month`/`expiry_year` override the printed expiry
+/// (to test a wrong one).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TestAuthorization {
     reference: String,
-    demo_card: String,
+    #[serde(default)]
+    demo_card: Option<String>,
+    #[serde(default)]
+    test_card_number: Option<String>,
+    #[serde(default)]
+    test_card_expiry: Option<(u8, u16)>,
     cvc: Option<String>,
     expiry_month: Option<u8>,
     expiry_year: Option<u16>,
@@ -87,7 +96,10 @@ struct TestAuthorization {
 #[serde(deny_unknown_fields)]
 struct TestMovement {
     reference: String,
+    #[serde(default)]
     transfer_id: String,
+    #[serde(default)]
+    merchant_id: Option<String>,
     capture_id: Option<String>,
     amount: Option<String>,
     currency: Option<Currency>,
@@ -100,8 +112,67 @@ struct TestAnswer {
     authorization_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     code: Option<String>,
+    /// What the shopper would be told, were this the card's first failed
+    /// security check of the day (the gateway counts those).
     #[serde(skip_serializing_if = "Option::is_none")]
     shopper_code: Option<&'static str>,
+}
+
+/// The prefix of the gateway's own issuer references: a test route may not
+/// touch them (nor take one before the gateway does).
+const GATEWAY_REFERENCE_PREFIX: &str = "pay_";
+
+fn test_reference(reference: &str) -> Result<(), ApiError> {
+    if reference.starts_with(GATEWAY_REFERENCE_PREFIX) || reference.is_empty() {
+        return Err(ApiError::unprocessable(
+            "invalid_reference",
+            "a test reference may not be empty or name a gateway payment",
+        ));
+    }
+    Ok(())
+}
+
+/// The card a test authorization names: a demo card by name, or a printed
+/// test card by number and expiry. Answers the card and its printed expiry.
+async fn test_card(
+    env: &Env,
+    test: &TestAuthorization,
+) -> Result<(CardNumber, Expiry, String), ApiError> {
+    let unknown = || ApiError::unprocessable("unknown_demo_card", "no demo card has that name");
+    match (
+        &test.demo_card,
+        &test.test_card_number,
+        test.test_card_expiry,
+    ) {
+        (Some(name), None, None) => {
+            let demo = demo::by_name(name).ok_or_else(unknown)?;
+            let number = CardNumber::parse(demo.number).map_err(ApiError::internal)?;
+            let printed =
+                Expiry::new(demo.expiry_month, demo.expiry_year).map_err(ApiError::internal)?;
+            Ok((number, printed, demo.cardholder.to_owned()))
+        }
+        (None, Some(number), Some((month, year))) => {
+            let number = CardNumber::parse(number)
+                .map_err(|_| ApiError::unprocessable("invalid_card", "not a card number"))?;
+            if !crate::issuer::test_cards::is_printed(env, &number).await? {
+                return Err(ApiError::unprocessable(
+                    "invalid_card",
+                    "only a test card the operator had printed may be named by number",
+                ));
+            }
+            let printed = Expiry::new(month, year)
+                .map_err(|error| ApiError::unprocessable("invalid_expiry", error.to_string()))?;
+            Ok((
+                number,
+                printed,
+                crate::issuer::test_cards::TEST_CARD_HOLDER_NAME.to_owned(),
+            ))
+        }
+        _ => Err(ApiError::unprocessable(
+            "invalid_body",
+            "name a demo_card, or give test_card_number with test_card_expiry",
+        )),
+    }
 }
 
 async fn read_body<T: serde::de::DeserializeOwned>(request: &mut Request) -> Result<T, ApiError> {
@@ -125,6 +196,23 @@ fn money(amount: Option<&str>, currency: Option<Currency>) -> Result<Money, ApiE
     }
 }
 
+fn authorization_answer(authorization: ConnectorAuthorization) -> TestAnswer {
+    let (outcome, authorization_code, code) = match authorization {
+        ConnectorAuthorization::Approved { authorization_code } => {
+            ("approved", Some(authorization_code), None)
+        }
+        ConnectorAuthorization::Declined { code } => ("declined", None, Some(code)),
+        ConnectorAuthorization::Reversed => ("reversed", None, None),
+        ConnectorAuthorization::Unknown => ("unknown", None, None),
+    };
+    TestAnswer {
+        outcome,
+        authorization_code,
+        code: code.map(|code| code.code().to_owned()),
+        shopper_code: code.map(|code| code.for_shopper(true).code()),
+    }
+}
+
 fn movement_answer(outcome: ConnectorOutcome) -> TestAnswer {
     let (outcome, code) = match outcome {
         ConnectorOutcome::Done => ("done", None),
@@ -139,7 +227,7 @@ fn movement_answer(outcome: ConnectorOutcome) -> TestAnswer {
     }
 }
 
-/// `/api/operator/issuer/{test-authorizations|test-captures|test-voids|test-refunds|dump}`:
+/// `/api/operator/issuer/{cards|test-authorizations|test-reversals|test-captures|test-voids|test-refunds|dump}`:
 /// drives the issuer through the gateway's connector trait, as the gateway
 /// does, with demo cards named rather than numbered.
 pub async fn issuer(mut request: Request, env: &Env, rest: &[&str]) -> Result<Response, ApiError> {
@@ -152,22 +240,18 @@ pub async fn issuer(mut request: Request, env: &Env, rest: &[&str]) -> Result<Re
         }
         (Method::Post, ["test-authorizations"]) => {
             let test: TestAuthorization = read_body(&mut request).await?;
-            let demo = demo::by_name(&test.demo_card).ok_or_else(|| {
-                ApiError::unprocessable("unknown_demo_card", "no demo card has that name")
-            })?;
-            let number = CardNumber::parse(demo.number).map_err(ApiError::internal)?;
+            test_reference(&test.reference)?;
+            let (number, printed, holder_name) = test_card(env, &test).await?;
             let expiry = Expiry::new(
-                test.expiry_month.unwrap_or(demo.expiry_month),
-                test.expiry_year.unwrap_or(demo.expiry_year),
+                test.expiry_month.unwrap_or(printed.month()),
+                test.expiry_year.unwrap_or(printed.year()),
             )
             .map_err(|error| ApiError::unprocessable("invalid_expiry", error.to_string()))?;
-            let cvc = match test.cvc {
-                Some(cvc) => Cvc::parse(&cvc, number.brand())
+            let cvc = match &test.cvc {
+                Some(cvc) => Cvc::parse(cvc, number.brand())
                     .map_err(|error| ApiError::unprocessable("invalid_cvc", error.to_string()))?,
                 None => {
                     let cvc_key = crate::secrets::bytes32(env, crate::secrets::ISSUER_CVC_KEY)?;
-                    let printed = Expiry::new(demo.expiry_month, demo.expiry_year)
-                        .map_err(ApiError::internal)?;
                     derive_cvc(&cvc_key, &number, &printed)
                 }
             };
@@ -175,7 +259,7 @@ pub async fn issuer(mut request: Request, env: &Env, rest: &[&str]) -> Result<Re
                 number,
                 expiry,
                 cvc,
-                holder_name: demo.cardholder.to_owned(),
+                holder_name,
             };
             let amount = money(Some(&test.amount), Some(test.currency))?;
             let authorization = connector
@@ -187,29 +271,28 @@ pub async fn issuer(mut request: Request, env: &Env, rest: &[&str]) -> Result<Re
                     now_ms,
                 })
                 .await?;
-            match authorization {
-                ConnectorAuthorization::Approved { authorization_code } => TestAnswer {
-                    outcome: "approved",
-                    authorization_code: Some(authorization_code),
-                    code: None,
-                    shopper_code: None,
-                },
-                ConnectorAuthorization::Declined { code } => TestAnswer {
-                    outcome: "declined",
-                    authorization_code: None,
-                    code: Some(code.code().to_owned()),
-                    shopper_code: Some(code.shopper_code()),
-                },
-                ConnectorAuthorization::Unknown => TestAnswer {
-                    outcome: "unknown",
-                    authorization_code: None,
-                    code: None,
-                    shopper_code: None,
-                },
-            }
+            authorization_answer(authorization)
+        }
+        (Method::Post, ["cards"]) => {
+            let printed = crate::issuer::test_cards::print(env, now_ms).await?;
+            return Ok(crate::http::json(&printed, 201));
+        }
+        (Method::Post, ["test-reversals"]) => {
+            let test: TestMovement = read_body(&mut request).await?;
+            test_reference(&test.reference)?;
+            let amount = money(test.amount.as_deref(), test.currency)?;
+            let merchant_id = test.merchant_id.as_deref().ok_or_else(|| {
+                ApiError::unprocessable("invalid_body", "merchant_id is required")
+            })?;
+            authorization_answer(
+                connector
+                    .reverse(&test.reference, merchant_id, &amount, now_ms)
+                    .await?,
+            )
         }
         (Method::Post, ["test-captures"]) => {
             let test: TestMovement = read_body(&mut request).await?;
+            test_reference(&test.reference)?;
             let amount = money(test.amount.as_deref(), test.currency)?;
             movement_answer(
                 connector
@@ -219,10 +302,12 @@ pub async fn issuer(mut request: Request, env: &Env, rest: &[&str]) -> Result<Re
         }
         (Method::Post, ["test-voids"]) => {
             let test: TestMovement = read_body(&mut request).await?;
+            test_reference(&test.reference)?;
             movement_answer(connector.void(&test.reference, &test.transfer_id).await?)
         }
         (Method::Post, ["test-refunds"]) => {
             let test: TestMovement = read_body(&mut request).await?;
+            test_reference(&test.reference)?;
             let amount = money(test.amount.as_deref(), test.currency)?;
             let capture_id = test
                 .capture_id

@@ -12,7 +12,7 @@ pub const STORE_SIGNING_KEY_SEED: &str = "STORE_SIGNING_KEY_SEED";
 pub const STORE_GATEWAY_API_KEY: &str = "STORE_GATEWAY_API_KEY";
 /// Ed25519 seed of the gateway's long-term key-set signing key (the gateway).
 pub const GATEWAY_ROOT_SIGNING_SEED: &str = "GATEWAY_ROOT_SIGNING_SEED";
-/// HMAC key of the gateway's card and address fingerprints (attempt limits).
+/// HMAC key of the gateway's card and address fingerprints (attempt budgets).
 pub const GATEWAY_FINGERPRINT_KEY: &str = "GATEWAY_FINGERPRINT_KEY";
 /// The gateway's long-term public key, as the store knows it (64 hex
 /// digits; not secret, but configured beside the secrets). The store checks

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod orders;
 pub mod pay;
 pub mod quote;
+pub mod quote_budget;
 mod records;
 pub mod staff;
 pub mod webhooks;

@@ -1,81 +1,107 @@
-//! Why a card payment was declined, as the issuer says it and as each party
-//! may see it: the merchant sees the exact code; the shopper sees a generic
-//! `card_declined` where telling more would help a thief (lost, stolen,
-//! do-not-honor) and the plain reason where it helps them pay (funds,
-//! expiry, security code).
+//! Why a card payment was declined, as the issuer says it (`DeclineCode`,
+//! for the merchant and the records) and as the shopper may see it
+//! (`ShopperDeclineCode`). The shopper is told the plain reason only where
+//! it helps an honest payer and teaches a card tester nothing:
+//! - funds, and a card that has expired (told only to someone whose codes
+//!   were right), always;
+//! - card details that do not match (a wrong number, expiry or security
+//!   code, without saying which) only for the first such mismatch on that
+//!   number in a day (the gateway counts them per card fingerprint). A
+//!   number that exists and one that does not get the same answers, so
+//!   numbers cannot be enumerated, and the answer never names the field
+//!   that was wrong;
+//! - `card_declined` for everything else: later mismatches, a lost, stolen
+//!   or blocked card, and a card whose security checks are locked.
 
-use serde::{Deserialize, Serialize};
+crate::code_enum! {
+    /// The issuer's exact reason.
+    pub enum DeclineCode {
+        InsufficientFunds = "insufficient_funds",
+        ExpiredCard = "expired_card",
+        IncorrectCvc = "incorrect_cvc",
+        IncorrectExpiry = "incorrect_expiry",
+        IncorrectNumber = "incorrect_number",
+        LostCard = "lost_card",
+        StolenCard = "stolen_card",
+        DoNotHonor = "do_not_honor",
+        /// The card's security checks failed too often; the issuer declines
+        /// every attempt, right codes included, until the failures age out.
+        SecurityChecksLocked = "security_checks_locked",
+        ProcessingError = "processing_error",
+    }
+}
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeclineCode {
-    InsufficientFunds,
-    ExpiredCard,
-    IncorrectCvc,
-    IncorrectExpiry,
-    IncorrectNumber,
-    LostCard,
-    StolenCard,
-    DoNotHonor,
-    ProcessingError,
+crate::code_enum! {
+    /// What the shopper is told.
+    pub enum ShopperDeclineCode {
+        CardDeclined = "card_declined",
+        InsufficientFunds = "insufficient_funds",
+        ExpiredCard = "expired_card",
+        /// The number, expiry or security code does not match (which one
+        /// is not said).
+        IncorrectCardDetails = "incorrect_card_details",
+        ProcessingError = "processing_error",
+    }
 }
 
 impl DeclineCode {
-    pub const ALL: [DeclineCode; 9] = [
-        DeclineCode::InsufficientFunds,
-        DeclineCode::ExpiredCard,
-        DeclineCode::IncorrectCvc,
-        DeclineCode::IncorrectExpiry,
-        DeclineCode::IncorrectNumber,
-        DeclineCode::LostCard,
-        DeclineCode::StolenCard,
-        DeclineCode::DoNotHonor,
-        DeclineCode::ProcessingError,
-    ];
+    /// Whether this decline is a failed security check (expiry or CVC): the
+    /// issuer counts these towards the card's lock.
+    pub const fn is_security_check(self) -> bool {
+        matches!(
+            self,
+            DeclineCode::IncorrectCvc | DeclineCode::IncorrectExpiry
+        )
+    }
 
-    /// The exact code, for the merchant and the records.
-    pub const fn code(self) -> &'static str {
+    /// Whether this decline says the card details did not match (number,
+    /// expiry or CVC): the gateway counts these per card fingerprint, so
+    /// that only the first of a day is told to the shopper.
+    pub const fn is_card_details_mismatch(self) -> bool {
+        matches!(
+            self,
+            DeclineCode::IncorrectCvc | DeclineCode::IncorrectExpiry | DeclineCode::IncorrectNumber
+        )
+    }
+
+    /// What the shopper is told. `first_mismatch` says whether this is the
+    /// first card-details mismatch on this number in the gateway's window:
+    /// only then is it `incorrect_card_details`; afterwards it is a plain
+    /// `card_declined`, so guessing teaches nothing.
+    pub const fn for_shopper(self, first_mismatch: bool) -> ShopperDeclineCode {
         match self {
-            DeclineCode::InsufficientFunds => "insufficient_funds",
-            DeclineCode::ExpiredCard => "expired_card",
-            DeclineCode::IncorrectCvc => "incorrect_cvc",
-            DeclineCode::IncorrectExpiry => "incorrect_expiry",
-            DeclineCode::IncorrectNumber => "incorrect_number",
-            DeclineCode::LostCard => "lost_card",
-            DeclineCode::StolenCard => "stolen_card",
-            DeclineCode::DoNotHonor => "do_not_honor",
-            DeclineCode::ProcessingError => "processing_error",
+            DeclineCode::InsufficientFunds => ShopperDeclineCode::InsufficientFunds,
+            DeclineCode::ExpiredCard => ShopperDeclineCode::ExpiredCard,
+            DeclineCode::ProcessingError => ShopperDeclineCode::ProcessingError,
+            DeclineCode::IncorrectCvc
+            | DeclineCode::IncorrectExpiry
+            | DeclineCode::IncorrectNumber
+                if first_mismatch =>
+            {
+                ShopperDeclineCode::IncorrectCardDetails
+            }
+            DeclineCode::IncorrectCvc
+            | DeclineCode::IncorrectExpiry
+            | DeclineCode::IncorrectNumber
+            | DeclineCode::LostCard
+            | DeclineCode::StolenCard
+            | DeclineCode::DoNotHonor
+            | DeclineCode::SecurityChecksLocked => ShopperDeclineCode::CardDeclined,
         }
     }
+}
 
-    pub fn from_code(code: &str) -> Option<DeclineCode> {
-        DeclineCode::ALL
-            .into_iter()
-            .find(|decline| decline.code() == code)
-    }
-
-    /// What the shopper is told.
-    pub const fn shopper_code(self) -> &'static str {
+impl ShopperDeclineCode {
+    /// The same, in words; never more than the code.
+    pub const fn message(self) -> &'static str {
         match self {
-            DeclineCode::LostCard | DeclineCode::StolenCard | DeclineCode::DoNotHonor => {
-                "card_declined"
+            ShopperDeclineCode::CardDeclined => "the card was declined",
+            ShopperDeclineCode::InsufficientFunds => "the card was declined for insufficient funds",
+            ShopperDeclineCode::ExpiredCard => "the card has expired",
+            ShopperDeclineCode::IncorrectCardDetails => {
+                "the card details do not match the card; check its number, expiry date and security code"
             }
-            other => other.code(),
-        }
-    }
-
-    /// What the shopper is told, in words; never more than `shopper_code`.
-    pub const fn shopper_message(self) -> &'static str {
-        match self {
-            DeclineCode::InsufficientFunds => "the card was declined for insufficient funds",
-            DeclineCode::ExpiredCard => "the card has expired",
-            DeclineCode::IncorrectCvc => "the security code is incorrect",
-            DeclineCode::IncorrectExpiry => "the expiry date is incorrect",
-            DeclineCode::IncorrectNumber => "the card number is incorrect",
-            DeclineCode::LostCard | DeclineCode::StolenCard | DeclineCode::DoNotHonor => {
-                "the card was declined"
-            }
-            DeclineCode::ProcessingError => "the card could not be processed; try again",
+            ShopperDeclineCode::ProcessingError => "the card could not be processed; try again",
         }
     }
 
@@ -83,7 +109,7 @@ impl DeclineCode {
     pub const fn another_card_may_help(self) -> bool {
         !matches!(
             self,
-            DeclineCode::IncorrectCvc | DeclineCode::IncorrectExpiry | DeclineCode::ProcessingError
+            ShopperDeclineCode::IncorrectCardDetails | ShopperDeclineCode::ProcessingError
         )
     }
 }

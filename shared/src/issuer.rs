@@ -15,6 +15,7 @@ use crate::encoding::{CanonicalWriter, to_base64url};
 
 const CARD_KEY_LABEL: &str = "ewallet/issuer-card-key/v1";
 const CVC_LABEL: &str = "ewallet/issuer-cvc/v1";
+const REQUEST_LABEL: &str = "ewallet/issuer-authorization-request/v1";
 
 fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length, so this cannot fail.
@@ -72,6 +73,32 @@ pub fn cvc_matches(cvc_key: &[u8], number: &CardNumber, expiry: &Expiry, present
             .zip(right)
             .fold(0_u8, |acc, (a, b)| acc | (a ^ b))
             == 0
+}
+
+/// What one authorization request asked, as a keyed digest the issuer
+/// stores beside the authorization id: the same id presented with another
+/// card, code, amount or merchant is a different request, and is refused.
+/// Keyed (the card key), so the stored digest reveals no CVC.
+pub struct AuthorizationRequest<'a> {
+    pub number: &'a CardNumber,
+    pub expiry: &'a Expiry,
+    pub cvc: &'a Cvc,
+    pub amount_minor: i64,
+    pub currency: &'a str,
+    pub merchant_id: &'a str,
+}
+
+pub fn authorization_request_digest(card_key: &[u8], request: &AuthorizationRequest<'_>) -> String {
+    let message = CanonicalWriter::new(REQUEST_LABEL)
+        .text(request.number.reveal_digits())
+        .u32(u32::from(request.expiry.month()))
+        .u32(u32::from(request.expiry.year()))
+        .text(request.cvc.reveal_digits())
+        .u64(request.amount_minor.unsigned_abs())
+        .text(request.currency)
+        .text(request.merchant_id)
+        .finish();
+    to_base64url(&hmac_sha256(card_key, &message))
 }
 
 /// HMAC-SHA256 itself, exposed for its published test vector.

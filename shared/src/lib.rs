@@ -9,6 +9,7 @@
 //! no error carries the input it rejected.
 
 pub mod card;
+pub mod codes;
 pub mod decline;
 pub mod demo_cards;
 pub mod encoding;
@@ -19,6 +20,7 @@ pub mod keyset;
 pub mod money;
 pub mod quote;
 pub mod receipt;
+pub mod refusal;
 pub mod seal;
 pub mod sign;
 pub mod vault;

@@ -244,6 +244,23 @@ pub struct OrderEventView {
 /// The longest shopper address a merchant forwards, in bytes.
 pub const SHOPPER_ADDRESS_BYTES_MAX: usize = 64;
 
+/// What a shopper address is counted as by the budgets: an IPv6 address by
+/// its /64 (one subscriber's whole network, which hands out addresses by
+/// the billion), an IPv4 address (plain or IPv6-mapped) as itself, anything
+/// else as its text.
+pub fn shopper_address_subject(address: &str) -> String {
+    match address.parse::<core::net::Ipv6Addr>() {
+        Ok(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let [a, b, c, d, ..] = v6.segments();
+                format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+            }
+        },
+        Err(_) => address.to_owned(),
+    }
+}
+
 /// `POST /api/gateway/v1/payments/{id}/confirm` (merchant API): the
 /// shopper's sealed payment with the merchant's billing. The gateway checks
 /// the billing against the payment it holds, then the sealed binding
@@ -258,7 +275,7 @@ pub struct ConfirmPayment {
     pub quote_digest: QuoteDigest,
     pub order_reference: String,
     /// The shopper's network address as the merchant saw it, for the
-    /// gateway's attempt limits per address.
+    /// gateway's attempt budgets per address.
     #[serde(default)]
     pub shopper_address: Option<String>,
 }
@@ -288,10 +305,11 @@ pub struct AttemptView {
 
 /// The merchant API's answer to a confirmation that reached the issuer:
 /// 200 approved (with the signed authorization), 202 pending, 402 declined
-/// (then `code` is `card_declined` and `message` says why).
+/// (then `code` and `message` are what the shopper may be told, and
+/// `attempt.decline_code` is the issuer's exact reason, for the merchant).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfirmAnswer {
-    pub code: Option<String>,
+    pub code: Option<crate::decline::ShopperDeclineCode>,
     pub message: Option<String>,
     pub payment: Payment,
     pub attempt: AttemptView,
@@ -321,7 +339,7 @@ pub struct PayAnswer {
 /// may help. The order stays open for another attempt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PayDeclined {
-    pub code: String,
+    pub code: crate::decline::ShopperDeclineCode,
     pub message: String,
     pub another_card_may_help: bool,
 }

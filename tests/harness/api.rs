@@ -7,6 +7,38 @@ use shared::wire::ErrorBody;
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+thread_local! {
+    /// The shopper address this thread's requests come from (`wrangler dev`
+    /// passes `cf-connecting-ip` through): one per journey, so that the
+    /// store's quote budget and the gateway's address budget count each
+    /// journey as its own shopper.
+    static SHOPPER_ADDRESS: std::cell::RefCell<String> =
+        std::cell::RefCell::new("192.0.2.1".to_owned());
+}
+
+/// Makes this thread's requests come from the address derived from `seed`
+/// (a journey's name, say): `10.x.y.z`, stable for the same seed.
+pub fn be_shopper(seed: &str) -> String {
+    // FNV-1a: stable across runs, spreads names over the 10/8 block.
+    let hash = seed.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let [a, b, c, ..] = hash.to_le_bytes();
+    let address = format!("10.{a}.{b}.{c}");
+    SHOPPER_ADDRESS.with(|current| current.replace(address.clone()));
+    address
+}
+
+/// Makes this thread's requests come from exactly `address`.
+pub fn set_shopper_address(address: &str) {
+    SHOPPER_ADDRESS.with(|current| current.replace(address.to_owned()));
+}
+
+/// The address this thread's requests come from.
+pub fn shopper_address() -> String {
+    SHOPPER_ADDRESS.with(|current| current.borrow().clone())
+}
+
 /// A plain HTTP/1.1 client that returns every status as a response.
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -79,11 +111,21 @@ pub fn read(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> 
 }
 
 pub fn get(url: &str) -> Answer {
-    read(agent().get(url).call())
+    read(
+        agent()
+            .get(url)
+            .header("cf-connecting-ip", &shopper_address())
+            .call(),
+    )
 }
 
 pub fn post_json(url: &str, body: &serde_json::Value) -> Answer {
-    read(agent().post(url).send_json(body))
+    read(
+        agent()
+            .post(url)
+            .header("cf-connecting-ip", &shopper_address())
+            .send_json(body),
+    )
 }
 
 /// `GET` with the operator's bearer token.

@@ -175,7 +175,7 @@ fn a_decline_keeps_the_order_for_another_card() {
     let paying = quoted.apply(CheckoutAction::PayStarted);
     assert!(matches!(paying.stage, Stage::Paying(_)));
     let declined = paying.apply(CheckoutAction::Declined(PayDeclined {
-        code: "insufficient_funds".to_owned(),
+        code: shared::decline::ShopperDeclineCode::InsufficientFunds,
         message: "the card was declined for insufficient funds".to_owned(),
         another_card_may_help: true,
     }));

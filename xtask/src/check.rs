@@ -60,6 +60,11 @@ pub fn test() -> Result<(), Failure> {
     step("unit tests (native)", || {
         cmd("cargo")
             .args(["test", "--package", "shared", "--package", "wallet-web"])
+            .run()?;
+        // The worker's rules (the payment's decision machine) compile and
+        // run natively too: its library's own tests.
+        cmd("cargo")
+            .args(["test", "--package", "gateway-worker", "--lib"])
             .run()
     })?;
     for package in ["shared", "wallet-web"] {

@@ -29,6 +29,9 @@ pub enum ConnectorAuthorization {
     Declined {
         code: DeclineCode,
     },
+    /// Reversed at the gateway's request before it was decided: never
+    /// approved, and any hold it got is released.
+    Reversed,
     /// No answer; ask again with the same reference, never guess.
     Unknown,
 }
@@ -51,6 +54,15 @@ pub trait CardConnector {
     ) -> Result<ConnectorAuthorization, ApiError>;
     /// The answer an earlier authorization got, asked again by reference.
     async fn retrieve(&self, reference: &str) -> Result<ConnectorAuthorization, ApiError>;
+    /// Gives up on an authorization whose answer never came: the issuer
+    /// answers its final outcome if it has one, else reverses it for good.
+    async fn reverse(
+        &self,
+        reference: &str,
+        merchant_id: &str,
+        amount: &Money,
+        now_ms: u64,
+    ) -> Result<ConnectorAuthorization, ApiError>;
     async fn capture(
         &self,
         reference: &str,
@@ -91,6 +103,7 @@ fn authorization(answer: AuthorizeAnswer) -> ConnectorAuthorization {
             ConnectorAuthorization::Approved { authorization_code }
         }
         AuthorizeAnswer::Declined(code) => ConnectorAuthorization::Declined { code },
+        AuthorizeAnswer::Reversed => ConnectorAuthorization::Reversed,
         AuthorizeAnswer::Unknown => ConnectorAuthorization::Unknown,
     }
 }
@@ -110,13 +123,37 @@ impl CardConnector for BuiltInIssuer<'_> {
                 now_ms: request.now_ms,
             },
         )
-        .await?;
-        Ok(authorization(answer))
+        .await;
+        match answer {
+            Ok(answer) => Ok(authorization(answer)),
+            // The issuer holds another request under this reference: this
+            // one was never authorized, and asking again would only fetch
+            // the other's answer.
+            Err(ApiError::Conflict {
+                code: authorize::AUTHORIZATION_ID_REUSED,
+                ..
+            }) => Ok(ConnectorAuthorization::Declined {
+                code: DeclineCode::ProcessingError,
+            }),
+            Err(failure) => Err(failure),
+        }
     }
 
     async fn retrieve(&self, reference: &str) -> Result<ConnectorAuthorization, ApiError> {
         Ok(authorization(
             authorize::retrieve(self.env, reference).await?,
+        ))
+    }
+
+    async fn reverse(
+        &self,
+        reference: &str,
+        merchant_id: &str,
+        amount: &Money,
+        now_ms: u64,
+    ) -> Result<ConnectorAuthorization, ApiError> {
+        Ok(authorization(
+            authorize::reverse(self.env, reference, merchant_id, amount, now_ms).await?,
         ))
     }
 

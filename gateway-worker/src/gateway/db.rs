@@ -263,72 +263,6 @@ pub async fn delete_idempotency_key(
     Ok(())
 }
 
-/// Which limit a decline counts against.
-#[derive(Clone, Copy)]
-pub enum DeclineSubject {
-    Card,
-    Address,
-}
-
-impl DeclineSubject {
-    fn code(self) -> &'static str {
-        match self {
-            DeclineSubject::Card => "card",
-            DeclineSubject::Address => "address",
-        }
-    }
-}
-
-pub async fn record_decline(
-    env: &Env,
-    kind: DeclineSubject,
-    subject: &str,
-    payment_id: &str,
-    now_ms: u64,
-) -> Result<(), ApiError> {
-    env.d1(GATEWAY_DB)?
-        .prepare(
-            "INSERT INTO declines (subject_kind, subject, payment_id, at_ms) VALUES (?1, ?2, ?3, ?4)",
-        )
-        .bind(&[
-            JsValue::from_str(kind.code()),
-            JsValue::from_str(subject),
-            JsValue::from_str(payment_id),
-            JsValue::from_f64(now_ms as f64),
-        ])?
-        .run()
-        .await?;
-    Ok(())
-}
-
-/// How many declines `subject` had since `since_ms`.
-pub async fn declines_since(
-    env: &Env,
-    kind: DeclineSubject,
-    subject: &str,
-    since_ms: u64,
-) -> Result<u32, ApiError> {
-    #[derive(Deserialize)]
-    struct Row {
-        declines: u32,
-    }
-    let statement = env
-        .d1(GATEWAY_DB)?
-        .prepare(
-            "SELECT COUNT(*) AS declines FROM declines
-             WHERE subject_kind = ?1 AND subject = ?2 AND at_ms >= ?3",
-        )
-        .bind(&[
-            JsValue::from_str(kind.code()),
-            JsValue::from_str(subject),
-            JsValue::from_f64(since_ms as f64),
-        ])?;
-    Ok(statement
-        .first::<Row>(None)
-        .await?
-        .map_or(0, |row| row.declines))
-}
-
 /// Remembers that a sealed payment reached an issuer for `payment_id`;
 /// answers the payment that first sent it (this one, unless replayed).
 pub async fn claim_sealed_payment(
@@ -410,7 +344,6 @@ pub async fn dump(env: &Env) -> Result<serde_json::Map<String, serde_json::Value
             "api_keys",
             "payments",
             "idempotency_keys",
-            "declines",
             "sealed_payments",
         ],
     )
@@ -440,15 +373,12 @@ pub async fn payment_ids(env: &Env, limit: usize) -> Result<Vec<String>, ApiErro
 pub async fn forget_before(
     env: &Env,
     idempotency_before_ms: u64,
-    declines_before_ms: u64,
     sealed_before_ms: u64,
 ) -> Result<(), ApiError> {
     let db = env.d1(GATEWAY_DB)?;
     let statements = vec![
         db.prepare("DELETE FROM idempotency_keys WHERE created_at_ms < ?1")
             .bind(&[JsValue::from_f64(idempotency_before_ms as f64)])?,
-        db.prepare("DELETE FROM declines WHERE at_ms < ?1")
-            .bind(&[JsValue::from_f64(declines_before_ms as f64)])?,
         db.prepare("DELETE FROM sealed_payments WHERE at_ms < ?1")
             .bind(&[JsValue::from_f64(sealed_before_ms as f64)])?,
     ];

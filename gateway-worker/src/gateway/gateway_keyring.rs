@@ -6,6 +6,7 @@
 //! archived ciphertext can no longer be opened. The private halves never
 //! leave this object: opening a sealed payment will happen here too.
 
+use shared::refusal::RefusalCode;
 use std::cell::Cell;
 
 use serde::{Deserialize, Serialize};
@@ -172,7 +173,11 @@ impl GatewayKeyring {
     async fn open(&self, mut request: Request, now: i64) -> Result<Response> {
         let bytes = request.bytes().await?;
         let Ok(sealed) = serde_json::from_slice::<SealedPayment>(&bytes) else {
-            return Ok(error(422, "malformed_payment", "not a sealed payment"));
+            return Ok(error(
+                422,
+                RefusalCode::MalformedPayment.code(),
+                "not a sealed payment",
+            ));
         };
         self.maintain(now)?;
         let Some(row) = self
@@ -182,14 +187,14 @@ impl GatewayKeyring {
         else {
             return Ok(error(
                 422,
-                "unknown_key",
+                RefusalCode::UnknownKey.code(),
                 "the payment is sealed to an unknown key",
             ));
         };
         let Some(ikm) = row.ikm.as_deref() else {
             return Ok(error(
                 422,
-                "key_retired",
+                RefusalCode::KeyRetired.code(),
                 "the payment is sealed to a retired key; seal it again to a current one",
             ));
         };
@@ -208,17 +213,17 @@ impl GatewayKeyring {
             }
             Err(SealError::InvalidCard(_)) => Ok(error(
                 422,
-                "invalid_card",
+                RefusalCode::InvalidCard.code(),
                 "the sealed card details are not a valid card",
             )),
             Err(SealError::BindingMismatch) => Ok(error(
                 422,
-                "binding_mismatch",
+                RefusalCode::BindingMismatch.code(),
                 "the sealed payment's inner binding differs from its envelope",
             )),
             Err(_) => Ok(error(
                 422,
-                "payment_does_not_open",
+                RefusalCode::PaymentDoesNotOpen.code(),
                 "the sealed payment does not open; it was altered or sealed to another key",
             )),
         }

@@ -1,22 +1,22 @@
 //! The merchant API's payment routes: `POST /api/gateway/v1/payments`
 //! registers a payment for a quote (amount, currency, quote digest, expiry)
-//! before any card is seen; `GET /api/gateway/v1/payments/{id}` reads one.
-//! A merchant sees only its own payments: another merchant's answers 404,
-//! exactly like one that does not exist. Creation honours an
+//! before any card is seen; `GET /api/gateway/v1/payments/{id}` reads one;
+//! `…/confirm`, `…/attempts`, `…/capture`, `…/cancel` and `…/refunds` hand
+//! the request to the payment's object as a `PaymentCommand`, which
+//! decides. A merchant sees only its own payments: another merchant's
+//! answers 404, exactly like one that does not exist. Creation honours an
 //! `Idempotency-Key` (`idempotency.rs`).
 
 use shared::encoding::to_base64url;
 use shared::money::Money;
 use shared::wire::{CreatePayment, ORDER_REFERENCE_BYTES_MAX, Payment, PaymentStatus};
-use worker::wasm_bindgen::JsValue;
-use worker::{Env, Method, Request, RequestInit, Response};
+use worker::{Env, Request, Response};
 
 use crate::error::ApiError;
 use crate::gateway::db::{self, KeyOwner};
 use crate::gateway::idempotency::{self, Claim};
 use crate::gateway::merchant_auth;
-
-const PAYMENT_OBJECT_BINDING: &str = "PAYMENT_OBJECT";
+use crate::gateway::payment_command::{self, PaymentCommand};
 
 /// The largest merchant API body, in bytes.
 pub const MERCHANT_BODY_BYTES_MAX: usize = 8 * 1024;
@@ -28,26 +28,6 @@ fn new_payment_id() -> Result<String, ApiError> {
     let mut bytes = [0_u8; 16];
     getrandom::fill(&mut bytes).map_err(|_| ApiError::internal("no randomness"))?;
     Ok(format!("pay_{}", to_base64url(&bytes)))
-}
-
-async fn call_object(
-    env: &Env,
-    payment_id: &str,
-    method: Method,
-    path: &str,
-    body: Option<String>,
-) -> Result<Response, ApiError> {
-    let stub = env
-        .durable_object(PAYMENT_OBJECT_BINDING)?
-        .id_from_name(payment_id)?
-        .get_stub()?;
-    let mut init = RequestInit::new();
-    init.with_method(method);
-    if let Some(body) = body {
-        init.with_body(Some(JsValue::from_str(&body)));
-    }
-    let request = Request::new_with_init(&format!("https://payment.internal{path}"), &init)?;
-    Ok(stub.fetch_with_request(request).await?)
 }
 
 /// The route name idempotency keys of payment creation are scoped to.
@@ -126,13 +106,12 @@ async fn create_payment(env: &Env, merchant: &KeyOwner, bytes: &[u8]) -> Result<
         created_at_ms: now_ms,
         amount_refunded: None,
     };
-    let serialized = serde_json::to_string(&payment).map_err(ApiError::internal)?;
-    let mut answer = call_object(
+    let mut answer = payment_command::send(
         env,
         &payment.payment_id,
-        Method::Post,
-        "/create",
-        Some(serialized),
+        &PaymentCommand::Create {
+            payment: payment.clone(),
+        },
     )
     .await?;
     if answer.status_code() != 201 {
@@ -152,7 +131,7 @@ pub async fn get(request: Request, env: &Env, payment_id: &str) -> Result<Respon
         Some(owner) if owner == merchant.merchant_id => {}
         _ => return Err(not_found()),
     }
-    let mut answer = call_object(env, payment_id, Method::Get, "/", None).await?;
+    let mut answer = payment_command::send(env, payment_id, &PaymentCommand::Get).await?;
     if answer.status_code() != 200 {
         return Err(not_found());
     }
@@ -190,22 +169,19 @@ pub async fn confirm(
     if bytes.len() > MERCHANT_BODY_BYTES_MAX {
         return Err(ApiError::PayloadTooLarge);
     }
-    forward(
-        env,
-        payment_id,
-        "/confirm",
-        idempotency_key.as_deref(),
-        Some(&request_id),
-        bytes,
-    )
-    .await
+    let command = PaymentCommand::Confirm {
+        idempotency_key,
+        request_id,
+        body: text_of(bytes)?,
+    };
+    payment_command::send(env, payment_id, &command).await
 }
 
 /// `GET /api/gateway/v1/payments/{id}/attempts`: every card tried on the
 /// payment, by brand and last four, with the exact decline codes.
 pub async fn attempts(request: Request, env: &Env, payment_id: &str) -> Result<Response, ApiError> {
     owned(&request, env, payment_id).await?;
-    let mut answer = call_object(env, payment_id, Method::Get, "/attempts", None).await?;
+    let mut answer = payment_command::send(env, payment_id, &PaymentCommand::Attempts).await?;
     let views: Vec<shared::wire::AttemptView> = answer.json().await.map_err(ApiError::internal)?;
     Ok(crate::http::json(&views, 200))
 }
@@ -221,7 +197,7 @@ pub async fn dump(env: &Env) -> Result<serde_json::Value, ApiError> {
     // id may spell one by chance.
     let mut objects = Vec::new();
     for payment_id in db::payment_ids(env, DUMP_PAYMENTS_MAX).await? {
-        let mut answer = call_object(env, &payment_id, Method::Get, "/dump", None).await?;
+        let mut answer = payment_command::send(env, &payment_id, &PaymentCommand::Dump).await?;
         let tables: serde_json::Value = answer.json().await.map_err(ApiError::internal)?;
         objects.push(serde_json::json!({ "payment_id": payment_id, "tables": tables }));
     }
@@ -232,6 +208,14 @@ pub async fn dump(env: &Env) -> Result<serde_json::Value, ApiError> {
     Ok(serde_json::Value::Object(tables))
 }
 
+/// The merchant's after-sale operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    Capture,
+    Cancel,
+    Refund,
+}
+
 /// `POST /api/gateway/v1/payments/{id}/{capture|cancel|refunds}`: the
 /// merchant's after-sale operations, decided by the payment's object.
 /// Refunds need an `Idempotency-Key`.
@@ -239,7 +223,7 @@ pub async fn operate(
     mut request: Request,
     env: &Env,
     payment_id: &str,
-    operation: &str,
+    operation: Operation,
 ) -> Result<Response, ApiError> {
     owned(&request, env, payment_id).await?;
     let idempotency_key = idempotency::key_of(&request)?;
@@ -247,45 +231,19 @@ pub async fn operate(
     if bytes.len() > MERCHANT_BODY_BYTES_MAX {
         return Err(ApiError::PayloadTooLarge);
     }
-    forward(
-        env,
-        payment_id,
-        &format!("/{operation}"),
-        idempotency_key.as_deref(),
-        None,
-        bytes,
-    )
-    .await
+    let command = match operation {
+        Operation::Capture => PaymentCommand::Capture,
+        Operation::Cancel => PaymentCommand::Cancel,
+        Operation::Refund => PaymentCommand::Refund {
+            idempotency_key,
+            body: text_of(bytes)?,
+        },
+    };
+    payment_command::send(env, payment_id, &command).await
 }
 
-/// Hands a merchant request's body to the payment's object, with its
-/// idempotency key and request id; answers the object's response as is.
-async fn forward(
-    env: &Env,
-    payment_id: &str,
-    path: &str,
-    idempotency_key: Option<&str>,
-    request_id: Option<&str>,
-    bytes: Vec<u8>,
-) -> Result<Response, ApiError> {
-    let body = String::from_utf8(bytes)
-        .map_err(|_| ApiError::unprocessable("invalid_body", "body is not JSON"))?;
-    let stub = env
-        .durable_object(PAYMENT_OBJECT_BINDING)?
-        .id_from_name(payment_id)?
-        .get_stub()?;
-    let headers = worker::Headers::new();
-    if let Some(key) = idempotency_key {
-        headers.set(idempotency::IDEMPOTENCY_HEADER, key)?;
-    }
-    if let Some(request_id) = request_id {
-        headers.set("x-request-id", request_id)?;
-    }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_headers(headers);
-    if !body.is_empty() {
-        init.with_body(Some(JsValue::from_str(&body)));
-    }
-    let inner = Request::new_with_init(&format!("https://payment.internal{path}"), &init)?;
-    Ok(stub.fetch_with_request(inner).await?)
+/// A merchant body as text (JSON is UTF-8).
+fn text_of(bytes: Vec<u8>) -> Result<String, ApiError> {
+    String::from_utf8(bytes)
+        .map_err(|_| ApiError::unprocessable("invalid_body", "body is not JSON"))
 }

@@ -8,7 +8,6 @@ use crate::error::ApiError;
 use crate::gateway::db;
 use crate::gateway::gateway_keyring::{HPKE_KEY_GRACE_MS, HPKE_KEY_LIFETIME_MS};
 use crate::gateway::idempotency::IDEMPOTENCY_KEY_TTL_MS;
-use crate::gateway::risk::DECLINE_WINDOW_MS;
 
 /// How long the hash of a sealed payment that reached an issuer is kept:
 /// longer than any key can open it (its lifetime plus grace), after which a
@@ -20,15 +19,14 @@ const _: () = assert!(
     "a sealed payment's hash must outlive every key that could open it"
 );
 
-/// Deletes merchant-API idempotency keys older than 24 hours, declines
-/// older than the attempt limits' window, and sealed-payment hashes older
-/// than `SEALED_PAYMENT_RETENTION_MS`. Payment objects forget their own
-/// keys by alarm.
+/// Deletes merchant-API idempotency keys older than 24 hours and
+/// sealed-payment hashes older than `SEALED_PAYMENT_RETENTION_MS`. Payment
+/// objects forget their own keys, and attempt budgets their own slots, by
+/// alarm.
 pub async fn sweep(env: &Env, now_ms: u64) -> Result<(), ApiError> {
     db::forget_before(
         env,
         now_ms.saturating_sub(IDEMPOTENCY_KEY_TTL_MS),
-        now_ms.saturating_sub(DECLINE_WINDOW_MS),
         now_ms.saturating_sub(SEALED_PAYMENT_RETENTION_MS),
     )
     .await

@@ -1,8 +1,9 @@
-//! Attempt limits of the pay route, so that it cannot serve as an oracle
+//! Attempt budgets of the pay route, so that it cannot serve as an oracle
 //! for testing stolen card numbers: per payment (in the payment object),
-//! and across payments per card and per shopper address (here, in the
-//! gateway's D1). Cards and addresses are counted by keyed fingerprints
-//! (HMAC-SHA256 under `GATEWAY_FINGERPRINT_KEY`), never stored as they are.
+//! and across payments per card and per shopper address (each in its own
+//! `AttemptBudget` object, which serialises the attempts it counts). Cards
+//! and addresses are named by keyed fingerprints (HMAC-SHA256 under
+//! `GATEWAY_FINGERPRINT_KEY`), never as they are.
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -10,21 +11,26 @@ use shared::card::CardNumber;
 use shared::encoding::{CanonicalWriter, to_base64url};
 use worker::Env;
 
+use shared::refusal::RefusalCode;
+use shared::wire::shopper_address_subject;
+
 use crate::error::ApiError;
-use crate::gateway::db::{self, DeclineSubject};
+use crate::gateway::attempt_budget::{self, BudgetCommand};
 use crate::secrets;
 
 /// Attempts one payment may send to the issuer (approved or declined).
 pub const PAYMENT_ATTEMPTS_MAX: u32 = 6;
 
-/// Declines one card may collect across payments within the window.
-pub const CARD_DECLINES_MAX: u32 = 8;
+/// Attempts one card may have in flight or declined within the window,
+/// across all payments.
+pub const CARD_ATTEMPTS_MAX: u32 = 8;
 
-/// Declines one shopper address may collect within the window.
-pub const ADDRESS_DECLINES_MAX: u32 = 20;
+/// Attempts one shopper address may have in flight or declined within the
+/// window, across all payments and cards.
+pub const ADDRESS_ATTEMPTS_MAX: u32 = 20;
 
-/// The window the per-card and per-address limits count over: one hour.
-pub const DECLINE_WINDOW_MS: u64 = 60 * 60 * 1000;
+/// The window declines count in: one hour.
+pub const DECLINE_WINDOW_MS: i64 = 60 * 60 * 1000;
 
 const CARD_LABEL: &str = "ewallet/gateway-card-fingerprint/v1";
 const ADDRESS_LABEL: &str = "ewallet/gateway-address-fingerprint/v1";
@@ -51,51 +57,81 @@ pub fn fingerprints(
     Ok(Fingerprints {
         card: keyed(env, CARD_LABEL, number.reveal_digits())?,
         address: address
-            .map(|address| keyed(env, ADDRESS_LABEL, address))
+            .map(|address| keyed(env, ADDRESS_LABEL, &shopper_address_subject(address)))
             .transpose()?,
     })
 }
 
-/// Refuses an attempt whose card or address has declined too often.
-pub async fn check(env: &Env, fingerprints: &Fingerprints, now_ms: u64) -> Result<(), ApiError> {
-    let since = now_ms.saturating_sub(DECLINE_WINDOW_MS);
-    let card = db::declines_since(env, DeclineSubject::Card, &fingerprints.card, since).await?;
-    if card >= CARD_DECLINES_MAX {
-        return Err(ApiError::TooManyRequests {
-            code: "card_attempts_exceeded",
-            message: "this card was declined too often; try again later or use another card"
-                .to_owned(),
-        });
+impl Fingerprints {
+    fn card_subject(&self) -> String {
+        format!("card:{}", self.card)
     }
-    if let Some(address) = &fingerprints.address {
-        let count = db::declines_since(env, DeclineSubject::Address, address, since).await?;
-        if count >= ADDRESS_DECLINES_MAX {
-            return Err(ApiError::TooManyRequests {
-                code: "address_attempts_exceeded",
-                message: "too many declined payments from this address; try again later".to_owned(),
-            });
-        }
+
+    fn address_subject(&self) -> Option<String> {
+        self.address
+            .as_ref()
+            .map(|address| format!("address:{address}"))
+    }
+}
+
+/// Reserves `slot` (the attempt's issuer reference) in the card's budget,
+/// then in the address's; a refusal gives back what was taken. `Ok(None)`:
+/// reserved in both, the issuer may be asked.
+pub async fn reserve(
+    env: &Env,
+    fingerprints: &Fingerprints,
+    slot: &str,
+) -> Result<Option<RefusalCode>, ApiError> {
+    let reserve = |max| BudgetCommand::Reserve {
+        slot: slot.to_owned(),
+        max,
+        window_ms: DECLINE_WINDOW_MS,
+    };
+    let card = fingerprints.card_subject();
+    if !attempt_budget::send(env, &card, &reserve(CARD_ATTEMPTS_MAX))
+        .await?
+        .reserved
+    {
+        return Ok(Some(RefusalCode::CardAttemptsExceeded));
+    }
+    if let Some(address) = fingerprints.address_subject()
+        && !attempt_budget::send(env, &address, &reserve(ADDRESS_ATTEMPTS_MAX))
+            .await?
+            .reserved
+    {
+        release(env, fingerprints, slot).await?;
+        return Ok(Some(RefusalCode::AddressAttemptsExceeded));
+    }
+    Ok(None)
+}
+
+/// Gives `slot` back to both budgets: approved, or never sent.
+pub async fn release(env: &Env, fingerprints: &Fingerprints, slot: &str) -> Result<(), ApiError> {
+    let command = BudgetCommand::Release {
+        slot: slot.to_owned(),
+    };
+    attempt_budget::send(env, &fingerprints.card_subject(), &command).await?;
+    if let Some(address) = fingerprints.address_subject() {
+        attempt_budget::send(env, &address, &command).await?;
     }
     Ok(())
 }
 
-/// Counts a decline against its card and address.
-pub async fn record_decline(
+/// Marks `slot` declined in both budgets; answers how many failed security
+/// checks the card had in the last day before this decline.
+pub async fn decline(
     env: &Env,
     fingerprints: &Fingerprints,
-    payment_id: &str,
-    now_ms: u64,
-) -> Result<(), ApiError> {
-    db::record_decline(
-        env,
-        DeclineSubject::Card,
-        &fingerprints.card,
-        payment_id,
-        now_ms,
-    )
-    .await?;
-    if let Some(address) = &fingerprints.address {
-        db::record_decline(env, DeclineSubject::Address, address, payment_id, now_ms).await?;
+    slot: &str,
+    security_check: bool,
+) -> Result<u32, ApiError> {
+    let command = BudgetCommand::Decline {
+        slot: slot.to_owned(),
+        security_check,
+    };
+    let card = attempt_budget::send(env, &fingerprints.card_subject(), &command).await?;
+    if let Some(address) = fingerprints.address_subject() {
+        attempt_budget::send(env, &address, &command).await?;
     }
-    Ok(())
+    Ok(card.prior_security_declines)
 }

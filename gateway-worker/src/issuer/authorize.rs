@@ -6,7 +6,9 @@
 use sha2::{Digest, Sha256};
 use shared::card::YearMonth;
 use shared::decline::DeclineCode;
-use shared::issuer::{card_registry_key, cvc_matches};
+use shared::issuer::{
+    AuthorizationRequest, authorization_request_digest, card_registry_key, cvc_matches,
+};
 use shared::money::Money;
 use shared::seal::CardDetails;
 use worker::Env;
@@ -15,7 +17,7 @@ use crate::bank::client;
 use crate::bank::wire::{BankFailure, HOLD_TIMEOUT_MS_MAX, TransferRequest, TransferStatus};
 use crate::error::ApiError;
 use crate::issuer::demo::MERCHANT_BANK;
-use crate::issuer::registry::{self, AuthorizationRow};
+use crate::issuer::registry::{self, AuthorizationRow, Outcome};
 use crate::secrets;
 
 /// The bank account that receives a card payment when the cardholder banks
@@ -39,6 +41,8 @@ pub enum AuthorizeAnswer {
         authorization_code: String,
     },
     Declined(DeclineCode),
+    /// Reversed before it was decided: never approved.
+    Reversed,
     /// The bank did not answer; ask again with the same id.
     Unknown,
 }
@@ -69,21 +73,15 @@ fn authorization_code(hold_id: &str) -> String {
 }
 
 fn answer_of(row: &AuthorizationRow) -> AuthorizeAnswer {
-    if row.outcome == "pending" {
-        return AuthorizeAnswer::Unknown;
-    }
-    match (
-        row.outcome.as_str(),
-        &row.authorization_code,
-        &row.decline_code,
-    ) {
-        ("approved", Some(code), _) => AuthorizeAnswer::Approved {
+    match (row.outcome, &row.authorization_code) {
+        (Outcome::Pending, _) => AuthorizeAnswer::Unknown,
+        (Outcome::Approved, Some(code)) => AuthorizeAnswer::Approved {
             authorization_code: code.clone(),
         },
-        (_, _, Some(code)) => AuthorizeAnswer::Declined(
-            DeclineCode::from_code(code).unwrap_or(DeclineCode::ProcessingError),
-        ),
-        _ => AuthorizeAnswer::Declined(DeclineCode::ProcessingError),
+        // An approval recorded without its code is not guessed at.
+        (Outcome::Approved, None) => AuthorizeAnswer::Unknown,
+        (Outcome::Reversed, _) => AuthorizeAnswer::Reversed,
+        _ => AuthorizeAnswer::Declined(row.decline_code.unwrap_or(DeclineCode::ProcessingError)),
     }
 }
 
@@ -95,7 +93,7 @@ pub async fn retrieve(env: &Env, authorization_id: &str) -> Result<AuthorizeAnsw
     let Some(row) = registry::authorization(env, authorization_id).await? else {
         return Ok(AuthorizeAnswer::Unknown);
     };
-    if row.outcome != "pending" {
+    if row.outcome != Outcome::Pending {
         return Ok(answer_of(&row));
     }
     let Some(card) = registry::find_card(env, row.card_key.as_deref().unwrap_or_default()).await?
@@ -130,10 +128,13 @@ async fn hold(
     };
     if outcome.status == TransferStatus::Pending {
         let code = authorization_code(&row.authorization_id);
-        row.outcome = "approved".to_owned();
+        row.outcome = Outcome::Approved;
         row.authorization_code = Some(code.clone());
         row.hold_id = Some(row.authorization_id.clone());
-        registry::finish_authorization(env, &row).await?;
+        if !registry::finish_authorization(env, &row).await? {
+            // Reversed while the bank was asked: release the late hold.
+            return release_late_hold(env, &card.bank_id, &row.authorization_id).await;
+        }
         return Ok(AuthorizeAnswer::Approved {
             authorization_code: code,
         });
@@ -145,78 +146,210 @@ async fn hold(
         Some(BankFailure::CurrencyMismatch) => DeclineCode::DoNotHonor,
         _ => DeclineCode::ProcessingError,
     };
-    row.outcome = "declined".to_owned();
-    row.decline_code = Some(code.code().to_owned());
-    registry::finish_authorization(env, &row).await?;
+    row.outcome = Outcome::Declined;
+    row.decline_code = Some(code);
+    if !registry::finish_authorization(env, &row).await? {
+        return stored_answer(env, &row.authorization_id).await;
+    }
     Ok(AuthorizeAnswer::Declined(code))
+}
+
+/// The answer recorded for `authorization_id`, as it stands.
+async fn stored_answer(env: &Env, authorization_id: &str) -> Result<AuthorizeAnswer, ApiError> {
+    Ok(registry::authorization(env, authorization_id)
+        .await?
+        .map_or(AuthorizeAnswer::Unknown, |row| answer_of(&row)))
+}
+
+/// A hold the bank placed for an authorization reversed meanwhile: voided
+/// at once (its transfer id derived from the hold's, so a retry finds it).
+async fn release_late_hold(
+    env: &Env,
+    bank_id: &str,
+    authorization_id: &str,
+) -> Result<AuthorizeAnswer, ApiError> {
+    let void = TransferRequest::Void {
+        transfer_id: format!("{authorization_id}.reversal"),
+        hold_id: authorization_id.to_owned(),
+    };
+    if client::transfer(env, bank_id, &void).await?.is_none() {
+        worker::console_error!("issuer: a late hold was not released yet");
+        return Ok(AuthorizeAnswer::Unknown);
+    }
+    stored_answer(env, authorization_id).await
 }
 
 pub async fn authorize(
     env: &Env,
     request: &AuthorizeRequest<'_>,
 ) -> Result<AuthorizeAnswer, ApiError> {
-    if let Some(existing) = registry::authorization(env, request.authorization_id).await? {
-        if existing.outcome == "pending" {
-            return retrieve(env, request.authorization_id).await;
-        }
-        return Ok(answer_of(&existing));
-    }
     let card_key = secrets::bytes32(env, secrets::ISSUER_CARD_KEY)?;
+    let number = &request.card.number;
+    let digest = authorization_request_digest(
+        &card_key,
+        &AuthorizationRequest {
+            number,
+            expiry: &request.card.expiry,
+            cvc: &request.card.cvc,
+            amount_minor: request.amount.to_minor(),
+            currency: request.amount.currency().code(),
+            merchant_id: request.merchant_id,
+        },
+    );
+    if let Some(existing) = registry::authorization(env, request.authorization_id).await? {
+        return answer_again(env, &existing, &digest).await;
+    }
     let cvc_key = secrets::bytes32(env, secrets::ISSUER_CVC_KEY)?;
     registry::ensure_demo_cards(env, &card_key).await?;
-    let number = &request.card.number;
     let registry_key = card_registry_key(&card_key, number);
+    let card = registry::find_card(env, &registry_key).await?;
     let mut row = AuthorizationRow {
         authorization_id: request.authorization_id.to_owned(),
-        card_key: Some(registry_key.clone()),
+        card_key: card.as_ref().map(|_| registry_key.clone()),
         last_four: Some(number.last_four().to_owned()),
         merchant_id: request.merchant_id.to_owned(),
         amount_minor: request.amount.to_minor(),
         currency: request.amount.currency().code().to_owned(),
-        outcome: "declined".to_owned(),
+        outcome: Outcome::Declined,
         decline_code: None,
         authorization_code: None,
-        bank_id: None,
+        bank_id: card.as_ref().map(|card| card.bank_id.clone()),
         hold_id: None,
         created_at_ms: i64::try_from(request.now_ms).unwrap_or(i64::MAX),
+        request_digest: Some(digest),
+        security_failure: 0,
     };
-    let Some(card) = registry::find_card(env, &registry_key).await? else {
-        return decline(env, row, DeclineCode::IncorrectNumber).await;
+    let Some(card) = card else {
+        row.decline_code = Some(DeclineCode::IncorrectNumber);
+        return recorded(env, &row).await;
     };
-    let status_decline = match card.status.as_str() {
-        "active" => None,
-        "lost" => Some(DeclineCode::LostCard),
-        "stolen" => Some(DeclineCode::StolenCard),
-        _ => Some(DeclineCode::DoNotHonor),
-    };
-    if let Some(code) = status_decline {
-        return decline(env, row, code).await;
+    row.decline_code = check(&card, request, &cvc_key);
+    match row.decline_code {
+        Some(code) => row.security_failure = i64::from(code.is_security_check()),
+        // Recorded before the bank is asked: a lost answer is asked again.
+        None => row.outcome = Outcome::Pending,
+    }
+    let stored = registry::record_checked(env, &row).await?;
+    if stored.request_digest != row.request_digest {
+        // Another request took this id meanwhile.
+        return Err(reused());
+    }
+    if stored.outcome == Outcome::Pending {
+        return hold(env, stored, &card).await;
+    }
+    Ok(answer_of(&stored))
+}
+
+/// The card's checks, in an order that tells nothing for free: the status
+/// first (lost, stolen, blocked), then both security checks (a wrong expiry
+/// before a wrong CVC), and only a card whose codes were right learns that
+/// it has expired.
+fn check(
+    card: &registry::CardRow,
+    request: &AuthorizeRequest<'_>,
+    cvc_key: &[u8; 32],
+) -> Option<DeclineCode> {
+    match card.status.as_str() {
+        "active" => {}
+        "lost" => return Some(DeclineCode::LostCard),
+        "stolen" => return Some(DeclineCode::StolenCard),
+        // Blocked, or a status this build does not know: fail closed.
+        _ => return Some(DeclineCode::DoNotHonor),
     }
     let presented = request.card.expiry;
     if presented.month() != card.expiry_month || presented.year() != card.expiry_year {
-        return decline(env, row, DeclineCode::IncorrectExpiry).await;
+        return Some(DeclineCode::IncorrectExpiry);
+    }
+    if !cvc_matches(cvc_key, &request.card.number, &presented, &request.card.cvc) {
+        return Some(DeclineCode::IncorrectCvc);
     }
     if presented.is_expired_at(YearMonth::from_unix_ms(request.now_ms)) {
-        return decline(env, row, DeclineCode::ExpiredCard).await;
+        return Some(DeclineCode::ExpiredCard);
     }
-    if !cvc_matches(&cvc_key, number, &presented, &request.card.cvc) {
-        return decline(env, row, DeclineCode::IncorrectCvc).await;
-    }
-    // Recorded before the bank is asked: a lost answer is asked again.
-    row.outcome = "pending".to_owned();
-    row.bank_id = Some(card.bank_id.clone());
-    registry::record_authorization(env, &row).await?;
-    hold(env, row, &card).await
+    None
 }
 
-async fn decline(
+/// The issuer's refusal of an id presented with another request.
+pub const AUTHORIZATION_ID_REUSED: &str = "authorization_id_reused";
+
+fn reused() -> ApiError {
+    ApiError::Conflict {
+        code: AUTHORIZATION_ID_REUSED,
+        message: "this authorization id was used for a different request".to_owned(),
+    }
+}
+
+/// A request under an id the issuer already recorded: the same request
+/// gets the recorded answer (asking the bank again while it is pending);
+/// another request under that id is refused.
+async fn answer_again(
     env: &Env,
-    mut row: AuthorizationRow,
-    code: DeclineCode,
+    existing: &AuthorizationRow,
+    digest: &str,
 ) -> Result<AuthorizeAnswer, ApiError> {
-    row.decline_code = Some(code.code().to_owned());
-    registry::record_authorization(env, &row).await?;
-    Ok(AuthorizeAnswer::Declined(code))
+    if existing.outcome == Outcome::Reversed {
+        return Ok(AuthorizeAnswer::Reversed);
+    }
+    if existing.request_digest.as_deref() != Some(digest) {
+        return Err(reused());
+    }
+    if existing.outcome == Outcome::Pending {
+        return retrieve(env, &existing.authorization_id).await;
+    }
+    Ok(answer_of(existing))
+}
+
+/// An authorization declined before any check (no such card): recorded so
+/// the same id always gets the same answer.
+async fn recorded(env: &Env, row: &AuthorizationRow) -> Result<AuthorizeAnswer, ApiError> {
+    let stored = registry::record_checked(env, row).await?;
+    if stored.request_digest != row.request_digest {
+        return Err(reused());
+    }
+    Ok(answer_of(&stored))
+}
+
+/// The gateway gives up on `authorization_id`: recorded as reversed if the
+/// issuer never saw it, reversed if still pending (a hold placed meanwhile
+/// is released); a final outcome stands and is answered.
+pub async fn reverse(
+    env: &Env,
+    authorization_id: &str,
+    merchant_id: &str,
+    amount: &Money,
+    now_ms: u64,
+) -> Result<AuthorizeAnswer, ApiError> {
+    let row = AuthorizationRow {
+        authorization_id: authorization_id.to_owned(),
+        card_key: None,
+        last_four: None,
+        merchant_id: merchant_id.to_owned(),
+        amount_minor: amount.to_minor(),
+        currency: amount.currency().code().to_owned(),
+        outcome: Outcome::Reversed,
+        decline_code: Some(DeclineCode::ProcessingError),
+        authorization_code: None,
+        bank_id: None,
+        hold_id: None,
+        created_at_ms: i64::try_from(now_ms).unwrap_or(i64::MAX),
+        request_digest: None,
+        security_failure: 0,
+    };
+    let stored = registry::reverse(env, &row).await?;
+    if stored.outcome == Outcome::Reversed
+        && let Some(bank_id) = stored.bank_id.as_deref()
+    {
+        // A hold may have landed before the reversal: release it (a void of
+        // a hold the bank never placed is refused, which is fine).
+        let void = TransferRequest::Void {
+            transfer_id: format!("{authorization_id}.reversal"),
+            hold_id: authorization_id.to_owned(),
+        };
+        if client::transfer(env, bank_id, &void).await?.is_none() {
+            return Ok(AuthorizeAnswer::Unknown);
+        }
+    }
+    Ok(answer_of(&stored))
 }
 
 /// The approved authorization `authorization_id`, with its bank and hold.
@@ -227,12 +360,8 @@ async fn approved(
     let Some(row) = registry::authorization(env, authorization_id).await? else {
         return Ok(None);
     };
-    match (
-        row.outcome.as_str(),
-        row.bank_id.clone(),
-        row.hold_id.clone(),
-    ) {
-        ("approved", Some(bank_id), Some(hold_id)) => Ok(Some((row, bank_id, hold_id))),
+    match (row.outcome, row.bank_id.clone(), row.hold_id.clone()) {
+        (Outcome::Approved, Some(bank_id), Some(hold_id)) => Ok(Some((row, bank_id, hold_id))),
         _ => Ok(None),
     }
 }

@@ -6,6 +6,7 @@ use std::cell::Cell;
 
 use serde::{Deserialize, Serialize};
 use shared::card::{CardNumber, Expiry};
+use shared::decline::DeclineCode;
 use shared::issuer::card_registry_key;
 use worker::Env;
 use worker::wasm_bindgen::JsValue;
@@ -29,6 +30,18 @@ pub struct CardRow {
     pub account_id: String,
 }
 
+shared::code_enum! {
+    /// Where an authorization stands at the issuer.
+    pub enum Outcome {
+        /// Checked; the cardholder's bank is being asked for the hold.
+        Pending = "pending",
+        Approved = "approved",
+        Declined = "declined",
+        /// Given up by the gateway: never approved after this.
+        Reversed = "reversed",
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AuthorizationRow {
     pub authorization_id: String,
@@ -37,13 +50,23 @@ pub struct AuthorizationRow {
     pub merchant_id: String,
     pub amount_minor: i64,
     pub currency: String,
-    pub outcome: String,
-    pub decline_code: Option<String>,
+    pub outcome: Outcome,
+    pub decline_code: Option<DeclineCode>,
     pub authorization_code: Option<String>,
     pub bank_id: Option<String>,
     pub hold_id: Option<String>,
     pub created_at_ms: i64,
+    pub request_digest: Option<String>,
+    #[serde(default)]
+    pub security_failure: i64,
 }
+
+/// Failed security checks (wrong expiry or CVC) that lock a card's checks
+/// within `SECURITY_WINDOW_MS`; ARCHITECTURE.md gives the arithmetic.
+pub const SECURITY_FAILURES_MAX: i64 = 3;
+
+/// The window failed security checks count in: a day.
+pub const SECURITY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 
 fn optional(value: Option<&str>) -> JsValue {
     value.map_or(JsValue::null(), JsValue::from_str)
@@ -97,6 +120,22 @@ pub async fn find_card(env: &Env, registry_key: &str) -> Result<Option<CardRow>,
     Ok(statement.first::<CardRow>(None).await?)
 }
 
+/// The cardholder's name on a card, by registry key.
+pub async fn cardholder(env: &Env, registry_key: &str) -> Result<Option<String>, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        cardholder: String,
+    }
+    let statement = env
+        .d1(ISSUER_DB)?
+        .prepare("SELECT cardholder FROM cards WHERE card_key = ?1")
+        .bind(&[JsValue::from_str(registry_key)])?;
+    Ok(statement
+        .first::<Row>(None)
+        .await?
+        .map(|row| row.cardholder))
+}
+
 pub async fn authorization(
     env: &Env,
     authorization_id: &str,
@@ -108,33 +147,123 @@ pub async fn authorization(
     Ok(statement.first::<AuthorizationRow>(None).await?)
 }
 
-/// Records an answer; a second answer for the same id is ignored, so the
-/// first one stands.
-pub async fn record_authorization(env: &Env, row: &AuthorizationRow) -> Result<(), ApiError> {
+/// Records a checked authorization in one statement, so that checks that
+/// run together are counted one after another: when the card already has
+/// `SECURITY_FAILURES_MAX` failed security checks in the window, the row
+/// is stored declined `security_checks_locked` whatever was presented (and
+/// counts as no new failure). An id already recorded keeps its first row.
+/// Answers the row as stored.
+pub async fn record_checked(
+    env: &Env,
+    row: &AuthorizationRow,
+) -> Result<AuthorizationRow, ApiError> {
     let db = env.d1(ISSUER_DB)?;
     let amount = crate::http::minor_units_value(row.amount_minor)?;
     let created = JsValue::from_f64(row.created_at_ms as f64);
-    db.prepare(
-        "INSERT OR IGNORE INTO authorizations (authorization_id, card_key, last_four, merchant_id, amount_minor,
-             currency, outcome, decline_code, authorization_code, bank_id, hold_id, created_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )
-    .bind(&[
-        JsValue::from_str(&row.authorization_id),
-        optional(row.card_key.as_deref()),
-        optional(row.last_four.as_deref()),
-        JsValue::from_str(&row.merchant_id),
-        amount,
-        JsValue::from_str(&row.currency),
-        JsValue::from_str(&row.outcome),
-        optional(row.decline_code.as_deref()),
-        optional(row.authorization_code.as_deref()),
-        optional(row.bank_id.as_deref()),
-        optional(row.hold_id.as_deref()),
-        created,
-    ])?
-    .run()
-    .await?;
+    let since = JsValue::from_f64((row.created_at_ms - SECURITY_WINDOW_MS) as f64);
+    let inserted = db
+        .prepare(
+            "INSERT OR IGNORE INTO authorizations (authorization_id, card_key, last_four, merchant_id, amount_minor,
+                 currency, outcome, decline_code, authorization_code, bank_id, hold_id, created_at_ms,
+                 request_digest, security_failure)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6,
+                 CASE WHEN locked THEN 'declined' ELSE ?7 END,
+                 CASE WHEN locked THEN 'security_checks_locked' ELSE ?8 END,
+                 NULL, ?9, NULL, ?10, ?11,
+                 CASE WHEN locked THEN 0 ELSE ?12 END
+             FROM (SELECT ?2 IS NOT NULL AND (SELECT COUNT(*) FROM authorizations
+                       WHERE card_key = ?2 AND security_failure = 1 AND created_at_ms > ?13) >= ?14 AS locked)
+             RETURNING *",
+        )
+        .bind(&[
+            JsValue::from_str(&row.authorization_id),
+            optional(row.card_key.as_deref()),
+            optional(row.last_four.as_deref()),
+            JsValue::from_str(&row.merchant_id),
+            amount,
+            JsValue::from_str(&row.currency),
+            JsValue::from_str(row.outcome.code()),
+            optional(row.decline_code.map(DeclineCode::code)),
+            optional(row.bank_id.as_deref()),
+            created,
+            optional(row.request_digest.as_deref()),
+            JsValue::from_f64(row.security_failure as f64),
+            since,
+            JsValue::from(SECURITY_FAILURES_MAX as f64),
+        ])?
+        .first::<AuthorizationRow>(None)
+        .await?;
+    match inserted {
+        Some(stored) => Ok(stored),
+        None => authorization(env, &row.authorization_id)
+            .await?
+            .ok_or_else(|| ApiError::internal("authorization vanished")),
+    }
+}
+
+/// Reverses `row.authorization_id`: recorded `reversed` when the issuer
+/// never saw it (so a late request under it is declined), moved from
+/// `pending` to `reversed` when the bank's answer is outstanding. Answers
+/// the row as it now stands: `reversed`, or the final outcome it already had.
+pub async fn reverse(env: &Env, row: &AuthorizationRow) -> Result<AuthorizationRow, ApiError> {
+    let db = env.d1(ISSUER_DB)?;
+    let amount = crate::http::minor_units_value(row.amount_minor)?;
+    let id = JsValue::from_str(&row.authorization_id);
+    let statements = vec![
+        db.prepare(
+            "INSERT OR IGNORE INTO authorizations (authorization_id, merchant_id, amount_minor, currency,
+                 outcome, decline_code, created_at_ms)
+             VALUES (?1, ?2, ?3, ?4, 'reversed', 'processing_error', ?5)",
+        )
+        .bind(&[
+            id.clone(),
+            JsValue::from_str(&row.merchant_id),
+            amount,
+            JsValue::from_str(&row.currency),
+            JsValue::from_f64(row.created_at_ms as f64),
+        ])?,
+        db.prepare(
+            "UPDATE authorizations SET outcome = 'reversed', decline_code = 'processing_error'
+             WHERE authorization_id = ?1 AND outcome = 'pending'",
+        )
+        .bind(&[id])?,
+    ];
+    db.batch(statements).await?;
+    authorization(env, &row.authorization_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("authorization vanished"))
+}
+
+/// A card the operator issues for a test: an active card on `account_id`.
+pub struct IssuedCard<'a> {
+    pub registry_key: &'a str,
+    pub number: &'a CardNumber,
+    pub expiry: &'a Expiry,
+    pub bank_id: &'a str,
+    pub account_id: &'a str,
+    pub cardholder: &'a str,
+}
+
+pub async fn issue_card(env: &Env, card: &IssuedCard<'_>) -> Result<(), ApiError> {
+    env.d1(ISSUER_DB)?
+        .prepare(
+            "INSERT INTO cards (card_key, first_six, last_four, brand, expiry_month, expiry_year,
+                                status, bank_id, account_id, cardholder)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?8, ?9)",
+        )
+        .bind(&[
+            JsValue::from_str(card.registry_key),
+            JsValue::from_str(card.number.first_six()),
+            JsValue::from_str(card.number.last_four()),
+            JsValue::from_str(card.number.brand().code()),
+            JsValue::from(card.expiry.month()),
+            JsValue::from(card.expiry.year()),
+            JsValue::from_str(card.bank_id),
+            JsValue::from_str(card.account_id),
+            JsValue::from_str(card.cardholder),
+        ])?
+        .run()
+        .await?;
     Ok(())
 }
 
@@ -146,21 +275,27 @@ pub async fn dump(env: &Env) -> Result<serde_json::Value, ApiError> {
 }
 
 /// Writes the final outcome of an authorization recorded as `pending`;
-/// an outcome already final stands.
-pub async fn finish_authorization(env: &Env, row: &AuthorizationRow) -> Result<(), ApiError> {
-    env.d1(ISSUER_DB)?
+/// an outcome already final (or reversed) stands. Answers whether this
+/// call wrote it.
+pub async fn finish_authorization(env: &Env, row: &AuthorizationRow) -> Result<bool, ApiError> {
+    let result = env
+        .d1(ISSUER_DB)?
         .prepare(
             "UPDATE authorizations SET outcome = ?2, decline_code = ?3, authorization_code = ?4, hold_id = ?5
              WHERE authorization_id = ?1 AND outcome = 'pending'",
         )
         .bind(&[
             JsValue::from_str(&row.authorization_id),
-            JsValue::from_str(&row.outcome),
-            optional(row.decline_code.as_deref()),
+            JsValue::from_str(row.outcome.code()),
+            optional(row.decline_code.map(DeclineCode::code)),
             optional(row.authorization_code.as_deref()),
             optional(row.hold_id.as_deref()),
         ])?
         .run()
         .await?;
-    Ok(())
+    let written = result
+        .meta()?
+        .and_then(|meta| meta.changes)
+        .ok_or_else(|| ApiError::internal("D1 did not say what it changed"))?;
+    Ok(written > 0)
 }

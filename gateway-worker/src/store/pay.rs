@@ -48,10 +48,14 @@ fn bad_gateway(detail: impl core::fmt::Display) -> ApiError {
 pub async fn pay(mut request: Request, env: &Env, order_id: &str) -> Result<Response, ApiError> {
     let order = orders::authenticated(&request, env, order_id).await?;
     let key = shopper_key(&request)?;
-    let shopper_address = request
-        .headers()
-        .get("cf-connecting-ip")?
-        .filter(|address| !address.is_empty() && address.len() <= SHOPPER_ADDRESS_BYTES_MAX);
+    // Without one (never on Cloudflare), the shared budget of the unknown.
+    let shopper_address = Some(
+        request
+            .headers()
+            .get("cf-connecting-ip")?
+            .filter(|address| !address.is_empty() && address.len() <= SHOPPER_ADDRESS_BYTES_MAX)
+            .unwrap_or_else(|| crate::store::quote::UNKNOWN_SHOPPER_ADDRESS.to_owned()),
+    );
     let bytes = request.bytes().await?;
     if bytes.len() > PAY_BODY_BYTES_MAX {
         return Err(ApiError::PayloadTooLarge);
@@ -130,14 +134,14 @@ pub async fn pay(mut request: Request, env: &Env, order_id: &str) -> Result<Resp
         }
         402 => {
             let answer: ConfirmAnswer = serde_json::from_str(&text).map_err(bad_gateway)?;
-            let decline = answer
-                .attempt
-                .decline_code
-                .unwrap_or(shared::decline::DeclineCode::ProcessingError);
+            // What the gateway says the shopper may be told.
+            let code = answer
+                .code
+                .ok_or_else(|| bad_gateway("a decline without the shopper's code"))?;
             let declined = PayDeclined {
-                code: decline.shopper_code().to_owned(),
-                message: decline.shopper_message().to_owned(),
-                another_card_may_help: decline.another_card_may_help(),
+                code,
+                message: code.message().to_owned(),
+                another_card_may_help: code.another_card_may_help(),
             };
             Ok(crate::http::json(&declined, 402))
         }

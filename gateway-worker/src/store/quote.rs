@@ -11,13 +11,14 @@ use shared::quote::{Consignee, Delivery, Quote, QuoteLine};
 use shared::wire::{
     ADDRESS_LINE_CHARS_MAX, ADDRESS_LINES_MAX, CART_LINES_MAX, CITY_CHARS_MAX,
     CONSIGNEE_NAME_CHARS_MAX, CreatePayment, LINE_QUANTITY_MAX, PHONE_CHARS_MAX,
-    POSTAL_CODE_CHARS_MAX, QuoteAnswer, QuoteRequest,
+    POSTAL_CODE_CHARS_MAX, QuoteAnswer, QuoteRequest, SHOPPER_ADDRESS_BYTES_MAX,
+    shopper_address_subject,
 };
 use worker::{Env, Request, Response};
 
 use crate::error::ApiError;
 use crate::store::db::{self, NewOrder};
-use crate::store::{gateway_client, keys};
+use crate::store::{gateway_client, keys, quote_budget};
 
 /// The store's merchant id at the gateway.
 pub const STORE_MERCHANT_ID: &str = "m_teashop";
@@ -34,6 +35,10 @@ const SALES_TAX_BASIS_POINTS: u32 = 825;
 
 /// The store's currency: every product is priced in it.
 const STORE_CURRENCY: Currency = Currency::Usd;
+
+/// The budget requests without a shopper address share (Cloudflare always
+/// sets `cf-connecting-ip`; a request without it is not a shopper's).
+pub const UNKNOWN_SHOPPER_ADDRESS: &str = "unknown";
 
 /// Delivery options: (name, cost in minor units, estimated days).
 const DELIVERY_OPTIONS: [(&str, i64, u32); 2] = [("standard", 4_90, 5), ("express", 14_90, 2)];
@@ -179,6 +184,13 @@ pub async fn create(mut request: Request, env: &Env) -> Result<Response, ApiErro
         .find(|(name, _, _)| *name == order.delivery)
         .ok_or_else(|| invalid("delivery", "must be standard or express"))?;
     check_consignee(&order.consignee)?;
+    // Only a well-formed order costs the shopper a place in the budget.
+    let shopper_address = request
+        .headers()
+        .get("cf-connecting-ip")?
+        .filter(|address| !address.is_empty() && address.len() <= SHOPPER_ADDRESS_BYTES_MAX)
+        .unwrap_or_else(|| UNKNOWN_SHOPPER_ADDRESS.to_owned());
+    quote_budget::take(env, &shopper_address_subject(&shopper_address)).await?;
 
     // Price every line from the catalog, never from the request.
     let products = db::products_by_sku(env, &skus).await?;

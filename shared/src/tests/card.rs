@@ -169,20 +169,44 @@ fn issuer_derivations_are_keyed_and_brand_shaped() {
 
 #[test]
 fn decline_codes_hide_what_would_help_a_thief() {
-    use crate::decline::DeclineCode;
-    for decline in DeclineCode::ALL {
+    use crate::decline::{DeclineCode, ShopperDeclineCode};
+    for &decline in DeclineCode::ALL {
         assert_eq!(DeclineCode::from_code(decline.code()), Some(decline));
+        // Whatever the window says, these never tell the shopper more.
+        let hidden = matches!(
+            decline,
+            DeclineCode::LostCard
+                | DeclineCode::StolenCard
+                | DeclineCode::DoNotHonor
+                | DeclineCode::SecurityChecksLocked
+        );
+        if hidden {
+            assert_eq!(decline.for_shopper(true), ShopperDeclineCode::CardDeclined);
+        }
+        // A mismatch is told once, without naming the field, and a number
+        // that does not exist answers exactly like one that does.
+        if decline.is_card_details_mismatch() {
+            assert_eq!(
+                decline.for_shopper(true),
+                ShopperDeclineCode::IncorrectCardDetails
+            );
+            assert_eq!(decline.for_shopper(false), ShopperDeclineCode::CardDeclined);
+        }
+        assert!(!decline.is_security_check() || decline.is_card_details_mismatch());
     }
-    assert_eq!(DeclineCode::StolenCard.shopper_code(), "card_declined");
-    assert_eq!(DeclineCode::LostCard.shopper_code(), "card_declined");
-    assert_eq!(DeclineCode::DoNotHonor.shopper_code(), "card_declined");
+    assert!(!DeclineCode::IncorrectNumber.is_security_check());
     assert_eq!(
-        DeclineCode::InsufficientFunds.shopper_code(),
-        "insufficient_funds"
+        DeclineCode::InsufficientFunds.for_shopper(false),
+        ShopperDeclineCode::InsufficientFunds
     );
-    assert_eq!(DeclineCode::ExpiredCard.shopper_code(), "expired_card");
-    assert!(DeclineCode::InsufficientFunds.another_card_may_help());
-    assert!(!DeclineCode::IncorrectCvc.another_card_may_help());
+    assert_eq!(DeclineCode::from_code("Incorrect_cvc"), None);
+    assert!(serde_json::from_str::<DeclineCode>("\"card_stolen\"").is_err());
+    assert_eq!(
+        serde_json::to_string(&ShopperDeclineCode::CardDeclined).unwrap(),
+        "\"card_declined\""
+    );
+    assert!(ShopperDeclineCode::InsufficientFunds.another_card_may_help());
+    assert!(!ShopperDeclineCode::IncorrectCardDetails.another_card_may_help());
 }
 
 #[test]
@@ -202,4 +226,80 @@ fn calendar_months_of_instants() {
             "{unix_ms}"
         );
     }
+}
+
+#[test]
+fn an_authorization_request_digest_names_one_request() {
+    // Goal: the issuer refuses an id presented with another request, and
+    // its stored digest reveals no code. Method: vary each field once.
+    use crate::issuer::{AuthorizationRequest, authorization_request_digest};
+    let number = CardNumber::parse("4242424242424242").unwrap();
+    let other_number = CardNumber::parse("4000000000009995").unwrap();
+    let expiry = Expiry::new(12, 2030).unwrap();
+    let other_expiry = Expiry::new(11, 2030).unwrap();
+    let cvc = Cvc::parse("123", number.brand()).unwrap();
+    let other_cvc = Cvc::parse("124", number.brand()).unwrap();
+    let base = AuthorizationRequest {
+        number: &number,
+        expiry: &expiry,
+        cvc: &cvc,
+        amount_minor: 1_500,
+        currency: "USD",
+        merchant_id: "m_teashop",
+    };
+    let key = [7_u8; 32];
+    let digest = authorization_request_digest(&key, &base);
+    assert_eq!(digest, authorization_request_digest(&key, &base), "stable");
+    let variants = [
+        AuthorizationRequest {
+            number: &other_number,
+            ..base
+        },
+        AuthorizationRequest {
+            expiry: &other_expiry,
+            ..base
+        },
+        AuthorizationRequest {
+            cvc: &other_cvc,
+            ..base
+        },
+        AuthorizationRequest {
+            amount_minor: 1_501,
+            ..base
+        },
+        AuthorizationRequest {
+            currency: "EUR",
+            ..base
+        },
+        AuthorizationRequest {
+            merchant_id: "m_other",
+            ..base
+        },
+    ];
+    for variant in &variants {
+        assert_ne!(authorization_request_digest(&key, variant), digest);
+    }
+    assert_ne!(
+        authorization_request_digest(&[8_u8; 32], &base),
+        digest,
+        "keyed"
+    );
+    assert_eq!(digest.len(), 43, "a 32-byte HMAC, base64url");
+}
+
+#[test]
+fn shopper_addresses_count_by_subscriber() {
+    use crate::wire::shopper_address_subject;
+    assert_eq!(shopper_address_subject("203.0.113.7"), "203.0.113.7");
+    assert_eq!(shopper_address_subject("::ffff:203.0.113.7"), "203.0.113.7");
+    assert_eq!(
+        shopper_address_subject("2001:db8:1:2:aaaa::1"),
+        shopper_address_subject("2001:db8:1:2:ffff:1:2:3"),
+        "one /64"
+    );
+    assert_ne!(
+        shopper_address_subject("2001:db8:1:2::1"),
+        shopper_address_subject("2001:db8:1:3::1")
+    );
+    assert_eq!(shopper_address_subject("unknown"), "unknown");
 }

@@ -7,6 +7,7 @@
 use shared::keyset::current_key;
 use shared::money::Money;
 use shared::quote::Consignee;
+use shared::refusal::RefusalCode;
 use shared::seal::PaymentBinding;
 use shared::wire::{OrderLine, PayRequest, QuoteAnswer, QuoteRequest};
 use yew::platform::spawn_local;
@@ -175,7 +176,7 @@ async fn pay(sealer: Sealer, answer: QuoteAnswer, card_id: String, cvc: String) 
         })),
         Ok(PayOutcome::Declined(decline)) => CheckoutAction::Declined(decline),
         // Paid already (an earlier attempt went through): show its receipt.
-        Err(failure) if failure.code == "already_paid" => {
+        Err(failure) if failure.code == RefusalCode::AlreadyPaid.code() => {
             let receipt = api::fetch_receipt(&answer.order_id, &answer.client_secret)
                 .await
                 .ok();
@@ -192,10 +193,12 @@ async fn pay(sealer: Sealer, answer: QuoteAnswer, card_id: String, cvc: String) 
                 Err(failure) => failed(sentence(&failure)),
             }
         }
-        Err(failure) if failure.code == "quote_expired" => CheckoutAction::PayFailed {
-            message: "The quote has expired; ask the store for a new one.".to_owned(),
-            expired: true,
-        },
+        Err(failure) if failure.code == RefusalCode::QuoteExpired.code() => {
+            CheckoutAction::PayFailed {
+                message: "The quote has expired; ask the store for a new one.".to_owned(),
+                expired: true,
+            }
+        }
         Err(failure) => failed(sentence(&failure)),
     }
 }
