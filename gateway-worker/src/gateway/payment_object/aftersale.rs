@@ -87,10 +87,9 @@ impl PaymentObject {
         let storage = self.storage()?;
         let payment = storage.payment()?.ok_or_else(missing)?;
         let capture = storage.authorization()?.map(|row| row.capture);
-        Ok(match (payment.status, capture) {
-            (PaymentStatus::Succeeded, _) => crate::http::json(&payment, 200),
-            (_, Some(CaptureState::Refused)) => refusal(RefusalCode::CaptureRefused),
-            _ => crate::http::json(&payment, 202),
+        Ok(match machine::capture_answer(&payment, capture) {
+            Ok(status) => crate::http::json(&payment, status),
+            Err(code) => refusal(code),
         })
     }
 
@@ -195,10 +194,9 @@ impl PaymentObject {
         let storage = self.storage()?;
         let payment = storage.payment()?.ok_or_else(missing)?;
         let capture = storage.authorization()?.map(|row| row.capture);
-        Ok(match (payment.status, capture) {
-            (PaymentStatus::Canceled, _) => crate::http::json(&payment, 200),
-            (_, Some(CaptureState::Voiding)) => crate::http::json(&payment, 202),
-            _ => refusal(RefusalCode::CancelRefused),
+        Ok(match machine::cancel_answer(&payment, capture) {
+            Ok(status) => crate::http::json(&payment, status),
+            Err(code) => refusal(code),
         })
     }
 

@@ -22,6 +22,7 @@ use shared::seal::PaymentBinding;
 use shared::wire::{CaptureMethod, Payment, PaymentStatus, SHOPPER_ADDRESS_BYTES_MAX};
 
 use super::model::{Attempt, AttemptState, CaptureState};
+use crate::gateway::connector::ConnectorAuthorization;
 use crate::gateway::risk::PAYMENT_ATTEMPTS_MAX;
 
 mod aftersale;
@@ -230,14 +231,15 @@ pub enum Settlement {
     /// The attempt ends declined; `frees_payment`: the payment was waiting
     /// for it and goes back to `requires_payment_method`; `release_slots`:
     /// the budgets get the attempt's slots back (the gateway gave up, it was
-    /// not the card's doing); `void_hold`: the issuer approved it, so its
-    /// hold is voided.
+    /// not the card's doing); `release_hold`: a hold may exist for it (the
+    /// issuer approved it, or never answered), so the alarm keeps asking
+    /// the issuer to release it until it answers.
     Decline {
         code: DeclineCode,
         shopper: ShopperDeclineCode,
         frees_payment: bool,
         release_slots: bool,
-        void_hold: bool,
+        release_hold: bool,
     },
     /// Approved while the payment waits for it: the authorization is
     /// recorded (then signed) and the payment moves to `status`; for
@@ -249,8 +251,8 @@ pub enum Settlement {
         event: Option<PaymentEventKind>,
     },
     /// Approved, but the payment no longer waits for this attempt: the
-    /// approval is recorded on the attempt and its hold voided, never
-    /// applied to the payment.
+    /// approval is recorded on the attempt and its hold released (by the
+    /// alarm, until the issuer answers), never applied to the payment.
     ApproveLate { authorization_code: String },
 }
 
@@ -261,6 +263,35 @@ pub enum Heard {
     Declined(DeclineCode),
     Reversed,
     Unknown,
+}
+
+/// What the issuer answered when asked to release an attempt's hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReleaseStep {
+    /// Nothing is held (never approved, or reversed): done.
+    Done,
+    /// It was approved: void its hold (with the attempt's void id).
+    Void,
+    /// No answer: count the try, ask again later.
+    Again,
+}
+
+/// The connector's answer, as the rules hear it.
+pub fn heard(answer: &ConnectorAuthorization) -> Heard {
+    match answer {
+        ConnectorAuthorization::Approved { .. } => Heard::Approved,
+        ConnectorAuthorization::Declined { code } => Heard::Declined(*code),
+        ConnectorAuthorization::Reversed => Heard::Reversed,
+        ConnectorAuthorization::Unknown => Heard::Unknown,
+    }
+}
+
+pub fn release_step(heard: Heard) -> ReleaseStep {
+    match heard {
+        Heard::Declined(_) | Heard::Reversed => ReleaseStep::Done,
+        Heard::Approved => ReleaseStep::Void,
+        Heard::Unknown => ReleaseStep::Again,
+    }
 }
 
 /// What an answer does to the attempt's slots in the card's and the
@@ -298,13 +329,13 @@ fn asking_since(attempt: &Attempt) -> i64 {
 
 /// The gateway's own give-up: the attempt ends `processing_error` and
 /// frees the payment it held.
-fn processing_error(holds_payment: bool, release_slots: bool, void_hold: bool) -> Settlement {
+fn processing_error(holds_payment: bool, release_slots: bool, release_hold: bool) -> Settlement {
     Settlement::Decline {
         code: DeclineCode::ProcessingError,
         shopper: ShopperDeclineCode::ProcessingError,
         frees_payment: holds_payment,
         release_slots,
-        void_hold,
+        release_hold,
     }
 }
 
@@ -316,7 +347,7 @@ pub fn settle(payment: &Payment, attempt: &Attempt, answer: IssuerAnswer, now: i
     let holds_payment = payment.status == PaymentStatus::Processing;
     let gave_up = now - asking_since(attempt) >= AUTHORIZATION_GIVE_UP_MS;
     match answer {
-        IssuerAnswer::Unknown if gave_up => processing_error(holds_payment, true, false),
+        IssuerAnswer::Unknown if gave_up => processing_error(holds_payment, true, true),
         IssuerAnswer::Unknown => Settlement::Wait,
         // The slots were given back when the reversal was heard.
         IssuerAnswer::Reversed => processing_error(holds_payment, false, false),
@@ -328,7 +359,7 @@ pub fn settle(payment: &Payment, attempt: &Attempt, answer: IssuerAnswer, now: i
             shopper: code.for_shopper(prior_mismatches == 0),
             frees_payment: holds_payment,
             release_slots: false,
-            void_hold: false,
+            release_hold: false,
         },
         IssuerAnswer::Approved { authorization_code } if holds_payment => {
             approve(payment, attempt, authorization_code, now)
@@ -398,6 +429,9 @@ pub enum Task {
     Retrieve(i64),
     /// Ask the issuer to reverse attempt `sequence`.
     Reverse(i64),
+    /// Ask the issuer to release whatever hold attempt `sequence` got (a
+    /// late approval, or an answer that never came).
+    ReleaseHold(i64),
     /// Ask again about the capture, void or refund under way.
     Capture,
     Void,
@@ -420,6 +454,12 @@ pub fn attempt_upkeep(attempts: &[Attempt], now: i64, upkeep: &mut Upkeep) {
                     Task::Retrieve(attempt.sequence)
                 };
                 upkeep.at(due, now, task);
+            }
+            AttemptState::Approved | AttemptState::Declined
+                if attempt.release_pending && attempt.tries < MOVEMENT_TRIES_MAX =>
+            {
+                let due = attempt.updated_at_ms + retry_delay(attempt.tries);
+                upkeep.at(due, now, Task::ReleaseHold(attempt.sequence));
             }
             AttemptState::Approved | AttemptState::Declined | AttemptState::Rejected => {}
         }

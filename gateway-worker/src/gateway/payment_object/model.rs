@@ -82,6 +82,8 @@ pub struct AttemptRow {
     pub updated_at_ms: i64,
     #[serde(default)]
     pub authorizing_since_ms: Option<i64>,
+    #[serde(default)]
+    pub release_pending: Option<i64>,
 }
 
 /// One attempt, typed.
@@ -103,6 +105,9 @@ pub struct Attempt {
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
     pub authorizing_since_ms: Option<i64>,
+    /// A hold may exist for this attempt that the payment did not take: the
+    /// alarm asks the issuer to release it until it answers.
+    pub release_pending: bool,
 }
 
 /// What builds before `RefusalCode` stored for an attempt the alarm
@@ -164,6 +169,7 @@ impl TryFrom<AttemptRow> for Attempt {
             created_at_ms: row.created_at_ms,
             updated_at_ms: row.updated_at_ms,
             authorizing_since_ms: row.authorizing_since_ms,
+            release_pending: row.release_pending.unwrap_or(0) == 1,
         })
     }
 }

@@ -61,9 +61,10 @@ CREATE TABLE IF NOT EXISTS outbox (
 /// Columns added after the first schema: added to an object's table when
 /// it lacks them (`ALTER TABLE … ADD COLUMN`), so objects created by an
 /// earlier build keep their rows.
-const ADDED_COLUMNS: [(&str, &str, &str); 2] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 3] = [
     ("attempts", "shopper_code", "TEXT"),
     ("attempts", "authorizing_since_ms", "INTEGER"),
+    ("attempts", "release_pending", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
 /// Every table, for the operator's storage scan.

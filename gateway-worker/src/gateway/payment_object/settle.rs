@@ -8,10 +8,10 @@ use shared::wire::PaymentStatus;
 use worker::{Response, Result};
 
 use super::PaymentObject;
-use super::machine::{self, Heard, IssuerAnswer, Settlement, SlotEffect};
+use super::machine::{self, IssuerAnswer, Settlement, SlotEffect};
 use super::model::{Attempt, AttemptState, CaptureState};
 use super::storage::Storage;
-use crate::gateway::connector::{BuiltInIssuer, CardConnector, ConnectorAuthorization};
+use crate::gateway::connector::ConnectorAuthorization;
 use crate::gateway::keys;
 use crate::gateway::risk::{self, Fingerprints};
 use crate::http::now_ms;
@@ -48,14 +48,8 @@ impl PaymentObject {
             return Ok(());
         }
         let (fingerprints, slot) = slots_of(&attempt)?;
-        let heard = match &answer {
-            ConnectorAuthorization::Approved { .. } => Heard::Approved,
-            ConnectorAuthorization::Declined { code } => Heard::Declined(*code),
-            ConnectorAuthorization::Reversed => Heard::Reversed,
-            ConnectorAuthorization::Unknown => Heard::Unknown,
-        };
         let mut prior_mismatches = 0;
-        match machine::slot_effect(heard) {
+        match machine::slot_effect(machine::heard(&answer)) {
             SlotEffect::MarkDeclined { mismatch } => {
                 prior_mismatches = risk::decline(&self.env, &fingerprints, &slot, mismatch)
                     .await
@@ -118,7 +112,7 @@ impl PaymentObject {
                 code,
                 shopper,
                 frees_payment,
-                void_hold,
+                release_hold,
                 ..
             } => {
                 if !storage.decline(sequence, code, shopper, now)? {
@@ -131,8 +125,9 @@ impl PaymentObject {
                     )?;
                 }
                 self.finish_key_of(storage, sequence)?;
-                if void_hold {
-                    self.void_late_hold(sequence).await;
+                if release_hold {
+                    storage.mark_release_pending(sequence, now)?;
+                    self.wake_by(now).await?;
                 }
                 Ok(())
             }
@@ -171,25 +166,12 @@ impl PaymentObject {
             }
             Settlement::ApproveLate { authorization_code } => {
                 if storage.approve(sequence, &authorization_code, now)? {
-                    self.void_late_hold(sequence).await;
+                    storage.mark_release_pending(sequence, now)?;
+                    self.wake_by(now).await?;
                 }
                 Ok(())
             }
         }
-    }
-
-    /// Releases the hold of an approval the payment no longer waited for.
-    async fn void_late_hold(&self, sequence: i64) {
-        let Ok(Some(attempt)) = self.storage().and_then(|storage| storage.attempt(sequence)) else {
-            return;
-        };
-        let Some(reference) = attempt.reference else {
-            return;
-        };
-        let outcome = BuiltInIssuer { env: &self.env }
-            .void(&reference, &format!("{reference}.void"))
-            .await;
-        worker::console_log!("payment object: late approval voided: {}", outcome.is_ok());
     }
 
     /// The confirmation's answer for attempt `sequence`, as it stands, and

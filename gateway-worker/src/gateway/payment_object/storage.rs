@@ -235,6 +235,28 @@ impl Storage {
         )? == 1)
     }
 
+    /// Marks a settled attempt's hold as to be released (its tries count
+    /// the release from here).
+    pub fn mark_release_pending(&self, sequence: i64, now: i64) -> Result<()> {
+        self.write(
+            "UPDATE attempts SET release_pending = 1, tries = 0, updated_at_ms = ?
+             WHERE sequence = ? AND state IN ('approved', 'declined')",
+            vec![int(now), int(sequence)],
+        )?;
+        Ok(())
+    }
+
+    /// The release of an attempt's hold: done, or one more unanswered try.
+    pub fn release_tried(&self, sequence: i64, done: bool, now: i64) -> Result<()> {
+        let query = if done {
+            "UPDATE attempts SET release_pending = 0, updated_at_ms = ? WHERE sequence = ? AND release_pending = 1"
+        } else {
+            "UPDATE attempts SET tries = tries + 1, updated_at_ms = ? WHERE sequence = ? AND release_pending = 1"
+        };
+        self.write(query, vec![int(now), int(sequence)])?;
+        Ok(())
+    }
+
     /// `authorizing` → `approved`; answers whether it moved.
     pub fn approve(&self, sequence: i64, authorization_code: &str, now: i64) -> Result<bool> {
         Ok(self.write(

@@ -76,6 +76,7 @@ pub(super) fn attempt(sequence: i64, state: AttemptState) -> Attempt {
         created_at_ms: NOW - 1_000,
         updated_at_ms: NOW - 1_000,
         authorizing_since_ms: asked.then_some(NOW - 1_000),
+        release_pending: false,
     }
 }
 

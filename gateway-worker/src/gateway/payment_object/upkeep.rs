@@ -8,8 +8,10 @@ use shared::refusal::RefusalCode;
 use worker::Result;
 
 use super::PaymentObject;
-use super::machine::{self, Task, Upkeep};
-use crate::gateway::connector::{BuiltInIssuer, CardConnector, ConnectorAuthorization};
+use super::machine::{self, ReleaseStep, Task, Upkeep};
+use crate::gateway::connector::{
+    BuiltInIssuer, CardConnector, ConnectorAuthorization, ConnectorOutcome,
+};
 use crate::gateway::idempotency::IDEMPOTENCY_KEY_TTL_MS;
 use crate::http::now_ms;
 
@@ -90,6 +92,7 @@ impl PaymentObject {
                 self.settle_answer(*sequence, answer).await
             }
             Task::Reverse(sequence) => self.reverse(*sequence).await,
+            Task::ReleaseHold(sequence) => self.release_hold(*sequence).await,
             Task::Capture => self.capture().await,
             Task::Void => self.void().await,
             Task::Refund(refund_id) => self.ask_refund(refund_id).await,
@@ -101,6 +104,39 @@ impl PaymentObject {
             .storage()?
             .attempt(sequence)?
             .and_then(|attempt| attempt.reference))
+    }
+
+    /// Releases whatever hold a settled attempt may have got: the issuer is
+    /// asked to reverse its reference (answering the outcome it has); an
+    /// approval's hold is then voided, with the attempt's own void id.
+    async fn release_hold(&self, sequence: i64) -> Result<()> {
+        let storage = self.storage()?;
+        let (Some(payment), Some(attempt)) = (storage.payment()?, storage.attempt(sequence)?)
+        else {
+            return Ok(());
+        };
+        let Some(reference) = attempt.reference.clone() else {
+            return Err(worker::Error::RustError(
+                "a hold to release without its reference".into(),
+            ));
+        };
+        let amount = Money::parse_non_negative(&payment.amount, payment.currency)
+            .map_err(|failure| worker::Error::RustError(failure.to_string()))?;
+        let issuer = BuiltInIssuer { env: &self.env };
+        let now = u64::try_from(now_ms()).unwrap_or(0);
+        let answer = issuer
+            .reverse(&reference, &payment.merchant_id, &amount, now)
+            .await
+            .unwrap_or(ConnectorAuthorization::Unknown);
+        let done = match machine::release_step(machine::heard(&answer)) {
+            ReleaseStep::Done => true,
+            ReleaseStep::Again => false,
+            ReleaseStep::Void => matches!(
+                issuer.void(&reference, &format!("{reference}.void")).await,
+                Ok(ConnectorOutcome::Done | ConnectorOutcome::Refused { .. })
+            ),
+        };
+        self.storage()?.release_tried(sequence, done, now_ms())
     }
 
     /// Gives up waiting for an answer: asks the issuer to reverse the

@@ -12,7 +12,7 @@ use shared::wire::{
 };
 
 use crate::gateway::payment_object::model::{
-    Attempt, AttemptEnd, AttemptState, RefundRow, RefundState,
+    Attempt, AttemptEnd, AttemptState, CaptureState, RefundRow, RefundState,
 };
 
 /// A refusal's `{code, message}`; the message says what to do next and
@@ -137,6 +137,29 @@ pub fn confirm_answer(
         another_card_may_help: code.map(|code| code.another_card_may_help()),
     };
     Some((status, answer))
+}
+
+/// The answer to a merchant's capture once the issuer was asked: 200
+/// captured, 202 while its answer is outstanding, or the refusal.
+pub fn capture_answer(
+    payment: &Payment,
+    capture: Option<CaptureState>,
+) -> Result<u16, RefusalCode> {
+    match (payment.status, capture) {
+        (PaymentStatus::Succeeded, _) => Ok(200),
+        (_, Some(CaptureState::Refused)) => Err(RefusalCode::CaptureRefused),
+        _ => Ok(202),
+    }
+}
+
+/// The answer to a merchant's cancel once the issuer was asked: 200
+/// canceled, 202 while the void's answer is outstanding, or the refusal.
+pub fn cancel_answer(payment: &Payment, capture: Option<CaptureState>) -> Result<u16, RefusalCode> {
+    match (payment.status, capture) {
+        (PaymentStatus::Canceled, _) => Ok(200),
+        (_, Some(CaptureState::Voiding)) => Ok(202),
+        _ => Err(RefusalCode::CancelRefused),
+    }
 }
 
 /// The answer for a refund as it stands: 409 refused, 200 done, 202

@@ -80,6 +80,28 @@ fn capture_and_cancel_requests_follow_the_payment_and_the_hold() {
 }
 
 #[test]
+fn the_merchant_hears_where_a_capture_or_cancel_ended() {
+    let paid = payment(PaymentStatus::Succeeded, CaptureMethod::Manual);
+    let held = payment(PaymentStatus::RequiresCapture, CaptureMethod::Manual);
+    let canceled = payment(PaymentStatus::Canceled, CaptureMethod::Manual);
+    assert_eq!(capture_answer(&paid, Some(CaptureState::Done)), Ok(200));
+    assert_eq!(capture_answer(&held, Some(CaptureState::Pending)), Ok(202));
+    assert_eq!(
+        capture_answer(&held, Some(CaptureState::Refused)),
+        Err(RefusalCode::CaptureRefused)
+    );
+    assert_eq!(
+        cancel_answer(&canceled, Some(CaptureState::Voided)),
+        Ok(200)
+    );
+    assert_eq!(cancel_answer(&held, Some(CaptureState::Voiding)), Ok(202));
+    assert_eq!(
+        cancel_answer(&held, Some(CaptureState::Manual)),
+        Err(RefusalCode::CancelRefused)
+    );
+}
+
+#[test]
 fn an_automatic_capture_ends_paid_refused_or_handed_to_the_merchant() {
     let capturing = payment(PaymentStatus::Processing, CaptureMethod::Automatic);
     let pending = authorization(CaptureState::Pending, 0);

@@ -29,7 +29,7 @@ fn a_decline_frees_the_payment_for_another_card() {
             shopper: ShopperDeclineCode::InsufficientFunds,
             frees_payment: true,
             release_slots: false,
-            void_hold: false,
+            release_hold: false,
         }
     );
 }
@@ -121,7 +121,7 @@ fn an_approval_that_cannot_be_recorded_is_voided_and_frees_the_payment() {
             shopper: ShopperDeclineCode::ProcessingError,
             frees_payment: true,
             release_slots: false,
-            void_hold: true,
+            release_hold: true,
         }
     );
 }
@@ -243,7 +243,7 @@ fn an_issuer_that_never_answers_ends_in_a_processing_error_that_frees_the_paymen
         shopper: ShopperDeclineCode::ProcessingError,
         frees_payment: true,
         release_slots: false,
-        void_hold: false,
+        release_hold: false,
     };
     assert_eq!(
         settle(&processing, &authorizing, IssuerAnswer::Reversed, NOW),
@@ -259,7 +259,8 @@ fn an_issuer_that_never_answers_ends_in_a_processing_error_that_frees_the_paymen
         }
     ));
     // The reversal itself goes unanswered for the whole bounded wait: the
-    // gateway gives up, and gives the slots back.
+    // gateway gives up, gives the slots back, and keeps asking the issuer
+    // to release any hold that lands later.
     authorizing.authorizing_since_ms = Some(NOW - AUTHORIZATION_GIVE_UP_MS);
     assert_eq!(
         settle(&processing, &authorizing, IssuerAnswer::Unknown, NOW),
@@ -268,7 +269,7 @@ fn an_issuer_that_never_answers_ends_in_a_processing_error_that_frees_the_paymen
             shopper: ShopperDeclineCode::ProcessingError,
             frees_payment: true,
             release_slots: true,
-            void_hold: false,
+            release_hold: true,
         }
     );
     // Rows from before the start was stored: counted from the attempt's
@@ -320,6 +321,30 @@ fn the_alarm_releases_stuck_checks_then_asks_then_reverses() {
         attempt(5, AttemptState::Rejected),
     ];
     attempt_upkeep(&settled, NOW, &mut upkeep);
+    assert_eq!(upkeep, Upkeep::default());
+}
+
+#[test]
+fn a_hold_the_payment_did_not_take_is_released_until_the_issuer_answers() {
+    let mut late = attempt(1, AttemptState::Approved);
+    late.release_pending = true;
+    late.updated_at_ms = NOW - retry_delay(0);
+    let mut upkeep = Upkeep::default();
+    attempt_upkeep(&[late.clone()], NOW, &mut upkeep);
+    assert_eq!(upkeep.tasks, vec![Task::ReleaseHold(1)]);
+    // Asked: nothing held, or an approval whose hold is then voided; no
+    // answer: again later.
+    assert_eq!(release_step(Heard::Reversed), ReleaseStep::Done);
+    assert_eq!(
+        release_step(Heard::Declined(DeclineCode::DoNotHonor)),
+        ReleaseStep::Done
+    );
+    assert_eq!(release_step(Heard::Approved), ReleaseStep::Void);
+    assert_eq!(release_step(Heard::Unknown), ReleaseStep::Again);
+    // Bounded: after the last try the alarm stops asking.
+    late.tries = MOVEMENT_TRIES_MAX;
+    let mut upkeep = Upkeep::default();
+    attempt_upkeep(&[late], NOW, &mut upkeep);
     assert_eq!(upkeep, Upkeep::default());
 }
 
