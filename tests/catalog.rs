@@ -121,6 +121,10 @@ fn api_search_narrows_and_is_literal(world: &World) {
     assert!(search("%25").is_empty(), "percent is taken literally");
     assert!(search("_").is_empty(), "underscore is taken literally");
     assert!(search("no-such-thing").is_empty());
+    // The longest query the route takes is searched, never refused by the
+    // database (a LIKE pattern this long was "too complex" for D1).
+    assert!(search(&"0".repeat(CATALOG_QUERY_CHARS_MAX)).is_empty());
+    assert!(search(&"%25_".repeat(CATALOG_QUERY_CHARS_MAX / 2)).is_empty());
 }
 
 fn api_pages_through_the_catalog(world: &World) {
@@ -180,9 +184,35 @@ fn api_errors_are_json_with_codes(world: &World) {
     let answer = api::post_json(&world.server.url("/api/catalog"), &serde_json::json!({}));
     assert_eq!(answer.status, 405);
     assert_eq!(answer.error().code, "method_not_allowed");
+    assert_eq!(
+        answer.header("allow"),
+        Some("GET"),
+        "RFC 9110 asks for Allow"
+    );
+    // Any method a route does not serve, on every kind of route.
+    for (method, path, allow) in [
+        ("TRACE", "/api/openapi.json", "GET"),
+        ("PUT", "/api/quotes", "POST"),
+        ("DELETE", "/api/orders/ord_x", "GET"),
+        ("PATCH", "/api/gateway/v1/payments/pay_x/refunds", "POST"),
+        ("OPTIONS", "/api/store/orders/ord_x/ship", "POST"),
+    ] {
+        let answer = api::request(method, &world.server.url(path));
+        assert_eq!(
+            (answer.status, answer.header("allow")),
+            (405, Some(allow)),
+            "{method} {path}"
+        );
+        assert_eq!(answer.error().code, "method_not_allowed");
+    }
 
     let answer = api::get(&world.server.url("/api/catalog"));
     assert_eq!(answer.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        answer.header("strict-transport-security"),
+        Some("max-age=31536000; includeSubDomains"),
+        "HTTPS only, from the first answer on"
+    );
     assert_eq!(answer.header("x-content-type-options"), Some("nosniff"));
 }
 

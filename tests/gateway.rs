@@ -446,6 +446,33 @@ fn creation_is_idempotent_by_key(world: &World) {
         })
         .collect();
     assert_eq!(ids.len(), 1, "{ids:?}");
+    // A key past its 24 hours counts as new; ten requests taking it at once
+    // still make one payment (none deletes another's fresh claim).
+    let stale = e2e::operator::unique("idem");
+    world.server.d1_query(
+        "GATEWAY_DB",
+        &format!(
+            "INSERT INTO idempotency_keys (merchant_id, route, key, fingerprint, status, answer, created_at_ms)
+               VALUES ('m_bookshop', 'POST /api/gateway/v1/payments', '{stale}', 'old', 201, '{{}}', 1000);"
+        ),
+    );
+    let renewed: Vec<Answer> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..10)
+            .map(|_| scope.spawn(|| create_with_key(world, &bookshop, &stale, &body)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap())
+            .collect()
+    });
+    let ids: std::collections::BTreeSet<String> = renewed
+        .iter()
+        .map(|answer| {
+            assert_eq!(answer.status, 201, "{}", answer.body);
+            answer.json::<Payment>().payment_id
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "an expired key renewed twice: {ids:?}");
     let invalid = create_with_key(world, &bookshop, &"k".repeat(256), &body);
     assert_eq!(
         (invalid.status, invalid.error().code.as_str()),

@@ -11,6 +11,7 @@ mod card_testing;
 mod catalog;
 mod fault;
 mod gateway;
+mod hostile;
 mod issuer;
 mod payment;
 mod store;
@@ -63,6 +64,7 @@ fn main() {
         issuer::JOURNEYS,
         gateway::JOURNEYS,
         store::JOURNEYS,
+        hostile::JOURNEYS,
         payment::JOURNEYS,
         card_testing::JOURNEYS,
         aftersale::JOURNEYS,

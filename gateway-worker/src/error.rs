@@ -10,7 +10,7 @@ pub enum ApiError {
     #[error("no such route")]
     RouteNotFound,
     #[error("method not allowed on this route")]
-    MethodNotAllowed,
+    MethodNotAllowed { allow: &'static str },
     #[error("missing or wrong credentials")]
     Unauthorized,
     #[error("request body is too large")]
@@ -54,7 +54,7 @@ impl ApiError {
     fn status(&self) -> u16 {
         match self {
             ApiError::RouteNotFound => 404,
-            ApiError::MethodNotAllowed => 405,
+            ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Unauthorized => 401,
             ApiError::PayloadTooLarge => 413,
             ApiError::NotFound { .. } => 404,
@@ -69,7 +69,7 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             ApiError::RouteNotFound => "route_not_found",
-            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Unauthorized => "unauthorized",
             ApiError::PayloadTooLarge => "body_too_large",
             ApiError::NotFound { code, .. } | ApiError::Conflict { code, .. } => code,
@@ -90,7 +90,12 @@ impl ApiError {
             code: self.code().to_owned(),
             message: self.to_string(),
         };
-        crate::http::json(&body, self.status())
+        let mut response = crate::http::json(&body, self.status());
+        if let ApiError::MethodNotAllowed { allow } = self {
+            // A valid header on a response we own cannot fail to set.
+            let _ = response.headers_mut().set("allow", allow);
+        }
+        response
     }
 }
 

@@ -7,9 +7,9 @@ use worker::{Env, Response};
 use crate::error::ApiError;
 
 /// Headers on every `/api/` answer: never cached, never sniffed, never framed,
-/// and no referrer leaves the page. (Static assets get theirs from
-/// `static/_headers`.)
-const API_HEADERS: [(&str, &str); 5] = [
+/// no referrer leaves the page, and HTTPS only from the first answer on.
+/// (Static assets get theirs from `static/_headers`.)
+const API_HEADERS: [(&str, &str); 6] = [
     ("cache-control", "no-store"),
     ("x-content-type-options", "nosniff"),
     ("referrer-policy", "no-referrer"),
@@ -18,7 +18,57 @@ const API_HEADERS: [(&str, &str); 5] = [
         "default-src 'none'; frame-ancestors 'none'",
     ),
     ("cross-origin-resource-policy", "same-origin"),
+    (
+        "strict-transport-security",
+        "max-age=31536000; includeSubDomains",
+    ),
 ];
+
+/// Reads a request body of at most `max` bytes. A declared
+/// `Content-Length` above it is refused before a byte is read; a body
+/// without one (or one that lies) is read only until it passes `max`, so a
+/// huge body never costs the isolate more than `max` of memory.
+pub async fn read_body(request: &mut worker::Request, max: usize) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
+    check_declared_length(request.headers().get("content-length")?.as_deref(), max)?;
+    // No body at all is an empty body.
+    let Ok(mut stream) = request.stream() else {
+        return Ok(Vec::new());
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        append_chunk(&mut body, &chunk?, max)?;
+    }
+    Ok(body)
+}
+
+/// Refuses a declared `Content-Length` above `max` (or one that is not a
+/// length) before anything is read.
+fn check_declared_length(declared: Option<&str>, max: usize) -> Result<(), ApiError> {
+    let Some(declared) = declared else {
+        return Ok(());
+    };
+    match declared.trim().parse::<u64>() {
+        Ok(length) if length > u64::try_from(max).unwrap_or(u64::MAX) => {
+            Err(ApiError::PayloadTooLarge)
+        }
+        Ok(_) => Ok(()),
+        Err(_) => Err(ApiError::unprocessable(
+            "invalid_body",
+            "Content-Length is not a length",
+        )),
+    }
+}
+
+/// Appends one streamed chunk, refusing the body as soon as it would pass
+/// `max`: the rest is never read.
+fn append_chunk(body: &mut Vec<u8>, chunk: &[u8], max: usize) -> Result<(), ApiError> {
+    if body.len().saturating_add(chunk.len()) > max {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    body.extend_from_slice(chunk);
+    Ok(())
+}
 
 /// A JSON answer with the given status. Serializing our own wire types
 /// does not fail in practice; if it ever did, the answer is a generic 500.
@@ -192,4 +242,41 @@ pub fn minor_units_value(minor: i64) -> Result<worker::wasm_bindgen::JsValue, Ap
         )));
     }
     Ok(worker::wasm_bindgen::JsValue::from_f64(minor as f64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{append_chunk, check_declared_length};
+    use crate::error::ApiError;
+
+    #[test]
+    fn a_declared_length_past_the_limit_is_refused_before_reading() {
+        assert!(check_declared_length(None, 10).is_ok());
+        assert!(check_declared_length(Some("10"), 10).is_ok());
+        assert!(matches!(
+            check_declared_length(Some("11"), 10),
+            Err(ApiError::PayloadTooLarge)
+        ));
+        assert!(matches!(
+            check_declared_length(Some("1000000000000000000000"), 10),
+            Err(ApiError::Unprocessable { .. })
+        ));
+        assert!(matches!(
+            check_declared_length(Some("-1"), 10),
+            Err(ApiError::Unprocessable { .. })
+        ));
+    }
+
+    #[test]
+    fn a_streamed_body_stops_at_the_limit() {
+        let mut body = Vec::new();
+        assert!(append_chunk(&mut body, &[1; 6], 10).is_ok());
+        assert!(append_chunk(&mut body, &[2; 4], 10).is_ok());
+        assert_eq!(body.len(), 10);
+        assert!(matches!(
+            append_chunk(&mut body, &[3], 10),
+            Err(ApiError::PayloadTooLarge)
+        ));
+        assert_eq!(body.len(), 10, "nothing past the limit is kept");
+    }
 }

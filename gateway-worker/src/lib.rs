@@ -135,19 +135,6 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
         }
         (
             _,
-            ["api", "gateway", "v1", "payments"]
-            | ["api", "gateway", "v1", "payments", _]
-            | [
-                "api",
-                "gateway",
-                "v1",
-                "payments",
-                _,
-                "confirm" | "attempts" | "capture" | "cancel" | "refunds",
-            ],
-        ) => Err(ApiError::MethodNotAllowed),
-        (
-            _,
             [
                 "api",
                 "operator",
@@ -167,23 +154,43 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
             let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
             operator::issuer(request, env, &rest).await
         }
-        (
+        _ => match allowed_methods(segments.as_slice()) {
+            Some(allow) => Err(ApiError::MethodNotAllowed { allow }),
+            None => Err(ApiError::RouteNotFound),
+        },
+    }
+}
+
+/// The methods a public route serves, for the `Allow` header of its 405
+/// (RFC 9110 §15.5.6); `None` for a path that is no route.
+fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
+    match segments {
+        ["api", "health" | "openapi.json" | "catalog"]
+        | ["api", "store", "keys"]
+        | ["api", "gateway", "v1", "keys"]
+        | ["api", "orders", _]
+        | ["api", "orders", _, "receipt"]
+        | ["api", "gateway", "v1", "payments", _]
+        | ["api", "gateway", "v1", "payments", _, "attempts"] => Some("GET"),
+        ["api", "quotes"]
+        | ["api", "orders", _, "pay"]
+        | ["api", "gateway", "v1", "payments"]
+        | [
+            "api",
+            "gateway",
+            "v1",
+            "payments",
             _,
-            ["api", "health"]
-            | ["api", "catalog"]
-            | ["api", "quotes"]
-            | ["api", "store", "keys"]
-            | ["api", "orders", _]
-            | ["api", "orders", _, "pay" | "receipt"]
-            | ["api", "store", "webhooks", "gateway"]
-            | [
-                "api",
-                "store",
-                "orders",
-                _,
-                "ship" | "deliver" | "refund" | "cancel",
-            ],
-        ) => Err(ApiError::MethodNotAllowed),
-        _ => Err(ApiError::RouteNotFound),
+            "confirm" | "capture" | "cancel" | "refunds",
+        ]
+        | ["api", "store", "webhooks", "gateway"]
+        | [
+            "api",
+            "store",
+            "orders",
+            _,
+            "ship" | "deliver" | "refund" | "cancel",
+        ] => Some("POST"),
+        _ => None,
     }
 }

@@ -54,10 +54,7 @@ pub async fn bank(
         return Err(ApiError::RouteNotFound);
     }
     let body = if method == Method::Post {
-        let bytes = request.bytes().await?;
-        if bytes.len() > OPERATOR_BODY_BYTES_MAX {
-            return Err(ApiError::PayloadTooLarge);
-        }
+        let bytes = crate::http::read_body(&mut request, OPERATOR_BODY_BYTES_MAX).await?;
         Some(
             String::from_utf8(bytes)
                 .map_err(|_| ApiError::unprocessable("invalid_body", "body is not UTF-8"))?,
@@ -176,10 +173,7 @@ async fn test_card(
 }
 
 async fn read_body<T: serde::de::DeserializeOwned>(request: &mut Request) -> Result<T, ApiError> {
-    let bytes = request.bytes().await?;
-    if bytes.len() > OPERATOR_BODY_BYTES_MAX {
-        return Err(ApiError::PayloadTooLarge);
-    }
+    let bytes = crate::http::read_body(request, OPERATOR_BODY_BYTES_MAX).await?;
     serde_json::from_slice(&bytes).map_err(|_| {
         ApiError::unprocessable("invalid_body", "body does not match the route's fields")
     })

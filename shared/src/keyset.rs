@@ -22,6 +22,7 @@ pub const KEY_SET_KEYS_MAX: usize = 8;
 
 /// One HPKE public key of the gateway.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GatewayKey {
     pub kid: KeyId,
     pub suite: String,
@@ -33,6 +34,7 @@ pub struct GatewayKey {
 
 /// The set of keys the gateway currently accepts payments for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GatewayKeySet {
     pub keys: Vec<GatewayKey>,
     pub issued_at_ms: u64,

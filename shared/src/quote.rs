@@ -24,6 +24,7 @@ pub type QuoteSalt = Bytes<32>;
 
 /// One priced line of an order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct QuoteLine {
     pub sku: String,
     pub name: String,
@@ -35,6 +36,7 @@ pub struct QuoteLine {
 
 /// How the goods travel, what it costs and how long it takes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Delivery {
     pub option: String,
     pub cost: String,
@@ -56,6 +58,7 @@ pub struct Consignee {
 
 /// The store's answer to an order. Signed by the store as a whole.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Quote {
     pub quote_id: String,
     pub merchant_id: String,

@@ -15,6 +15,7 @@ const RECEIPT_LABEL: &str = "ewallet/receipt/v1";
 /// The gateway's statement that a payment was authorized. It names the card
 /// only by brand and last four.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AuthorizationRecord {
     pub payment_id: String,
     pub merchant_id: String,
@@ -50,6 +51,7 @@ impl SignedContent for AuthorizationRecord {
 /// The store's receipt to the shopper, carrying the gateway's signed
 /// authorization so that either signature can be checked on its own.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Receipt {
     pub receipt_id: String,
     pub order_id: String,
@@ -111,6 +113,7 @@ impl PaymentEventKind {
 /// payment's outbox until the merchant acknowledges it. `event_id` is
 /// stable across deliveries, so the merchant records each event once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PaymentEvent {
     pub event_id: String,
     pub kind: PaymentEventKind,

@@ -99,6 +99,7 @@ pub struct PaymentPlaintext {
 /// The sealed payment as it travels: visible envelope fields and the HPKE
 /// encapsulated key and ciphertext.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SealedPayment {
     pub version: u32,
     pub kid: KeyId,

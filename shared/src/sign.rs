@@ -178,6 +178,7 @@ impl PublicKey {
 
 /// A signature and the id of the key that made it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Signature {
     pub kid: KeyId,
     pub value: Bytes<64>,
@@ -185,6 +186,7 @@ pub struct Signature {
 
 /// Content together with its signature.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Signed<T> {
     pub body: T,
     pub signature: Signature,

@@ -128,6 +128,17 @@ pub fn post_json(url: &str, body: &serde_json::Value) -> Answer {
     )
 }
 
+/// A request with any method (`TRACE`, `PUT`, ...) and no body.
+pub fn request(method: &str, url: &str) -> Answer {
+    let request = ureq::http::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("cf-connecting-ip", shopper_address())
+        .body(())
+        .unwrap_or_else(|error| panic!("not a request: {error}"));
+    read(agent().run(request))
+}
+
 /// `GET` with the operator's bearer token.
 pub fn operator_get(url: &str, token: &str) -> Answer {
     read(

@@ -36,8 +36,7 @@ fn error(status: u16, code: &str, message: &str) -> Result<Response> {
 }
 
 async fn body<T: DeserializeOwned>(request: &mut Request) -> std::result::Result<T, Response> {
-    let bytes = request.bytes().await.unwrap_or_default();
-    if bytes.len() > LEDGER_BODY_BYTES_MAX {
+    let Ok(bytes) = crate::http::read_body(request, LEDGER_BODY_BYTES_MAX).await else {
         return Err(crate::http::json(
             &ErrorBody {
                 code: "body_too_large".into(),
@@ -45,7 +44,7 @@ async fn body<T: DeserializeOwned>(request: &mut Request) -> std::result::Result
             },
             413,
         ));
-    }
+    };
     serde_json::from_slice(&bytes).map_err(|_| {
         crate::http::json(
             &ErrorBody {

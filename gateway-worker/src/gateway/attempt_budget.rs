@@ -190,9 +190,11 @@ impl DurableObject for AttemptBudget {
     }
 
     async fn fetch(&self, mut request: Request) -> Result<Response> {
-        let bytes = request.bytes().await?;
+        let bytes = crate::http::read_body(&mut request, BUDGET_BODY_BYTES_MAX)
+            .await
+            .unwrap_or_default();
         let command = match serde_json::from_slice::<BudgetCommand>(&bytes) {
-            Ok(command) if bytes.len() <= BUDGET_BODY_BYTES_MAX => command,
+            Ok(command) => command,
             _ => {
                 return Ok(crate::http::error_response(
                     422,

@@ -249,6 +249,29 @@ pub async fn complete_idempotency_key(
     Ok(())
 }
 
+/// Deletes the key only if it was created before `expired_before_ms`: a
+/// request that found it expired never deletes a fresh claim that another
+/// request made meanwhile.
+pub async fn delete_expired_idempotency_key(
+    env: &Env,
+    merchant_id: &str,
+    route: &str,
+    key: &str,
+    expired_before_ms: u64,
+) -> Result<(), ApiError> {
+    let mut bindings = key_bindings(merchant_id, route, key).to_vec();
+    bindings.push(JsValue::from_f64(expired_before_ms as f64));
+    env.d1(GATEWAY_DB)?
+        .prepare(
+            "DELETE FROM idempotency_keys
+             WHERE merchant_id = ?1 AND route = ?2 AND key = ?3 AND created_at_ms <= ?4",
+        )
+        .bind(&bindings)?
+        .run()
+        .await?;
+    Ok(())
+}
+
 pub async fn delete_idempotency_key(
     env: &Env,
     merchant_id: &str,

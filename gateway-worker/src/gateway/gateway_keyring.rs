@@ -40,6 +40,9 @@ pub struct KeyStatus {
     pub has_private_half: bool,
 }
 
+/// The largest sealed payment the keyring reads (one is about 1.5 kB).
+const SEALED_PAYMENT_BYTES_MAX: usize = 8 * 1024;
+
 #[durable_object]
 pub struct GatewayKeyring {
     state: State,
@@ -171,7 +174,9 @@ impl GatewayKeyring {
     /// (base64url) to the payment object, in memory only. Failures name the
     /// reason class, never any decrypted content.
     async fn open(&self, mut request: Request, now: i64) -> Result<Response> {
-        let bytes = request.bytes().await?;
+        let bytes = crate::http::read_body(&mut request, SEALED_PAYMENT_BYTES_MAX)
+            .await
+            .unwrap_or_default();
         let Ok(sealed) = serde_json::from_slice::<SealedPayment>(&bytes) else {
             return Ok(error(
                 422,

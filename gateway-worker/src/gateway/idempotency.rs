@@ -64,34 +64,36 @@ pub async fn claim(
     fingerprint: &str,
     now_ms: u64,
 ) -> Result<Claim, ApiError> {
-    if db::insert_idempotency_key(env, merchant_id, route, key, fingerprint, now_ms).await? {
-        return Ok(Claim::Owner);
-    }
-    // A key past its 24 hours is forgotten even if the retention sweep
-    // (`retention.rs`, every 30 minutes) has not deleted it yet.
-    let expired = db::idempotency_key(env, merchant_id, route, key)
-        .await?
-        .is_some_and(|stored| stored.created_at_ms + IDEMPOTENCY_KEY_TTL_MS <= now_ms);
-    if expired {
-        db::delete_idempotency_key(env, merchant_id, route, key).await?;
+    // Every way to become the owner goes through the one insert: a key
+    // found forgotten or expired is tried again, never taken as owned, so
+    // two requests can never both own one key.
+    let expired_before = now_ms.saturating_sub(IDEMPOTENCY_KEY_TTL_MS);
+    let mut waited = 0;
+    loop {
         if db::insert_idempotency_key(env, merchant_id, route, key, fingerprint, now_ms).await? {
             return Ok(Claim::Owner);
         }
-    }
-    let mut waited = 0;
-    loop {
-        let Some(stored) = db::idempotency_key(env, merchant_id, route, key).await? else {
-            // Forgotten between the insert and now: claim it again once.
-            return Ok(Claim::Owner);
-        };
-        if stored.fingerprint != fingerprint {
-            return Err(ApiError::unprocessable(
-                "idempotency_key_reused",
-                "this Idempotency-Key was used with a different request",
-            ));
-        }
-        if let (Some(status), Some(answer)) = (stored.status, stored.answer) {
-            return Ok(Claim::Replay { status, answer });
+        let stored = db::idempotency_key(env, merchant_id, route, key).await?;
+        match stored {
+            // Forgotten (released, swept) since the insert: try it again.
+            None => {}
+            // Past its 24 hours: forgotten, even before the sweep deletes it
+            // (`retention.rs`); deleted only while it is still that old row.
+            Some(stored) if stored.created_at_ms <= expired_before => {
+                db::delete_expired_idempotency_key(env, merchant_id, route, key, expired_before)
+                    .await?;
+            }
+            Some(stored) if stored.fingerprint != fingerprint => {
+                return Err(ApiError::unprocessable(
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used with a different request",
+                ));
+            }
+            Some(stored) => {
+                if let (Some(status), Some(answer)) = (stored.status, stored.answer) {
+                    return Ok(Claim::Replay { status, answer });
+                }
+            }
         }
         if waited >= IN_PROGRESS_WAIT_MS {
             return Err(ApiError::Conflict {

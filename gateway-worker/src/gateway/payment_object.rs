@@ -136,10 +136,10 @@ impl DurableObject for PaymentObject {
     }
 
     async fn fetch(&self, mut request: Request) -> Result<Response> {
-        let bytes = request.bytes().await?;
-        if bytes.len() > PAYMENT_COMMAND_BYTES_MAX {
+        let Ok(bytes) = crate::http::read_body(&mut request, PAYMENT_COMMAND_BYTES_MAX).await
+        else {
             return Ok(refusal(RefusalCode::BodyTooLarge));
-        }
+        };
         let Ok(command) = serde_json::from_slice::<PaymentCommand>(&bytes) else {
             return Ok(refusal(RefusalCode::InvalidBody));
         };

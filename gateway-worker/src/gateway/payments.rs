@@ -36,10 +36,7 @@ const CREATE_ROUTE: &str = "POST /api/gateway/v1/payments";
 pub async fn create(mut request: Request, env: &Env) -> Result<Response, ApiError> {
     let merchant = merchant_auth::authenticate(&request, env).await?;
     let idempotency_key = idempotency::key_of(&request)?;
-    let bytes = request.bytes().await?;
-    if bytes.len() > MERCHANT_BODY_BYTES_MAX {
-        return Err(ApiError::PayloadTooLarge);
-    }
+    let bytes = crate::http::read_body(&mut request, MERCHANT_BODY_BYTES_MAX).await?;
     let Some(key) = idempotency_key else {
         let payment = create_payment(env, &merchant, &bytes).await?;
         return Ok(crate::http::json(&payment, 201));
@@ -165,10 +162,7 @@ pub async fn confirm(
         .get("x-request-id")?
         .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic()))
         .unwrap_or_else(crate::log::new_request_id);
-    let bytes = request.bytes().await?;
-    if bytes.len() > MERCHANT_BODY_BYTES_MAX {
-        return Err(ApiError::PayloadTooLarge);
-    }
+    let bytes = crate::http::read_body(&mut request, MERCHANT_BODY_BYTES_MAX).await?;
     let command = PaymentCommand::Confirm {
         idempotency_key,
         request_id,
@@ -227,10 +221,7 @@ pub async fn operate(
 ) -> Result<Response, ApiError> {
     owned(&request, env, payment_id).await?;
     let idempotency_key = idempotency::key_of(&request)?;
-    let bytes = request.bytes().await?;
-    if bytes.len() > MERCHANT_BODY_BYTES_MAX {
-        return Err(ApiError::PayloadTooLarge);
-    }
+    let bytes = crate::http::read_body(&mut request, MERCHANT_BODY_BYTES_MAX).await?;
     let command = match operation {
         Operation::Capture => PaymentCommand::Capture,
         Operation::Cancel => PaymentCommand::Cancel,

@@ -56,10 +56,7 @@ pub async fn pay(mut request: Request, env: &Env, order_id: &str) -> Result<Resp
             .filter(|address| !address.is_empty() && address.len() <= SHOPPER_ADDRESS_BYTES_MAX)
             .unwrap_or_else(|| crate::store::quote::UNKNOWN_SHOPPER_ADDRESS.to_owned()),
     );
-    let bytes = request.bytes().await?;
-    if bytes.len() > PAY_BODY_BYTES_MAX {
-        return Err(ApiError::PayloadTooLarge);
-    }
+    let bytes = crate::http::read_body(&mut request, PAY_BODY_BYTES_MAX).await?;
     let body: PayRequest =
         serde_json::from_slice(&bytes).map_err(|error| crate::store::quote::body_error(&error))?;
     if body.sealed.payment_id != order.payment_id {

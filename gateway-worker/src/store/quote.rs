@@ -122,14 +122,16 @@ pub fn check_consignee(consignee: &Consignee) -> Result<(), ApiError> {
 /// only the field; any other message could quote a value, so it is not used.
 pub fn body_error(error: &serde_json::Error) -> ApiError {
     let message = error.to_string();
-    let names_a_field =
-        message.starts_with("unknown field") || message.starts_with("missing field");
-    let detail = if names_a_field {
+    // A missing field is one of ours, named; an unknown one is the
+    // sender's text, never repeated.
+    let detail = if message.starts_with("missing field") {
         message
             .split(" at line")
             .next()
             .unwrap_or_default()
             .to_owned()
+    } else if message.starts_with("unknown field") {
+        "the body has a field this route does not take".to_owned()
     } else {
         format!(
             "not the expected JSON at line {} column {}",
@@ -151,10 +153,7 @@ fn money_error(error: shared::money::MoneyError) -> ApiError {
 }
 
 pub async fn create(mut request: Request, env: &Env) -> Result<Response, ApiError> {
-    let bytes = request.bytes().await?;
-    if bytes.len() > QUOTE_BODY_BYTES_MAX {
-        return Err(ApiError::PayloadTooLarge);
-    }
+    let bytes = crate::http::read_body(&mut request, QUOTE_BODY_BYTES_MAX).await?;
     let order: QuoteRequest = serde_json::from_slice(&bytes).map_err(|error| body_error(&error))?;
     if order.lines.is_empty() || order.lines.len() > CART_LINES_MAX {
         return Err(invalid(
@@ -196,17 +195,18 @@ pub async fn create(mut request: Request, env: &Env) -> Result<Response, ApiErro
     let products = db::products_by_sku(env, &skus).await?;
     let mut lines = Vec::with_capacity(order.lines.len());
     let mut subtotal = Money::zero(STORE_CURRENCY);
-    for line in &order.lines {
+    for (index, line) in order.lines.iter().enumerate() {
+        // Errors name the line by its place, never by the sender's text.
         let Some(product) = products.iter().find(|product| product.sku == line.sku) else {
             return Err(ApiError::unprocessable(
                 "unknown_sku",
-                format!("no product has sku {}", line.sku),
+                format!("lines[{index}].sku names no product of the catalog"),
             ));
         };
         if i64::from(line.quantity) > product.stock {
             return Err(ApiError::unprocessable(
                 "out_of_stock",
-                format!("only {} of {} in stock", product.stock.max(0), product.sku),
+                format!("lines[{index}]: only {} in stock", product.stock.max(0)),
             ));
         }
         let currency = Currency::from_code(&product.currency).map_err(money_error)?;

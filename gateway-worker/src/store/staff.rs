@@ -59,10 +59,7 @@ pub async fn operate(
 ) -> Result<Response, ApiError> {
     authenticate(&request, env)?;
     let key = request.headers().get("idempotency-key")?;
-    let bytes = request.bytes().await?;
-    if bytes.len() > STAFF_BODY_BYTES_MAX {
-        return Err(ApiError::PayloadTooLarge);
-    }
+    let bytes = crate::http::read_body(&mut request, STAFF_BODY_BYTES_MAX).await?;
     let order = db::order(env, order_id)
         .await?
         .ok_or_else(|| ApiError::not_found("order_not_found", "no such order"))?;

@@ -20,10 +20,7 @@ struct Acknowledged<'a> {
 }
 
 pub async fn gateway(mut request: Request, env: &Env) -> Result<Response, ApiError> {
-    let bytes = request.bytes().await?;
-    if bytes.len() > EVENT_BODY_BYTES_MAX {
-        return Err(ApiError::PayloadTooLarge);
-    }
+    let bytes = crate::http::read_body(&mut request, EVENT_BODY_BYTES_MAX).await?;
     let event: Signed<PaymentEvent> = serde_json::from_slice(&bytes)
         .map_err(|_| ApiError::unprocessable("invalid_body", "not a signed payment event"))?;
     records::verify_gateway(env, &event)?;

@@ -222,6 +222,13 @@ fn signatures_are_bound_to_purpose_key_and_content() {
     let json = serde_json::to_string(&signed).unwrap();
     let back: Signed<Quote> = serde_json::from_str(&json).unwrap();
     assert!(back.verify(&store.public_key()).is_ok());
+    // Unsigned fields riding along (beside the body or in it) are refused.
+    let mut beside = serde_json::to_value(&signed).unwrap();
+    beside["note"] = serde_json::json!("unsigned");
+    assert!(serde_json::from_value::<Signed<Quote>>(beside).is_err());
+    let mut inside = serde_json::to_value(&signed).unwrap();
+    inside["body"]["discount"] = serde_json::json!("100%");
+    assert!(serde_json::from_value::<Signed<Quote>>(inside).is_err());
 }
 
 #[test]
@@ -305,8 +312,12 @@ fn sealed_payment_round_trips_and_binds_its_envelope() {
     assert_eq!(gateway.open(&back).unwrap(), plaintext);
     // Owned JSON values (not only borrowed text) deserialize too.
     let value = serde_json::to_value(&sealed).unwrap();
-    let from_value: crate::seal::SealedPayment = serde_json::from_value(value).unwrap();
+    let from_value: crate::seal::SealedPayment = serde_json::from_value(value.clone()).unwrap();
     assert_eq!(from_value, sealed);
+    // Nothing rides along unsealed: an extra field is refused.
+    let mut extra = value;
+    extra["card_number"] = serde_json::json!("4242424242424242");
+    assert!(serde_json::from_value::<crate::seal::SealedPayment>(extra).is_err());
 }
 
 #[test]
