@@ -39,6 +39,10 @@ pub const JOURNEYS: &[Journey] = &[
         a_second_bank_settles_to_the_merchant,
     ),
     (
+        "issuer::a_settlement_the_merchants_bank_refuses_undoes_the_capture",
+        a_settlement_the_merchants_bank_refuses_undoes_the_capture,
+    ),
+    (
         "issuer::issuer_storage_holds_no_card_data",
         issuer_storage_holds_no_card_data,
     ),
@@ -453,6 +457,42 @@ fn a_second_bank_settles_to_the_merchant(world: &World) {
         credited >= 300_00 + 15_00,
         "the refund reached the cardholder: {credited}"
     );
+    operator.assert_invariants();
+}
+
+fn a_settlement_the_merchants_bank_refuses_undoes_the_capture(world: &World) {
+    // Goal: a capture and its settlement both happen or neither does.
+    // Method: a southbank card pays a merchant that has no account at the
+    // merchants' bank, so the settlement is refused; the capture is
+    // refused too, and the cardholder's posted balance is where it was.
+    let operator = Operator::new(&world.server);
+    let merchant = format!("m_{}", unique("nobank").replace('-', "_"));
+    // A card of its own at southbank, on an account of its own.
+    let account = operator.open_account("southbank", "acct.nobank", "debit", 100_00, 0);
+    let card = operator.post(
+        "/api/operator/issuer/cards",
+        &json!({"bank_id": "southbank", "account_id": account}),
+    );
+    let posted = |operator: &Operator<'_>| {
+        let balance = operator.balance("southbank", &account);
+        balance["debits_posted_minor"].as_i64().unwrap()
+            - balance["credits_posted_minor"].as_i64().unwrap()
+    };
+    let before = posted(&operator);
+    let reference = unique("auth");
+    let mut authorization = test_auth(&reference, &card, &merchant, &json!({}));
+    authorization["amount"] = json!("7.00");
+    assert_eq!(
+        authorize(&operator, authorization)["outcome"],
+        json!("approved")
+    );
+    let capture = json!({"reference": reference, "transfer_id": unique("capture"),
+                         "amount": "7.00", "currency": "USD"});
+    for _ in 0..2 {
+        let answer = operator.post("/api/operator/issuer/test-captures", &capture);
+        assert_eq!(answer["outcome"], json!("refused"), "{answer}");
+    }
+    assert_eq!(posted(&operator), before, "the cardholder was not charged");
     operator.assert_invariants();
 }
 

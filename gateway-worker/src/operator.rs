@@ -268,7 +268,8 @@ pub async fn issuer(mut request: Request, env: &Env, rest: &[&str]) -> Result<Re
             authorization_answer(authorization)
         }
         (Method::Post, ["cards"]) => {
-            let printed = crate::issuer::test_cards::print(env, now_ms).await?;
+            let order: crate::issuer::test_cards::PrintOrder = read_body(&mut request).await?;
+            let printed = crate::issuer::test_cards::print(env, &order, now_ms).await?;
             return Ok(crate::http::json(&printed, 201));
         }
         (Method::Post, ["test-reversals"]) => {

@@ -418,11 +418,31 @@ pub async fn capture(
         amount_minor: amount.to_minor(),
     };
     let answer = movement(client::transfer(env, &bank_id, &capture).await?);
-    if answer == MovementAnswer::Done && bank_id != MERCHANT_BANK {
-        return settle_at_merchant_bank(env, &row, format!("settle-{capture_id}"), amount, true)
-            .await;
+    if answer != MovementAnswer::Done || bank_id == MERCHANT_BANK {
+        return Ok(answer);
     }
-    Ok(answer)
+    // The capture posted at the cardholder's bank; the merchant is paid at
+    // its own. Both happen, or the capture is undone: a settlement the
+    // merchant's bank refuses returns the money to the cardholder (a refund
+    // with an id derived from the capture's, so a retry repeats neither).
+    let settled =
+        settle_at_merchant_bank(env, &row, format!("settle-{capture_id}"), amount, true).await?;
+    let MovementAnswer::Refused(failure) = settled else {
+        return Ok(settled);
+    };
+    let undo = TransferRequest::Refund {
+        transfer_id: format!("undo-{capture_id}"),
+        capture_id: capture_id.to_owned(),
+        amount_minor: amount.to_minor(),
+    };
+    match movement(client::transfer(env, &bank_id, &undo).await?) {
+        MovementAnswer::Done => Ok(MovementAnswer::Refused(failure)),
+        // Not undone yet: no final answer, so the caller asks again.
+        _ => {
+            worker::console_error!("issuer: a refused settlement is not undone yet");
+            Ok(MovementAnswer::Unknown)
+        }
+    }
 }
 
 pub async fn void(

@@ -57,7 +57,31 @@ fn random_visa_number() -> Result<String, ApiError> {
     Err(ApiError::internal("no Luhn check digit"))
 }
 
-pub async fn print(env: &Env, now_ms: u64) -> Result<PrintedCard, ApiError> {
+/// Where a printed card draws: Ada's account at northbank unless the
+/// operator names another (an account it opened for the test).
+#[derive(Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrintOrder {
+    #[serde(default)]
+    pub bank_id: Option<String>,
+    #[serde(default)]
+    pub account_id: Option<String>,
+}
+
+pub async fn print(env: &Env, order: &PrintOrder, now_ms: u64) -> Result<PrintedCard, ApiError> {
+    let (bank_id, account_id) = match (&order.bank_id, &order.account_id) {
+        (None, None) => (TEST_CARD_BANK, TEST_CARD_ACCOUNT),
+        (Some(bank_id), Some(account_id)) => (bank_id.as_str(), account_id.as_str()),
+        _ => {
+            return Err(ApiError::unprocessable(
+                "invalid_body",
+                "name both bank_id and account_id, or neither",
+            ));
+        }
+    };
+    if !crate::bank::wire::BANK_IDS.contains(&bank_id) {
+        return Err(ApiError::unprocessable("invalid_body", "no such bank"));
+    }
     let card_key = secrets::bytes32(env, secrets::ISSUER_CARD_KEY)?;
     let cvc_key = secrets::bytes32(env, secrets::ISSUER_CVC_KEY)?;
     let number = CardNumber::parse(&random_visa_number()?).map_err(ApiError::internal)?;
@@ -71,8 +95,8 @@ pub async fn print(env: &Env, now_ms: u64) -> Result<PrintedCard, ApiError> {
             registry_key: &registry_key,
             number: &number,
             expiry: &expiry,
-            bank_id: TEST_CARD_BANK,
-            account_id: TEST_CARD_ACCOUNT,
+            bank_id,
+            account_id,
             cardholder: TEST_CARD_HOLDER,
         },
     )
