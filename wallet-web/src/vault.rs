@@ -2,7 +2,8 @@
 //! material. Cards are kept encrypted under a random vault key; the vault
 //! key is wrapped by a key derived from the shopper's password with
 //! Argon2id (`shared::vault`). Salt, parameters and wrapped key form one
-//! header record, so a password change is one write.
+//! header record. A password change makes a new vault key too: the header
+//! and every re-encrypted record are written in one transaction.
 //!
 //! An IndexedDB transaction commits as soon as the code awaits anything
 //! that is not one of its own requests, so every operation derives keys and
@@ -67,6 +68,8 @@ pub enum VaultFailure {
     TooSoon { retry_after_ms: u64 },
     #[error("the wallet holds the most cards it can")]
     CardLimit,
+    #[error("the wallet changed in another tab meanwhile; try again")]
+    ChangedMeanwhile,
     #[error("{0}")]
     Crypto(VaultError),
 }
@@ -314,23 +317,111 @@ impl Vault {
         Ok((cards, skipped))
     }
 
-    /// Changes the password: checks the current one, then rewrites the one
-    /// header record with the same vault key under the new password.
+    /// Checks `password` against the header like an unlock does: through
+    /// the same back-off and the same failure count (a wrong one is counted
+    /// and kept). Answers the vault key.
+    async fn check_password(&self, password: &str, now_ms: u64) -> Result<VaultKey, VaultFailure> {
+        let (header, failures) = self.read_meta().await?;
+        let header = header.ok_or(VaultFailure::Missing)?;
+        let ready_at = failures
+            .last_at_ms
+            .saturating_add(unlock_delay_ms(failures.count));
+        if now_ms < ready_at {
+            return Err(VaultFailure::TooSoon {
+                retry_after_ms: ready_at - now_ms,
+            });
+        }
+        match unlock_vault(&header, password) {
+            Ok(key) => Ok(key),
+            Err(VaultError::WrongPassword) => {
+                let failed = UnlockFailures {
+                    count: failures.count.saturating_add(1),
+                    last_at_ms: now_ms,
+                };
+                self.put_meta(FAILURES_KEY, &to_js(&failed)?).await?;
+                Err(VaultFailure::WrongPassword {
+                    failures: failed.count,
+                })
+            }
+            Err(other) => Err(VaultFailure::Crypto(other)),
+        }
+    }
+
+    /// Changes the password and the vault key with it: the current password
+    /// is checked through the unlock's back-off; a fresh vault key is made,
+    /// every card record re-encrypted under it, and the new header, the
+    /// records and the cleared failure count written in one transaction
+    /// (refused if another tab changed the cards meanwhile). An old header
+    /// and the old password then open nothing written from here on.
     pub async fn change_password(
         &self,
+        session: &mut Session,
         current_password: &str,
         new_password: &str,
         kdf: KdfParams,
+        now_ms: u64,
     ) -> Result<(), VaultFailure> {
-        let (header, _) = self.read_meta().await?;
-        let header = header.ok_or(VaultFailure::Missing)?;
-        let key = unlock_vault(&header, current_password).map_err(|error| match error {
-            VaultError::WrongPassword => VaultFailure::WrongPassword { failures: 0 },
-            other => VaultFailure::Crypto(other),
-        })?;
-        let new_header =
-            wrap_vault_key(&key, new_password, kdf, &mut rng()).map_err(VaultFailure::Crypto)?;
-        self.put_meta(HEADER_KEY, &to_js(&new_header)?).await
+        let old_key = self.check_password(current_password, now_ms).await?;
+        let (header, new_key) =
+            create_vault(new_password, kdf, &mut rng()).map_err(VaultFailure::Crypto)?;
+        let (ids, values) = self.read_cards().await?;
+        let mut resealed = Vec::with_capacity(values.len());
+        for (id, value) in ids.iter().zip(&values) {
+            let Some(id) = id.as_string() else {
+                continue;
+            };
+            let Some(record) = from_js::<SealedRecord>(value) else {
+                continue;
+            };
+            // A record the old key cannot open stays as it is: unreadable
+            // before, unreadable after.
+            let Ok(plaintext) = open_record(&old_key, CARD_RECORD_KIND, &id, &record) else {
+                continue;
+            };
+            let sealed = seal_record(&new_key, CARD_RECORD_KIND, &id, &plaintext, &mut rng())
+                .map_err(VaultFailure::Crypto)?;
+            resealed.push((id, to_js(&sealed)?));
+        }
+        let transaction = self
+            .database
+            .transaction(&[META_STORE, CARDS_STORE], TransactionMode::ReadWrite)?;
+        let cards = transaction.object_store(CARDS_STORE)?;
+        let now_ids = cards.get_all_keys(None, None)?.await?;
+        let unchanged = now_ids.len() == ids.len()
+            && now_ids
+                .iter()
+                .zip(&ids)
+                .all(|(now, then)| now.as_string() == then.as_string());
+        if !unchanged {
+            transaction.abort()?.await?;
+            return Err(VaultFailure::ChangedMeanwhile);
+        }
+        for (id, value) in &resealed {
+            cards.put(value, Some(&JsValue::from_str(id)))?.await?;
+        }
+        let meta = transaction.object_store(META_STORE)?;
+        meta.put(&to_js(&header)?, Some(&JsValue::from_str(HEADER_KEY)))?
+            .await?;
+        meta.put(
+            &to_js(&UnlockFailures::default())?,
+            Some(&JsValue::from_str(FAILURES_KEY)),
+        )?
+        .await?;
+        transaction.commit()?.await?;
+        session.key = new_key;
+        Ok(())
+    }
+
+    /// Every card record's id and stored value, in key order.
+    async fn read_cards(&self) -> Result<(Vec<JsValue>, Vec<JsValue>), VaultFailure> {
+        let transaction = self
+            .database
+            .transaction(&[CARDS_STORE], TransactionMode::ReadOnly)?;
+        let store = transaction.object_store(CARDS_STORE)?;
+        let ids = store.get_all_keys(None, None)?.await?;
+        let values = store.get_all(None, None)?.await?;
+        transaction.await?;
+        Ok((ids, values))
     }
 
     /// Adds a card: encrypts first, then checks the limit and writes in one
@@ -425,5 +516,22 @@ impl Vault {
     #[cfg(all(test, target_arch = "wasm32"))]
     pub async fn stored_kdf(&self) -> Result<Option<KdfParams>, VaultFailure> {
         Ok(self.read_meta().await?.0.map(|header| header.kdf))
+    }
+}
+
+/// What the browser tests read behind the vault's back: the stored header
+/// and records as they are at rest.
+#[cfg(test)]
+impl Vault {
+    pub async fn header_for_test(&self) -> VaultHeader {
+        self.read_meta()
+            .await
+            .ok()
+            .and_then(|(header, _)| header)
+            .expect("a header")
+    }
+
+    pub async fn read_cards_for_test(&self) -> (Vec<JsValue>, Vec<JsValue>) {
+        self.read_cards().await.expect("the card records")
     }
 }

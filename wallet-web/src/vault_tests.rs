@@ -97,7 +97,7 @@ async fn wrong_passwords_are_counted_across_reloads_and_slow_down() {
 }
 
 #[wasm_bindgen_test]
-async fn changing_the_password_keeps_the_cards() {
+async fn changing_the_password_keeps_the_cards_and_changes_the_key() {
     let name = database_name("change");
     let vault = Vault::open(&name).await.unwrap();
     let mut session = vault.create(PASSWORD, SMALL_KDF).await.unwrap();
@@ -105,26 +105,65 @@ async fn changing_the_password_keeps_the_cards() {
         .add_card(&mut session, card("5555555555554444", "credit"))
         .await
         .unwrap();
+    let old_header = vault.header_for_test().await;
+    // A wrong current password is counted, like a wrong unlock, and past a
+    // few the change must wait like an unlock.
+    for attempt in 1..=crate::vault::UNLOCK_ATTEMPTS_FREE {
+        assert!(matches!(
+            vault
+                .change_password(&mut session, "not it", "a brand new password", SMALL_KDF, 10)
+                .await,
+            Err(VaultFailure::WrongPassword { failures }) if failures == attempt
+        ));
+    }
     assert!(matches!(
         vault
-            .change_password("not it", "a brand new password", SMALL_KDF)
+            .change_password(
+                &mut session,
+                PASSWORD,
+                "a brand new password",
+                SMALL_KDF,
+                11
+            )
             .await,
-        Err(VaultFailure::WrongPassword { .. })
+        Err(VaultFailure::TooSoon { .. })
     ));
     vault
-        .change_password(PASSWORD, "a brand new password", SMALL_KDF)
+        .change_password(
+            &mut session,
+            PASSWORD,
+            "a brand new password",
+            SMALL_KDF,
+            60_000,
+        )
+        .await
+        .unwrap();
+    // A card added after the change is under the new key.
+    vault
+        .add_card(&mut session, card("4242424242424242", "debit"))
         .await
         .unwrap();
     assert!(matches!(
-        vault.unlock(PASSWORD, SMALL_KDF, 1).await,
+        vault.unlock(PASSWORD, SMALL_KDF, 60_001).await,
         Err(VaultFailure::WrongPassword { .. })
     ));
-    let session = vault
-        .unlock("a brand new password", SMALL_KDF, 2)
+    let reopened = vault
+        .unlock("a brand new password", SMALL_KDF, 60_002)
         .await
         .unwrap();
-    assert_eq!(session.cards.len(), 1);
-    assert_eq!(session.cards[0].card.number.last_four(), "4444");
+    assert_eq!(reopened.cards.len(), 2);
+    // The old header with the old password opens nothing any more.
+    let old_key = shared::vault::unlock_vault(&old_header, PASSWORD).unwrap();
+    let (ids, values) = vault.read_cards_for_test().await;
+    for (id, value) in ids.iter().zip(&values) {
+        let record: shared::vault::SealedRecord =
+            serde_json::from_str(&value.as_string().unwrap()).unwrap();
+        assert!(
+            shared::vault::open_record(&old_key, "card", &id.as_string().unwrap(), &record)
+                .is_err(),
+            "a record still opens under the old key"
+        );
+    }
 }
 
 #[wasm_bindgen_test]

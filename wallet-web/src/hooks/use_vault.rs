@@ -432,6 +432,35 @@ pub fn use_vault() -> VaultHandle {
         })
     };
 
+    let change_password = {
+        let with_session = with_session.clone();
+        Callback::from(move |(current, new): (String, String)| {
+            with_session(Box::new(move |vault, mut session| {
+                Box::pin(async move {
+                    let outcome = vault
+                        .change_password(
+                            &mut session,
+                            &current,
+                            &new,
+                            KdfParams::DEFAULT,
+                            now_ms() as u64,
+                        )
+                        .await
+                        .map(|()| "Password changed.".to_owned())
+                        .map_err(|failure| match failure {
+                            VaultFailure::WrongPassword { failures }
+                                if failures < crate::vault::UNLOCK_ATTEMPTS_FREE =>
+                            {
+                                "The current password is wrong.".to_owned()
+                            }
+                            other => failure_message(&other),
+                        });
+                    (session, outcome)
+                })
+            }));
+        })
+    };
+
     let remove_card = Callback::from(move |id: String| {
         with_session(Box::new(move |vault, mut session| {
             Box::pin(async move {
@@ -444,35 +473,6 @@ pub fn use_vault() -> VaultHandle {
             })
         }));
     });
-
-    let change_password = {
-        let state = state.clone();
-        Callback::from(move |(current, new): (String, String)| {
-            let resume = state.view.clone();
-            run(
-                "Changing your password…",
-                Box::new(move |vault, _shared, state| {
-                    Box::pin(async move {
-                        match vault
-                            .change_password(&current, &new, KdfParams::DEFAULT)
-                            .await
-                        {
-                            Ok(()) => state.dispatch(WalletAction::ShowWithMessage(
-                                resume,
-                                "Password changed.".to_owned(),
-                            )),
-                            Err(VaultFailure::WrongPassword { .. }) => state.dispatch(
-                                WalletAction::Failed("The current password is wrong.".to_owned()),
-                            ),
-                            Err(failure) => {
-                                state.dispatch(WalletAction::Failed(failure_message(&failure)))
-                            }
-                        }
-                    })
-                }),
-            );
-        })
-    };
 
     VaultHandle {
         sealer: Sealer(shared),
