@@ -20,6 +20,14 @@ pub const PAYMENT_SUITE: &str = "DHKEM(X25519,HKDF-SHA256)/HKDF-SHA256/AES-256-G
 /// The most keys a key set may hold (current, next and those in grace).
 pub const KEY_SET_KEYS_MAX: usize = 8;
 
+/// How old a signed key set may be when the wallet seals to it. The gateway
+/// signs the set afresh for each request, so an older one is a replay
+/// (say, of a set from before an emergency rotation).
+pub const KEY_SET_AGE_MS_MAX: u64 = 5 * 60 * 1000;
+
+/// How far ahead of the wallet's clock a key set's issue time may be.
+pub const KEY_SET_CLOCK_SKEW_MS_MAX: u64 = 2 * 60 * 1000;
+
 /// One HPKE public key of the gateway.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -68,16 +76,25 @@ pub enum KeySetError {
     TooManyKeys,
     #[error("key set has no key valid now")]
     NoCurrentKey,
+    #[error("key set is too old (or from the future)")]
+    Stale,
 }
 
-/// Verifies a key set against the gateway's long-term key and returns the
-/// key to seal with now: the valid key of this suite that lasts longest.
+/// Verifies a key set against the gateway's long-term key, refuses one
+/// issued more than `KEY_SET_AGE_MS_MAX` ago (or ahead of the clock), and
+/// returns the key to seal with now: the valid key of this suite that lasts
+/// longest.
 pub fn current_key(
     signed: &Signed<GatewayKeySet>,
     gateway_root: &PublicKey,
     now_ms: u64,
 ) -> Result<GatewayKey, KeySetError> {
     let key_set = signed.verify(gateway_root)?;
+    if key_set.issued_at_ms.saturating_add(KEY_SET_AGE_MS_MAX) < now_ms
+        || key_set.issued_at_ms > now_ms.saturating_add(KEY_SET_CLOCK_SKEW_MS_MAX)
+    {
+        return Err(KeySetError::Stale);
+    }
     if key_set.keys.len() > KEY_SET_KEYS_MAX {
         return Err(KeySetError::TooManyKeys);
     }

@@ -442,6 +442,25 @@ fn the_key_set_must_be_signed_by_the_gateway_root() {
 }
 
 #[test]
+fn an_old_key_set_is_not_sealed_to() {
+    // Goal: a key set replayed from before an emergency rotation is
+    // refused. Method: the same signed set, read at its edges of age.
+    use crate::keyset::{KEY_SET_AGE_MS_MAX, KEY_SET_CLOCK_SKEW_MS_MAX};
+    let root = SigningKeyPair::from_seed(kid("gateway-root"), &[5; 32]);
+    let issued = 1_000_000;
+    let key = gateway_key().public_key(issued + 100 * KEY_SET_AGE_MS_MAX);
+    let signed = root.sign(GatewayKeySet {
+        keys: vec![key.clone()],
+        issued_at_ms: issued,
+    });
+    let at = |now| current_key(&signed, &root.public_key(), now);
+    assert_eq!(at(issued + KEY_SET_AGE_MS_MAX), Ok(key.clone()));
+    assert_eq!(at(issued + KEY_SET_AGE_MS_MAX + 1), Err(KeySetError::Stale));
+    assert_eq!(at(issued - KEY_SET_CLOCK_SKEW_MS_MAX), Ok(key));
+    assert_eq!(at(issued - KEY_SET_CLOCK_SKEW_MS_MAX - 1), Err(KeySetError::Stale));
+}
+
+#[test]
 fn vault_unlocks_with_its_password_only() {
     let mut rng = TestRng::new(7);
     let (header, key) = create_vault("correct horse battery", TEST_KDF, &mut rng).unwrap();
