@@ -2,9 +2,15 @@
 //! separate companies in production (the store, the gateway, the issuer and
 //! the bank), each in its own module with its own storage binding.
 //!
+//! The operator routes are compiled in only with the `operator` feature
+//! (local runs and tests); the deployable build has none of them, and
+//! without them some helpers they alone call are unused there.
+//!
 //! This file only wires routes to handlers; handlers parse a wire type, call
 //! a domain function and map the result. Every answer under `/api/` is JSON,
 //! errors included, and carries the API security headers.
+
+#![cfg_attr(not(feature = "operator"), allow(dead_code, unused_imports))]
 
 mod bank;
 mod error;
@@ -12,6 +18,7 @@ mod gateway;
 mod http;
 mod issuer;
 mod log;
+#[cfg(feature = "operator")]
 mod operator;
 mod secrets;
 mod store;
@@ -55,20 +62,24 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
             let order_id = (*order_id).to_owned();
             store::orders::get(request, env, &order_id).await
         }
+        #[cfg(feature = "operator")]
         (_, ["api", "operator", "banks", bank_id, rest @ ..]) => {
             let bank_id = (*bank_id).to_owned();
             let rest: Vec<String> = rest.iter().map(|segment| (*segment).to_owned()).collect();
             let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
             operator::bank(request, env, &bank_id, &rest).await
         }
+        #[cfg(feature = "operator")]
         (Method::Post, ["api", "operator", "gateway", "retention"]) => {
             operator::retention(&request, env).await
         }
+        #[cfg(feature = "operator")]
         (Method::Get, ["api", "operator", party @ ("gateway" | "store"), "dump"]) => {
             let party = (*party).to_owned();
             operator::dump(&request, env, &party).await
         }
         (Method::Get, ["api", "gateway", "v1", "keys"]) => gateway::keys::key_set(env).await,
+        #[cfg(feature = "operator")]
         (_, ["api", "operator", "gateway", "keys", action]) => {
             let action = (*action).to_owned();
             operator::gateway_keys(&request, env, &action).await
@@ -133,6 +144,7 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Post, ["api", "store", "webhooks", "gateway"]) => {
             store::webhooks::gateway(request, env).await
         }
+        #[cfg(feature = "operator")]
         (
             _,
             [
@@ -149,6 +161,7 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
             let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
             operator::merchant_keys(request, env, &merchant_id, &rest).await
         }
+        #[cfg(feature = "operator")]
         (_, ["api", "operator", "issuer", rest @ ..]) => {
             let rest: Vec<String> = rest.iter().map(|segment| (*segment).to_owned()).collect();
             let rest: Vec<&str> = rest.iter().map(String::as_str).collect();

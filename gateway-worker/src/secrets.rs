@@ -27,18 +27,29 @@ pub const ISSUER_CARD_KEY: &str = "ISSUER_CARD_KEY";
 /// The issuer's CVC derivation key (the issuer).
 pub const ISSUER_CVC_KEY: &str = "ISSUER_CVC_KEY";
 
-/// Every secret the worker needs; `/api/health` reports whether all are set.
-pub const REQUIRED: [&str; 9] = [
+/// Every secret the deployable worker needs; `/api/health` reports whether
+/// all are set (with the operator routes compiled in, `OPERATOR_TOKEN` too).
+pub const REQUIRED: [&str; 8] = [
     STORE_SIGNING_KEY_SEED,
     STORE_GATEWAY_API_KEY,
     STORE_STAFF_TOKEN,
     GATEWAY_ROOT_SIGNING_SEED,
     GATEWAY_FINGERPRINT_KEY,
     GATEWAY_ROOT_PUBLIC_KEY,
-    OPERATOR_TOKEN,
     ISSUER_CARD_KEY,
     ISSUER_CVC_KEY,
 ];
+
+/// The secrets this build needs: `REQUIRED`, and the operator's token when
+/// the operator routes are compiled in.
+pub fn required() -> impl Iterator<Item = &'static str> {
+    let operator: &[&str] = if cfg!(feature = "operator") {
+        &[OPERATOR_TOKEN]
+    } else {
+        &[]
+    };
+    REQUIRED.iter().chain(operator).copied()
+}
 
 pub fn text(env: &Env, name: &str) -> Result<String, ApiError> {
     env.secret(name)

@@ -46,8 +46,10 @@ fn build_once() {
         return;
     }
     for step in ["build", "secrets"] {
+        // The local worker, with the operator routes the journeys use.
         let status = Command::new("cargo")
             .args(["xtask", step])
+            .env("EWALLET_OPERATOR", "1")
             .current_dir(crate::workspace_root())
             .status()
             .expect("run cargo xtask");

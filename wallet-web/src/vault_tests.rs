@@ -105,7 +105,7 @@ async fn changing_the_password_keeps_the_cards_and_changes_the_key() {
         .add_card(&mut session, card("5555555555554444", "credit"))
         .await
         .unwrap();
-    let old_header = vault.header_for_test().await;
+    let old_header = vault.header_for_test().await.unwrap();
     // A wrong current password is counted, like a wrong unlock, and past a
     // few the change must wait like an unlock.
     for attempt in 1..=crate::vault::UNLOCK_ATTEMPTS_FREE {
@@ -154,7 +154,7 @@ async fn changing_the_password_keeps_the_cards_and_changes_the_key() {
     assert_eq!(reopened.cards.len(), 2);
     // The old header with the old password opens nothing any more.
     let old_key = shared::vault::unlock_vault(&old_header, PASSWORD).unwrap();
-    let (ids, values) = vault.read_cards_for_test().await;
+    let (ids, values) = vault.read_cards_for_test().await.unwrap();
     for (id, value) in ids.iter().zip(&values) {
         let record: shared::vault::SealedRecord =
             serde_json::from_str(&value.as_string().unwrap()).unwrap();

@@ -14,19 +14,54 @@ pub const D1_DATABASES: [&str; 3] = ["STORE_DB", "ISSUER_DB", "GATEWAY_DB"];
 /// Where the built wallet goes; `wrangler.toml` serves it as `[assets]`.
 pub const DIST_DIR: &str = "dist";
 
-/// `cargo xtask build`: what wrangler's `[build] command` runs.
+/// Which worker a build makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Worker {
+    /// What deploys: no operator routes.
+    Deployable,
+    /// What runs locally and is tested: the operator routes compiled in
+    /// (the `operator` feature), for the demo's operator and the tests.
+    Local,
+}
+
+impl Worker {
+    fn stamp(self) -> &'static str {
+        match self {
+            Worker::Deployable => "deployable",
+            Worker::Local => "local",
+        }
+    }
+}
+
+/// Set to 1, `cargo xtask build` makes the local worker (with the operator
+/// routes) instead of the deployable one.
+pub const OPERATOR_VARIABLE: &str = "EWALLET_OPERATOR";
+
+/// `cargo xtask build`: what wrangler's `[build] command` runs, and so what
+/// `wrangler deploy` ships: the deployable worker, without operator routes
+/// (unless `EWALLET_OPERATOR=1`).
 pub fn build_unless_prebuilt() -> Result<(), Failure> {
     if std::env::var_os(crate::PREBUILT_VARIABLE).is_some_and(|value| value == "1") {
         println!("xtask: already built ({}=1)", crate::PREBUILT_VARIABLE);
         return Ok(());
     }
     setup::ensure(setup::Needs::Build)?;
-    build()
+    let worker = if std::env::var_os(OPERATOR_VARIABLE).is_some_and(|value| value == "1") {
+        Worker::Local
+    } else {
+        Worker::Deployable
+    };
+    build(worker)
 }
 
-pub fn build() -> Result<(), Failure> {
+pub fn build(worker: Worker) -> Result<(), Failure> {
     build_wallet()?;
-    build_worker()
+    build_worker(worker)
+}
+
+/// The local build: `cargo xtask run` and `cargo xtask test` serve it.
+pub fn build_local() -> Result<(), Failure> {
+    build(Worker::Local)
 }
 
 /// The sources each build reads, besides the workspace manifest and lock.
@@ -175,20 +210,29 @@ fn gateway_root_public_key() -> Result<String, Failure> {
 
 /// The worker: worker-build runs cargo, wasm-bindgen and esbuild, and
 /// writes `gateway-worker/build/index.js`.
-fn build_worker() -> Result<(), Failure> {
-    if up_to_date(
-        &workspace_root().join("gateway-worker/build/index.js"),
-        &WORKER_SOURCES,
-    ) {
-        println!("xtask: the worker is up to date");
+pub fn build_worker(worker: Worker) -> Result<(), Failure> {
+    let stamp = target_dir().join("worker-build-kind.txt");
+    let same_kind = std::fs::read_to_string(&stamp).is_ok_and(|built| built == worker.stamp());
+    if same_kind
+        && up_to_date(
+            &workspace_root().join("gateway-worker/build/index.js"),
+            &WORKER_SOURCES,
+        )
+    {
+        println!("xtask: the {} worker is up to date", worker.stamp());
         return Ok(());
     }
-    cmd(cargo_bin_dir().join("worker-build"))
-        .args(["--release", "gateway-worker"])
+    let mut build = cmd(cargo_bin_dir().join("worker-build")).args(["--release", "gateway-worker"]);
+    if worker == Worker::Local {
+        build = build.args(["--", "--features", "operator"]);
+    }
+    build
         .env("WASM_BINDGEN_BIN", cargo_bin_dir().join("wasm-bindgen"))
         .env("ESBUILD_BIN", esbuild_bin())
         .env("WASM_OPT_BIN", node_bin("wasm-opt"))
-        .run()
+        .run()?;
+    std::fs::write(stamp, worker.stamp())?;
+    Ok(())
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<(), Failure> {

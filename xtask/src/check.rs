@@ -37,6 +37,8 @@ pub fn test() -> Result<(), Failure> {
                 "clippy",
                 "--workspace",
                 "--all-targets",
+                "--features",
+                "gateway-worker/operator",
                 "--",
                 "-D",
                 "warnings",
@@ -53,6 +55,7 @@ pub fn test() -> Result<(), Failure> {
         for package in WASM_PACKAGES {
             arguments.extend(["--package", package]);
         }
+        arguments.extend(["--features", "gateway-worker/operator"]);
         arguments.extend(["--", "-D", "warnings"]);
         cmd("cargo").args(arguments).run()
     })?;
@@ -79,14 +82,23 @@ pub fn test() -> Result<(), Failure> {
             },
         )?;
     }
-    step("release build", build::build)?;
     step("local secrets", secrets::ensure_dev_vars)?;
-    step("deployable bundle (wrangler deploy --dry-run)", || {
-        let out_dir = target_dir().join("deploy-dry-run");
-        build::wrangler(["deploy", "--dry-run", "--outdir"])
-            .args([out_dir])
-            .env(crate::PREBUILT_VARIABLE, "1")
-            .run()
+    step(
+        "deployable bundle (wrangler deploy --dry-run), without operator routes",
+        deployable_bundle,
+    )?;
+    step("release build (local, with operator routes)", || {
+        build::build_local()?;
+        // The deployable check above would pass vacuously if the markers
+        // were never compiled at all: the local bundle must carry them.
+        let built = bundle_bytes(&crate::command::workspace_root().join("gateway-worker/build"))?;
+        if !built
+            .windows(OPERATOR_MARKERS[0].len())
+            .any(|window| window == OPERATOR_MARKERS[0].as_bytes())
+        {
+            return Err(Failure::new("the local bundle lacks the operator routes"));
+        }
+        Ok(())
     })?;
     // Last, and printing nothing after it: the command's output closes with
     // the test runner's own summary.
@@ -96,6 +108,62 @@ pub fn test() -> Result<(), Failure> {
         .env(crate::PREBUILT_VARIABLE, "1")
         .run()
         .map_err(|failure| Failure::new(format!("tests/: {failure}")))
+}
+
+/// Text only the operator routes carry: present in the local bundle, and
+/// never in the deployable one.
+const OPERATOR_MARKERS: [&str; 3] = [
+    "test-authorizations",
+    "only a test card the operator had printed",
+    "a test reference may not be empty or name a gateway payment",
+];
+
+/// Every file of a bundle directory (not its subdirectories), concatenated.
+fn bundle_bytes(directory: &std::path::Path) -> Result<Vec<u8>, Failure> {
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(directory)? {
+        let path = entry?.path();
+        if path.is_file() {
+            bytes.extend(std::fs::read(&path)?);
+        }
+    }
+    Ok(bytes)
+}
+
+/// Builds the deployable worker, bundles it as `wrangler deploy` would
+/// (`--dry-run`), and checks that no operator route made it in.
+fn deployable_bundle() -> Result<(), Failure> {
+    build::build(build::Worker::Deployable)?;
+    let out_dir = target_dir().join("deploy-dry-run");
+    if out_dir.exists() {
+        std::fs::remove_dir_all(&out_dir)?;
+    }
+    build::wrangler(["deploy", "--dry-run", "--outdir"])
+        .args([&out_dir])
+        .env(crate::PREBUILT_VARIABLE, "1")
+        .run()?;
+    let bundled = bundle_bytes(&out_dir)?;
+    if bundled.is_empty() {
+        return Err(Failure::new("the dry run bundled nothing"));
+    }
+    let found: Vec<&str> = OPERATOR_MARKERS
+        .into_iter()
+        .filter(|marker| {
+            bundled
+                .windows(marker.len())
+                .any(|window| window == marker.as_bytes())
+        })
+        .collect();
+    if !found.is_empty() {
+        return Err(Failure::new(format!(
+            "the deployable bundle carries operator routes: {found:?}"
+        )));
+    }
+    println!(
+        "xtask: the deployable bundle ({} bytes) carries no operator route",
+        bundled.len()
+    );
+    Ok(())
 }
 
 /// Runs one step, printing its name and how long it took.

@@ -9,8 +9,10 @@
 //!   `[build] command`); a no-op when `EWALLET_PREBUILT=1`.
 //! - `cargo xtask setup [--browser]`: install what is missing.
 //! - `cargo xtask secrets`: create missing local secrets in `.dev.vars`.
-//! - `cargo xtask provision [--persist-to DIR]`: register the store's API
+//! - `cargo xtask provision [--persist-to DIR | --remote]`: register the store's API
 //!   key with the local gateway (the demo's merchant onboarding).
+//!   With `--remote`: a fresh key, registered in the deployed gateway's
+//!   database and printed once (the deployed worker has no operator routes).
 //! - `cargo xtask cards`: the demo cards with their CVCs under the local key.
 //! - `cargo xtask pay CARD [--order ID]`: pay an order on the running worker
 //!   with a demo card, sealed as the wallet seals it.
@@ -55,12 +57,13 @@ fn main() -> ExitCode {
         ["pay", card, "--order", order_id] => pay::pay(card, Some(order_id)),
         ["provision"] => provision::provision(None),
         ["provision", "--persist-to", directory] => provision::provision(Some(directory)),
+        ["provision", "--remote"] => provision::provision_remote(),
         ["fuzz"] => fuzz::fuzz(None),
         ["fuzz", seconds] => fuzz::fuzz(Some(seconds)),
         ["setup"] => setup::ensure(setup::Needs::Build),
         ["setup", "--browser"] => setup::ensure(setup::Needs::BuildAndBrowser),
         _ => Err(Failure::usage(
-            "usage: cargo xtask (run | test | build | setup [--browser] | secrets | provision [--persist-to DIR] | cards | pay CARD [--order ID] | bench | fuzz [SECONDS])",
+            "usage: cargo xtask (run | test | build | setup [--browser] | secrets | provision [--persist-to DIR | --remote] | cards | pay CARD [--order ID] | bench | fuzz [SECONDS])",
         )),
     };
     match outcome {
@@ -75,7 +78,7 @@ fn main() -> ExitCode {
 /// `cargo xtask run`.
 fn run() -> Result<(), Failure> {
     setup::ensure(setup::Needs::Build)?;
-    build::build()?;
+    build::build_local()?;
     secrets::ensure_dev_vars()?;
     let root = workspace_root();
     for database in build::D1_DATABASES {

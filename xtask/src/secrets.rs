@@ -116,7 +116,7 @@ fn root_public_key_hex(seed_hex: &str) -> Result<String, Failure> {
         .collect())
 }
 
-fn random_bytes(count: usize) -> Result<Vec<u8>, Failure> {
+pub fn random_bytes(count: usize) -> Result<Vec<u8>, Failure> {
     let mut buffer = vec![0_u8; count];
     std::fs::File::open("/dev/urandom")?.read_exact(&mut buffer)?;
     Ok(buffer)

@@ -457,7 +457,10 @@ fn an_old_key_set_is_not_sealed_to() {
     assert_eq!(at(issued + KEY_SET_AGE_MS_MAX), Ok(key.clone()));
     assert_eq!(at(issued + KEY_SET_AGE_MS_MAX + 1), Err(KeySetError::Stale));
     assert_eq!(at(issued - KEY_SET_CLOCK_SKEW_MS_MAX), Ok(key));
-    assert_eq!(at(issued - KEY_SET_CLOCK_SKEW_MS_MAX - 1), Err(KeySetError::Stale));
+    assert_eq!(
+        at(issued - KEY_SET_CLOCK_SKEW_MS_MAX - 1),
+        Err(KeySetError::Stale)
+    );
 }
 
 #[test]
