@@ -344,7 +344,22 @@ fn a_decline_then_another_card_pays_with_a_signed_receipt(world: &World) {
     let receipt = paid.receipt.expect("a paid order has a receipt");
     let store_keys: StoreKeys = api::get(&world.server.url("/api/store/keys")).json();
     let body: &Receipt = receipt.verify_with_any(&store_keys.keys).unwrap();
-    let authorization = body.authorization.verify(&gateway_root()).unwrap();
+    // The gateway's authorization key, as its long-term key certifies it.
+    let key_set: Signed<shared::keyset::GatewayKeySet> =
+        api::get(&world.server.url("/api/gateway/v1/keys")).json();
+    let authorization_keys = shared::keyset::certified_keys(
+        &key_set,
+        &gateway_root(),
+        shared::keyset::AUTHORIZATION_KEY_PURPOSE,
+        now_ms(),
+    )
+    .unwrap();
+    let authorization = body
+        .authorization
+        .verify_with_any(&authorization_keys)
+        .unwrap();
+    // Signed by that key, not by the long-term one.
+    assert!(body.authorization.verify(&gateway_root()).is_err());
     let quote = &order.quote.body;
     assert_eq!(body.order_id, order.order_id);
     assert_eq!(body.total, quote.total);
@@ -901,11 +916,25 @@ fn the_store_learns_of_a_payment_whose_answer_it_lost(world: &World) {
     let receipt: Signed<Receipt> = receipt.json();
     assert_eq!(Some(receipt.body.authorization), confirmed.authorization);
 
-    // An event signed by anyone but the gateway changes nothing.
-    let forger = shared::sign::SigningKeyPair::from_seed(
+    // An event signed by anyone but the gateway's event key changes
+    // nothing: a stranger's key, or the gateway's own long-term key, which
+    // signs key sets only.
+    let stranger = shared::sign::SigningKeyPair::from_seed(
         KeyId::new(shared::keyset::GATEWAY_ROOT_KEY_ID).unwrap(),
         &[3; 32],
     );
+    let root = shared::sign::SigningKeyPair::from_seed(
+        KeyId::new(shared::keyset::GATEWAY_ROOT_KEY_ID).unwrap(),
+        &hex32("GATEWAY_ROOT_SIGNING_SEED"),
+    );
+    for forger in [stranger, root] {
+        forged_event_changes_nothing(world, &forger);
+    }
+}
+
+/// Posts an event about a fresh order, signed by `forger`, to the store's
+/// webhook: refused, and the order stays unpaid.
+fn forged_event_changes_nothing(world: &World, forger: &shared::sign::SigningKeyPair) {
     let other = new_order(world);
     let forged = forger.sign(shared::receipt::PaymentEvent {
         event_id: unique("evt"),

@@ -10,8 +10,13 @@ use crate::error::ApiError;
 pub const STORE_SIGNING_KEY_SEED: &str = "STORE_SIGNING_KEY_SEED";
 /// The store's API key at the gateway's merchant API (the store).
 pub const STORE_GATEWAY_API_KEY: &str = "STORE_GATEWAY_API_KEY";
-/// Ed25519 seed of the gateway's long-term key-set signing key (the gateway).
+/// Ed25519 seed of the gateway's long-term key, which signs key sets only
+/// (the gateway).
 pub const GATEWAY_ROOT_SIGNING_SEED: &str = "GATEWAY_ROOT_SIGNING_SEED";
+/// Ed25519 seed of the key that signs authorization records (the gateway).
+pub const GATEWAY_AUTHORIZATION_SIGNING_SEED: &str = "GATEWAY_AUTHORIZATION_SIGNING_SEED";
+/// Ed25519 seed of the key that signs payment events (the gateway).
+pub const GATEWAY_EVENT_SIGNING_SEED: &str = "GATEWAY_EVENT_SIGNING_SEED";
 /// HMAC key of the gateway's card and address fingerprints (attempt budgets).
 pub const GATEWAY_FINGERPRINT_KEY: &str = "GATEWAY_FINGERPRINT_KEY";
 /// The gateway's long-term public key, as the store knows it (64 hex
@@ -29,11 +34,13 @@ pub const ISSUER_CVC_KEY: &str = "ISSUER_CVC_KEY";
 
 /// Every secret the deployable worker needs; `/api/health` reports whether
 /// all are set (with the operator routes compiled in, `OPERATOR_TOKEN` too).
-pub const REQUIRED: [&str; 8] = [
+pub const REQUIRED: [&str; 10] = [
     STORE_SIGNING_KEY_SEED,
     STORE_GATEWAY_API_KEY,
     STORE_STAFF_TOKEN,
     GATEWAY_ROOT_SIGNING_SEED,
+    GATEWAY_AUTHORIZATION_SIGNING_SEED,
+    GATEWAY_EVENT_SIGNING_SEED,
     GATEWAY_FINGERPRINT_KEY,
     GATEWAY_ROOT_PUBLIC_KEY,
     ISSUER_CARD_KEY,

@@ -1,18 +1,30 @@
-//! The gateway's published encryption keys, signed by its long-term Ed25519
-//! key. The wallet compiles that long-term public key in and accepts only a
-//! key set it signed, so neither the store nor script injected into the page
-//! can substitute an encryption key of its own.
+//! The gateway's published keys, signed by its long-term Ed25519 key: the
+//! HPKE keys payments are sealed to, and the certified public halves of the
+//! keys that sign its authorizations and its payment events (one key per
+//! purpose; the long-term key signs nothing but key sets, so it could live
+//! offline). The wallet compiles that long-term public key in and accepts
+//! only a fresh key set it signed, so neither the store nor script injected
+//! into the page can substitute a key of its own.
 
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::{Bytes, CanonicalWriter};
 use crate::sign::{KeyId, PublicKey, Purpose, SignatureError, Signed, SignedContent};
 
-/// The key id of the gateway's long-term Ed25519 key: it signs the key set,
-/// authorization records and payment events (each under its own purpose).
+/// The key id of the gateway's long-term Ed25519 key: it signs key sets.
 pub const GATEWAY_ROOT_KEY_ID: &str = "gateway-root";
 
-const KEY_SET_LABEL: &str = "ewallet/gateway-key-set/v1";
+/// The purpose of the key that signs authorization records.
+pub const AUTHORIZATION_KEY_PURPOSE: &str = "authorization";
+
+/// The purpose of the key that signs payment events (webhooks).
+pub const PAYMENT_EVENT_KEY_PURPOSE: &str = "payment-event";
+
+/// The most signing keys a key set certifies (current and previous of
+/// each purpose).
+pub const KEY_SET_SIGNING_KEYS_MAX: usize = 4;
+
+const KEY_SET_LABEL: &str = "ewallet/gateway-key-set/v2";
 
 /// The HPKE suite every gateway key is for (RFC 9180 names).
 pub const PAYMENT_SUITE: &str = "DHKEM(X25519,HKDF-SHA256)/HKDF-SHA256/AES-256-GCM";
@@ -40,11 +52,23 @@ pub struct GatewayKey {
     pub not_after_ms: u64,
 }
 
-/// The set of keys the gateway currently accepts payments for.
+/// One signing key of the gateway, certified for one purpose.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertifiedKey {
+    pub purpose: String,
+    pub kid: KeyId,
+    /// Ed25519 public key.
+    pub public_key: Bytes<32>,
+}
+
+/// The set of keys the gateway currently accepts payments for, and the
+/// keys its signatures are made with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayKeySet {
     pub keys: Vec<GatewayKey>,
+    pub signing_keys: Vec<CertifiedKey>,
     pub issued_at_ms: u64,
 }
 
@@ -62,6 +86,13 @@ impl SignedContent for GatewayKeySet {
                 .text(&key.suite)
                 .bytes(&key.public_key.0)
                 .u64(key.not_after_ms);
+        }
+        writer.u32(u32::try_from(self.signing_keys.len()).unwrap_or(u32::MAX));
+        for key in &self.signing_keys {
+            writer
+                .text(&key.purpose)
+                .text(key.kid.as_str())
+                .bytes(&key.public_key.0);
         }
         writer.finish()
     }
@@ -89,20 +120,51 @@ pub fn current_key(
     gateway_root: &PublicKey,
     now_ms: u64,
 ) -> Result<GatewayKey, KeySetError> {
-    let key_set = signed.verify(gateway_root)?;
-    if key_set.issued_at_ms.saturating_add(KEY_SET_AGE_MS_MAX) < now_ms
-        || key_set.issued_at_ms > now_ms.saturating_add(KEY_SET_CLOCK_SKEW_MS_MAX)
-    {
-        return Err(KeySetError::Stale);
-    }
-    if key_set.keys.len() > KEY_SET_KEYS_MAX {
-        return Err(KeySetError::TooManyKeys);
-    }
-    key_set
+    verified(signed, gateway_root, now_ms)?
         .keys
         .iter()
         .filter(|key| key.suite == PAYMENT_SUITE && key.not_after_ms > now_ms)
         .max_by_key(|key| key.not_after_ms)
         .cloned()
         .ok_or(KeySetError::NoCurrentKey)
+}
+
+/// A key set signed by `gateway_root`, fresh at `now_ms`, within its bounds.
+fn verified<'a>(
+    signed: &'a Signed<GatewayKeySet>,
+    gateway_root: &PublicKey,
+    now_ms: u64,
+) -> Result<&'a GatewayKeySet, KeySetError> {
+    let key_set = signed.verify(gateway_root)?;
+    if key_set.issued_at_ms.saturating_add(KEY_SET_AGE_MS_MAX) < now_ms
+        || key_set.issued_at_ms > now_ms.saturating_add(KEY_SET_CLOCK_SKEW_MS_MAX)
+    {
+        return Err(KeySetError::Stale);
+    }
+    if key_set.keys.len() > KEY_SET_KEYS_MAX
+        || key_set.signing_keys.len() > KEY_SET_SIGNING_KEYS_MAX
+    {
+        return Err(KeySetError::TooManyKeys);
+    }
+    Ok(key_set)
+}
+
+/// The gateway's signing keys for `purpose` that a fresh key set signed by
+/// `gateway_root` certifies: what an authorization or a payment event is
+/// checked against.
+pub fn certified_keys(
+    signed: &Signed<GatewayKeySet>,
+    gateway_root: &PublicKey,
+    purpose: &str,
+    now_ms: u64,
+) -> Result<Vec<PublicKey>, KeySetError> {
+    Ok(verified(signed, gateway_root, now_ms)?
+        .signing_keys
+        .iter()
+        .filter(|key| key.purpose == purpose)
+        .map(|key| PublicKey {
+            kid: key.kid.clone(),
+            key: key.public_key,
+        })
+        .collect())
 }

@@ -102,6 +102,7 @@ fn crypto_speed() {
     let key = signer.public_key();
     let record = signer.sign(shared::keyset::GatewayKeySet {
         keys: vec![public.clone()],
+        signing_keys: vec![],
         issued_at_ms: 1,
     });
     let verify = median_ms(SEAL_RUNS, || {

@@ -135,21 +135,45 @@ fn quotes_and_receipts_are_checked_with_both_parties_keys() {
     let quote = &answer.quote.body;
     let good = receipt_for(&answer, "10.72");
     assert_eq!(
-        check_receipt(&good, "ord_1", quote, &store_keys, &root),
+        check_receipt(
+            &good,
+            "ord_1",
+            quote,
+            &store_keys,
+            std::slice::from_ref(&root)
+        ),
         ReceiptCheck::Verified
     );
     let other_root = SigningKeyPair::from_seed(KeyId::new("gateway-root").unwrap(), &[9; 32]);
     assert_eq!(
-        check_receipt(&good, "ord_1", quote, &store_keys, &other_root.public_key()),
+        check_receipt(
+            &good,
+            "ord_1",
+            quote,
+            &store_keys,
+            &[other_root.public_key()]
+        ),
         ReceiptCheck::Failed
     );
     let cheaper = receipt_for(&answer, "1.00");
     assert_eq!(
-        check_receipt(&cheaper, "ord_1", quote, &store_keys, &root),
+        check_receipt(
+            &cheaper,
+            "ord_1",
+            quote,
+            &store_keys,
+            std::slice::from_ref(&root)
+        ),
         ReceiptCheck::Failed
     );
     assert_eq!(
-        check_receipt(&good, "ord_2", quote, &store_keys, &root),
+        check_receipt(
+            &good,
+            "ord_2",
+            quote,
+            &store_keys,
+            std::slice::from_ref(&root)
+        ),
         ReceiptCheck::Failed
     );
 }

@@ -54,18 +54,19 @@ pub enum ReceiptCheck {
 }
 
 /// Checks a receipt for `quote` (of order `order_id`) with both parties'
-/// keys.
+/// keys: the store's, and the gateway's authorization keys (as its
+/// long-term key certifies them in a fresh key set).
 pub fn check_receipt(
     receipt: &Signed<Receipt>,
     order_id: &str,
     quote: &Quote,
     store_keys: &[PublicKey],
-    gateway_root: &PublicKey,
+    authorization_keys: &[PublicKey],
 ) -> ReceiptCheck {
     let Ok(body) = receipt.verify_with_any(store_keys) else {
         return ReceiptCheck::Failed;
     };
-    let Ok(authorization) = body.authorization.verify(gateway_root) else {
+    let Ok(authorization) = body.authorization.verify_with_any(authorization_keys) else {
         return ReceiptCheck::Failed;
     };
     let digest = quote.digest();

@@ -12,7 +12,9 @@ use serde_json::{Value, json};
 use shared::card::{CardNumber, Expiry};
 use shared::encoding::Bytes;
 use shared::issuer::derive_cvc;
-use shared::keyset::{GATEWAY_ROOT_KEY_ID, GatewayKeySet, current_key};
+use shared::keyset::{
+    AUTHORIZATION_KEY_PURPOSE, GATEWAY_ROOT_KEY_ID, GatewayKeySet, certified_keys, current_key,
+};
 use shared::money::Money;
 use shared::rand_core::UnwrapErr;
 use shared::receipt::Receipt;
@@ -166,6 +168,9 @@ pub fn pay(card_name: &str, order_id: Option<&str>) -> Result<(), Failure> {
         .as_millis() as u64;
     let key = current_key(&key_set, &gateway_root, now_ms)
         .map_err(|error| Failure::new(format!("the gateway's key set: {error}")))?;
+    let authorization_keys =
+        certified_keys(&key_set, &gateway_root, AUTHORIZATION_KEY_PURPOSE, now_ms)
+            .map_err(|error| Failure::new(format!("the gateway's key set: {error}")))?;
     let quote = &order.quote.body;
     let amount = Money::parse_non_negative(&quote.total, quote.currency)
         .map_err(|error| Failure::new(error.to_string()))?;
@@ -211,7 +216,7 @@ pub fn pay(card_name: &str, order_id: Option<&str>) -> Result<(), Failure> {
                 .map_err(|error| Failure::new(format!("store signature: {error}")))?;
             let authorization = body
                 .authorization
-                .verify(&gateway_root)
+                .verify_with_any(&authorization_keys)
                 .map_err(|error| Failure::new(format!("gateway signature: {error}")))?;
             println!(
                 "approved: {} {} paid, authorization {} on {} ending {}; receipt {}\n\

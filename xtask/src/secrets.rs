@@ -21,15 +21,19 @@ pub enum Format {
 /// Every secret the worker reads. Each party has its own keys; no key
 /// serves two purposes. (The worker's list is `REQUIRED` in
 /// `gateway-worker/src/secrets.rs`.)
-pub const SECRETS: [(&str, Format); 8] = [
+pub const SECRETS: [(&str, Format); 10] = [
     // Ed25519 seed of the store's quote and receipt signing key.
     ("STORE_SIGNING_KEY_SEED", Format::Hex(32)),
     // The store's API key at the gateway (its hash is provisioned there).
     ("STORE_GATEWAY_API_KEY", Format::MerchantApiKey),
     // Bearer token of the store's back office (shipping, refunds).
     ("STORE_STAFF_TOKEN", Format::Hex(32)),
-    // Ed25519 seed of the gateway's long-term key-set signing key.
+    // Ed25519 seed of the gateway's long-term key, which signs key sets only.
     ("GATEWAY_ROOT_SIGNING_SEED", Format::Hex(32)),
+    // Ed25519 seeds of the gateway's authorization and payment-event keys
+    // (certified by the long-term key in the published key set).
+    ("GATEWAY_AUTHORIZATION_SIGNING_SEED", Format::Hex(32)),
+    ("GATEWAY_EVENT_SIGNING_SEED", Format::Hex(32)),
     // HMAC key of the gateway's card and address fingerprints.
     ("GATEWAY_FINGERPRINT_KEY", Format::Hex(32)),
     // Bearer token of the operator routes (ledger checks, test accounts).

@@ -4,6 +4,8 @@
 //! Worker; split into separate deployments it points at the gateway's
 //! Worker, and nothing here changes.
 
+use shared::keyset::GatewayKeySet;
+use shared::sign::Signed;
 use shared::wire::{ConfirmPayment, CreatePayment, Payment, RefundRequest};
 use worker::wasm_bindgen::JsValue;
 use worker::{Env, Headers, Method, Request, RequestInit};
@@ -42,6 +44,26 @@ async fn post(
         .await
         .map_err(|error| ApiError::BadGateway(error.to_string()))?;
     Ok((response.status_code(), text))
+}
+
+/// The gateway's signed key set (`GET /api/gateway/v1/keys`, public).
+pub async fn key_set(env: &Env) -> Result<Signed<GatewayKeySet>, ApiError> {
+    let request = Request::new("https://gateway.internal/api/gateway/v1/keys", Method::Get)?;
+    let mut response = env
+        .service(GATEWAY_BINDING)?
+        .fetch_request(request)
+        .await
+        .map_err(|error| ApiError::BadGateway(error.to_string()))?;
+    if response.status_code() != 200 {
+        return Err(ApiError::BadGateway(format!(
+            "gateway answered {} to its key set",
+            response.status_code()
+        )));
+    }
+    response
+        .json()
+        .await
+        .map_err(|error| ApiError::BadGateway(error.to_string()))
 }
 
 /// Registers the payment for a quote at the gateway. The order reference is

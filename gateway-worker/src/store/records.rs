@@ -5,7 +5,10 @@
 //! receipt. Both paths call `record`, which is idempotent, so whichever
 //! comes first writes and the other changes nothing.
 
+use std::cell::RefCell;
+
 use shared::encoding::{Bytes, to_base64url};
+use shared::keyset::{AUTHORIZATION_KEY_PURPOSE, GatewayKeySet, certified_keys};
 use shared::money::{Currency, Money};
 use shared::quote::Quote;
 use shared::receipt::{AuthorizationRecord, PaymentEvent, PaymentEventKind, Receipt};
@@ -15,11 +18,12 @@ use worker::Env;
 use crate::error::ApiError;
 use crate::secrets;
 use crate::store::db::{self, OrderEvent, OrderRow};
-use crate::store::keys;
 use crate::store::quote::STORE_MERCHANT_ID;
+use crate::store::{gateway_client, keys};
 
-/// The gateway's public key, as configured for the store.
-fn gateway_public_key(env: &Env) -> Result<PublicKey, ApiError> {
+/// The gateway's long-term public key, as configured for the store: it
+/// certifies the keys the gateway signs with.
+fn gateway_root(env: &Env) -> Result<PublicKey, ApiError> {
     let key = secrets::bytes32(env, secrets::GATEWAY_ROOT_PUBLIC_KEY)?;
     Ok(PublicKey {
         kid: KeyId::new(shared::keyset::GATEWAY_ROOT_KEY_ID).map_err(ApiError::internal)?,
@@ -27,13 +31,46 @@ fn gateway_public_key(env: &Env) -> Result<PublicKey, ApiError> {
     })
 }
 
-/// Verifies something the gateway signed.
-pub fn verify_gateway<T: shared::sign::SignedContent>(
+thread_local! {
+    /// The gateway's last key set this isolate fetched (checked on use).
+    static GATEWAY_KEY_SET: RefCell<Option<Signed<GatewayKeySet>>> = const { RefCell::new(None) };
+}
+
+/// The gateway's signing keys for `purpose`, as a fresh key set signed by
+/// its long-term key certifies them: the cached set while it is fresh,
+/// else (or with `refresh`) one fetched over the merchant API.
+async fn certified(env: &Env, purpose: &str, refresh: bool) -> Result<Vec<PublicKey>, ApiError> {
+    let root = gateway_root(env)?;
+    let now = worker::Date::now().as_millis();
+    if !refresh {
+        let cached = GATEWAY_KEY_SET.with(|cache| cache.borrow().clone());
+        if let Some(keys) = cached.and_then(|set| certified_keys(&set, &root, purpose, now).ok()) {
+            return Ok(keys);
+        }
+    }
+    let fetched = gateway_client::key_set(env).await?;
+    let keys = certified_keys(&fetched, &root, purpose, now)
+        .map_err(|error| ApiError::BadGateway(format!("the gateway's key set: {error}")))?;
+    GATEWAY_KEY_SET.with(|cache| cache.replace(Some(fetched)));
+    Ok(keys)
+}
+
+/// Verifies something the gateway signed with its key for `purpose`; a key
+/// the cached set does not name sends for the set again once (the gateway
+/// may have rotated it).
+pub async fn verify_gateway<T: shared::sign::SignedContent>(
     env: &Env,
     signed: &Signed<T>,
+    purpose: &str,
 ) -> Result<(), ApiError> {
+    if signed
+        .verify_with_any(&certified(env, purpose, false).await?)
+        .is_ok()
+    {
+        return Ok(());
+    }
     signed
-        .verify(&gateway_public_key(env)?)
+        .verify_with_any(&certified(env, purpose, true).await?)
         .map(|_| ())
         .map_err(|_| ApiError::Unauthorized)
 }
@@ -51,7 +88,7 @@ pub async fn record(
     authorization: &Signed<AuthorizationRecord>,
     captured_amount: Option<&str>,
 ) -> Result<OrderRow, ApiError> {
-    verify_gateway(env, authorization)?;
+    verify_gateway(env, authorization, AUTHORIZATION_KEY_PURPOSE).await?;
     let record = &authorization.body;
     let mismatch = |what: &str| {
         ApiError::unprocessable(
@@ -198,7 +235,7 @@ async fn order_of<'a>(
     env: &Env,
     authorization: &'a Signed<AuthorizationRecord>,
 ) -> Result<(OrderRow, &'a AuthorizationRecord), ApiError> {
-    verify_gateway(env, authorization)?;
+    verify_gateway(env, authorization, AUTHORIZATION_KEY_PURPOSE).await?;
     let record = &authorization.body;
     if record.merchant_id != STORE_MERCHANT_ID {
         return Err(ApiError::unprocessable(

@@ -23,7 +23,7 @@ pub async fn gateway(mut request: Request, env: &Env) -> Result<Response, ApiErr
     let bytes = crate::http::read_body(&mut request, EVENT_BODY_BYTES_MAX).await?;
     let event: Signed<PaymentEvent> = serde_json::from_slice(&bytes)
         .map_err(|_| ApiError::unprocessable("invalid_body", "not a signed payment event"))?;
-    records::verify_gateway(env, &event)?;
+    records::verify_gateway(env, &event, shared::keyset::PAYMENT_EVENT_KEY_PURPOSE).await?;
     let body = &event.body;
     if body.authorization.body.payment_id.is_empty() {
         return Err(ApiError::unprocessable(

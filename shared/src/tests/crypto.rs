@@ -280,6 +280,7 @@ fn a_signature_for_one_purpose_never_passes_as_another() {
     );
     let key_set = GatewayKeySet {
         keys: vec![],
+        signing_keys: vec![],
         issued_at_ms: 0,
     };
     let forged_key_set = Signed {
@@ -418,6 +419,7 @@ fn the_key_set_must_be_signed_by_the_gateway_root() {
     let current = gateway_key().public_key(5_000);
     let key_set = GatewayKeySet {
         keys: vec![old.clone(), current.clone()],
+        signing_keys: vec![],
         issued_at_ms: 500,
     };
     let signed = root.sign(key_set.clone());
@@ -442,6 +444,81 @@ fn the_key_set_must_be_signed_by_the_gateway_root() {
 }
 
 #[test]
+fn the_key_set_certifies_one_key_per_purpose() {
+    // Goal: authorizations and payment events are checked against keys
+    // the long-term key certified, each for its own purpose only. Method:
+    // certify one key of each purpose, read them back, then tamper.
+    use crate::keyset::{
+        AUTHORIZATION_KEY_PURPOSE, CertifiedKey, PAYMENT_EVENT_KEY_PURPOSE, certified_keys,
+    };
+    let root = SigningKeyPair::from_seed(kid("gateway-root"), &[5; 32]);
+    let authorizer = SigningKeyPair::from_seed(kid("gw-authorization-1"), &[7; 32]);
+    let notifier = SigningKeyPair::from_seed(kid("gw-payment-event-1"), &[8; 32]);
+    let certify = |purpose: &str, pair: &SigningKeyPair| CertifiedKey {
+        purpose: purpose.to_owned(),
+        kid: pair.public_key().kid,
+        public_key: pair.public_key().key,
+    };
+    let signed = root.sign(GatewayKeySet {
+        keys: vec![gateway_key().public_key(9_000)],
+        signing_keys: vec![
+            certify(AUTHORIZATION_KEY_PURPOSE, &authorizer),
+            certify(PAYMENT_EVENT_KEY_PURPOSE, &notifier),
+        ],
+        issued_at_ms: 1_000,
+    });
+    let authorization_keys = certified_keys(
+        &signed,
+        &root.public_key(),
+        AUTHORIZATION_KEY_PURPOSE,
+        1_500,
+    )
+    .unwrap();
+    assert_eq!(authorization_keys, vec![authorizer.public_key()]);
+    let event_keys = certified_keys(
+        &signed,
+        &root.public_key(),
+        PAYMENT_EVENT_KEY_PURPOSE,
+        1_500,
+    )
+    .unwrap();
+    assert_eq!(event_keys, vec![notifier.public_key()]);
+    // A key swapped into the set breaks the long-term key's signature.
+    let mut swapped = signed.clone();
+    swapped.body.signing_keys[0].public_key = notifier.public_key().key;
+    assert!(
+        certified_keys(
+            &swapped,
+            &root.public_key(),
+            AUTHORIZATION_KEY_PURPOSE,
+            1_500
+        )
+        .is_err()
+    );
+    // Certified, but only for its purpose: the event key is no authorizer.
+    let record = AuthorizationRecord {
+        payment_id: "pay_01".into(),
+        merchant_id: "m_teashop".into(),
+        quote_digest: sample_quote(1).digest(),
+        amount: "36.22".into(),
+        currency: Currency::Usd,
+        brand: crate::card::Brand::Visa,
+        last_four: "4242".into(),
+        authorization_code: "A1B2C3".into(),
+        attempt_id: "att_01".into(),
+        authorized_at_ms: 1_800_000_000_500,
+    };
+    assert!(
+        authorizer
+            .sign(record.clone())
+            .verify_with_any(&authorization_keys)
+            .is_ok()
+    );
+    let by_notifier = notifier.sign(record);
+    assert!(by_notifier.verify_with_any(&authorization_keys).is_err());
+}
+
+#[test]
 fn an_old_key_set_is_not_sealed_to() {
     // Goal: a key set replayed from before an emergency rotation is
     // refused. Method: the same signed set, read at its edges of age.
@@ -451,6 +528,7 @@ fn an_old_key_set_is_not_sealed_to() {
     let key = gateway_key().public_key(issued + 100 * KEY_SET_AGE_MS_MAX);
     let signed = root.sign(GatewayKeySet {
         keys: vec![key.clone()],
+        signing_keys: vec![],
         issued_at_ms: issued,
     });
     let at = |now| current_key(&signed, &root.public_key(), now);

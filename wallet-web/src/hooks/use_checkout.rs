@@ -4,7 +4,7 @@
 //! vault's hook) and pay; check the receipt's two signatures. Every step
 //! dispatches to the pure `CheckoutState`.
 
-use shared::keyset::current_key;
+use shared::keyset::{AUTHORIZATION_KEY_PURPOSE, certified_keys, current_key};
 use shared::money::Money;
 use shared::quote::Consignee;
 use shared::refusal::RefusalCode;
@@ -209,7 +209,15 @@ async fn check(
     root: &shared::sign::PublicKey,
 ) -> Option<ReceiptCheck> {
     let receipt = receipt.as_ref()?;
-    let Ok(keys) = api::fetch_store_keys().await else {
+    let (Ok(keys), Ok(key_set)) = (
+        api::fetch_store_keys().await,
+        api::fetch_gateway_keys().await,
+    ) else {
+        return Some(ReceiptCheck::Failed);
+    };
+    let Ok(authorization_keys) =
+        certified_keys(&key_set, root, AUTHORIZATION_KEY_PURPOSE, now_ms())
+    else {
         return Some(ReceiptCheck::Failed);
     };
     Some(trust::check_receipt(
@@ -217,7 +225,7 @@ async fn check(
         &answer.order_id,
         &answer.quote.body,
         &keys.keys,
-        root,
+        &authorization_keys,
     ))
 }
 

@@ -47,7 +47,7 @@ impl PaymentObject {
             created_at_ms: u64::try_from(now).unwrap_or(0),
         };
         let event_id = event.event_id.clone();
-        let signed = keys::root_signing_key(&self.env)
+        let signed = keys::event_signing_key(&self.env)
             .map_err(|failure| worker::Error::RustError(failure.to_string()))?
             .sign(event);
         storage.enqueue(&event_id, &serde_json::to_string(&signed)?, now)

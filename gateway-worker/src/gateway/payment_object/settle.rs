@@ -140,7 +140,7 @@ impl PaymentObject {
                 // Signed before the guarded write: a key that fails leaves
                 // the attempt `authorizing`, to be settled again.
                 let code = record.authorization_code.clone();
-                let signed = keys::root_signing_key(&self.env)
+                let signed = keys::authorization_signing_key(&self.env)
                     .map_err(|failure| worker::Error::RustError(failure.to_string()))?
                     .sign(record);
                 if !storage.approve(sequence, &code, now)? {
