@@ -27,6 +27,10 @@ pub const JOURNEYS: &[Journey] = &[
         "hostile::generated_requests_break_nothing",
         generated_requests_break_nothing,
     ),
+    (
+        "hostile::the_document_states_what_the_routes_refuse",
+        the_document_states_what_the_routes_refuse,
+    ),
 ];
 
 /// How long the worker may take to refuse; an answer that needs the whole
@@ -448,4 +452,86 @@ fn generated_requests_break_nothing(world: &World) {
     let order = crate::payment::new_order(world);
     let paid = crate::payment::pay_with(world, &order, &crate::payment::demo_card("visa-pays"));
     assert_eq!(paid.status, 200, "{}", paid.body);
+}
+
+fn the_document_states_what_the_routes_refuse(world: &World) {
+    // Goal: a client driven by the OpenAPI document sends nothing the
+    // server refuses for its form, and the document refuses what the server
+    // refuses. Method: the routes' own bodies conform to their request
+    // schemas; then bodies the store refuses field by field are refused by
+    // the schema too.
+    let order = crate::payment::new_order(world);
+    let sealed = crate::payment::seal(
+        world,
+        &crate::payment::unknown_card(),
+        &crate::payment::Target::of_quote(&order),
+    );
+    let context = Context {
+        order_id: order.order_id.clone(),
+        client_secret: order.client_secret.clone(),
+        payment_id: order.payment_id.clone(),
+        merchant_key: crate::store::store_key(),
+        staff_token: e2e::dev_var("STORE_STAFF_TOKEN"),
+        sealed: serde_json::to_value(&sealed).unwrap(),
+        quote_digest: serde_json::to_value(order.quote.body.digest())
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    };
+    for template in [
+        "/api/quotes",
+        "/api/orders/{order_id}/pay",
+        "/api/gateway/v1/payments",
+        "/api/gateway/v1/payments/{payment_id}/confirm",
+        "/api/gateway/v1/payments/{payment_id}/refunds",
+        "/api/store/orders/{order_id}/ship",
+        "/api/store/orders/{order_id}/refund",
+    ] {
+        let errors = e2e::openapi::request_errors(template, &valid_body(template, &context));
+        assert!(errors.is_empty(), "{template}: {errors:?}");
+    }
+    let with_consignee = |field: &str, value: Value| {
+        let mut body = valid_body("/api/quotes", &context);
+        body["consignee"][field] = value;
+        body
+    };
+    for refused in [
+        with_consignee("address_lines", json!([""])),
+        with_consignee("address_lines", json!(["   "])),
+        with_consignee("name", json!("")),
+        with_consignee("name", json!("Ada\u{7}Lovelace")),
+        with_consignee("city", json!("  ")),
+        with_consignee("postal_code", json!("SW1Y#4JH")),
+        with_consignee("phone", json!("12")),
+        with_consignee("phone", json!("+44 20 7946 0000 ext")),
+        with_consignee("country", json!("gb")),
+    ] {
+        let answer = crate::store::quote(world, &refused);
+        assert_eq!(
+            answer.status, 422,
+            "the store takes {refused}: {}",
+            answer.body
+        );
+        assert!(
+            !e2e::openapi::request_errors("/api/quotes", &refused).is_empty(),
+            "the document allows what the store refuses: {}",
+            refused["consignee"]
+        );
+    }
+    for amount in ["0", "0.00", "-1.00"] {
+        let mut body = valid_body("/api/gateway/v1/payments", &context);
+        body["amount"] = json!(amount);
+        assert!(
+            !e2e::openapi::request_errors("/api/gateway/v1/payments", &body).is_empty(),
+            "the document allows a payment of {amount}"
+        );
+        let mut refund = valid_body("/api/gateway/v1/payments/{payment_id}/refunds", &context);
+        refund["amount"] = json!(amount);
+        assert!(
+            !e2e::openapi::request_errors("/api/gateway/v1/payments/{payment_id}/refunds", &refund)
+                .is_empty(),
+            "the document allows a refund of {amount}"
+        );
+    }
 }

@@ -45,6 +45,30 @@ fn template_for<'a>(templates: impl Iterator<Item = &'a String>, path: &str) -> 
     })
 }
 
+/// What the document says of a request body for the operation at
+/// `template`: the schema's errors for `body` (empty when it conforms).
+pub fn request_errors(template: &str, body: &Value) -> Vec<String> {
+    let document = document();
+    let Some(schema) = document["paths"][template]
+        .as_object()
+        .and_then(|methods| methods.values().next())
+        .and_then(|operation| operation.pointer("/requestBody/content/application~1json/schema"))
+    else {
+        return vec![format!("{template} documents no JSON request body")];
+    };
+    let mut rooted = schema.clone();
+    if let Value::Object(fields) = &mut rooted {
+        fields.insert("components".to_owned(), document["components"].clone());
+    }
+    match jsonschema::draft202012::new(&rooted) {
+        Ok(validator) => validator
+            .iter_errors(body)
+            .map(|error| error.to_string())
+            .collect(),
+        Err(error) => vec![format!("{template}: the schema does not compile: {error}")],
+    }
+}
+
 /// Checks every recorded answer of a documented route; answers the
 /// failures, and prints how many answers and operations were covered.
 /// With `expect_answers` (a full run), checking none is a failure too.
@@ -120,7 +144,48 @@ pub fn check_recorded(expect_answers: bool) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::template_for;
+    use super::{document, template_for};
+
+    #[test]
+    fn every_link_leads_to_an_operation_with_its_parameters() {
+        // The document's links chain quote → pay → order → receipt → back
+        // office and payment → confirm → after-sale; each must name an
+        // operation that exists and fill only parameters it has.
+        let document = document();
+        let mut operations = std::collections::BTreeMap::new();
+        for item in document["paths"].as_object().unwrap().values() {
+            for operation in item.as_object().unwrap().values() {
+                if let Some(id) = operation["operationId"].as_str() {
+                    operations.insert(id.to_owned(), operation.clone());
+                }
+            }
+        }
+        let mut links = 0;
+        for item in document["paths"].as_object().unwrap().values() {
+            for operation in item.as_object().unwrap().values() {
+                for response in operation["responses"].as_object().unwrap().values() {
+                    let Some(named) = response["links"].as_object() else {
+                        continue;
+                    };
+                    for link in named.values() {
+                        links += 1;
+                        let target = link["operationId"].as_str().unwrap();
+                        let Some(target) = operations.get(target) else {
+                            panic!("a link names no operation: {target}");
+                        };
+                        let parameters: Vec<&str> = target["parameters"]
+                            .as_array()
+                            .map(|list| list.iter().filter_map(|p| p["name"].as_str()).collect())
+                            .unwrap_or_default();
+                        for name in link["parameters"].as_object().unwrap().keys() {
+                            assert!(parameters.contains(&name.as_str()), "{name} of {link}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(links >= 20, "the document links its operations ({links})");
+    }
 
     #[test]
     fn concrete_paths_match_their_templates() {
