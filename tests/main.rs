@@ -14,6 +14,7 @@ mod gateway;
 mod hostile;
 mod issuer;
 mod payment;
+mod soak;
 mod store;
 mod wallet;
 
@@ -75,6 +76,7 @@ fn main() {
         aftersale::JOURNEYS,
         wallet::JOURNEYS,
         fault::JOURNEYS,
+        soak::JOURNEYS,
         bench::JOURNEYS,
     ]
     .concat()
