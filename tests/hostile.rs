@@ -398,6 +398,9 @@ fn generated_requests_break_nothing(world: &World) {
         .ok()
         .and_then(|seed| seed.parse().ok())
         .unwrap_or(DEFAULT_SEED);
+    // First, so a failing run names its seed (HOSTILE_SEED replays it; with
+    // four clients at once the server's interleaving may still differ).
+    println!("hostile: seed {seed}");
     let started = std::time::Instant::now();
     let order = crate::payment::new_order(world);
     let sealed = crate::payment::seal(

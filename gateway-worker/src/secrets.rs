@@ -17,11 +17,18 @@ pub const GATEWAY_ROOT_SIGNING_SEED: &str = "GATEWAY_ROOT_SIGNING_SEED";
 pub const GATEWAY_AUTHORIZATION_SIGNING_SEED: &str = "GATEWAY_AUTHORIZATION_SIGNING_SEED";
 /// Ed25519 seed of the key that signs payment events (the gateway).
 pub const GATEWAY_EVENT_SIGNING_SEED: &str = "GATEWAY_EVENT_SIGNING_SEED";
+/// Optional: the seeds these two keys had before a rotation. While set,
+/// the key set certifies the previous keys too, so what they signed
+/// (receipts, events still queued) keeps verifying.
+pub const GATEWAY_AUTHORIZATION_SIGNING_SEED_PREVIOUS: &str =
+    "GATEWAY_AUTHORIZATION_SIGNING_SEED_PREVIOUS";
+pub const GATEWAY_EVENT_SIGNING_SEED_PREVIOUS: &str = "GATEWAY_EVENT_SIGNING_SEED_PREVIOUS";
 /// HMAC key of the gateway's card and address fingerprints (attempt budgets).
 pub const GATEWAY_FINGERPRINT_KEY: &str = "GATEWAY_FINGERPRINT_KEY";
 /// The gateway's long-term public key, as the store knows it (64 hex
 /// digits; not secret, but configured beside the secrets). The store checks
-/// the gateway's signed authorizations and payment events with it.
+/// the gateway's key set with it, and the gateway's authorizations and
+/// payment events with the keys that set certifies.
 pub const GATEWAY_ROOT_PUBLIC_KEY: &str = "GATEWAY_ROOT_PUBLIC_KEY";
 /// Bearer token of the store's back office (shipping, refunds) (the store).
 pub const STORE_STAFF_TOKEN: &str = "STORE_STAFF_TOKEN";

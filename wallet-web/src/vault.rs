@@ -68,7 +68,7 @@ pub enum VaultFailure {
     TooSoon { retry_after_ms: u64 },
     #[error("the wallet holds the most cards it can")]
     CardLimit,
-    #[error("the wallet changed in another tab meanwhile; try again")]
+    #[error("the wallet changed in another tab meanwhile; lock it and unlock it again")]
     ChangedMeanwhile,
     #[error("{0}")]
     Crypto(VaultError),
@@ -106,6 +106,9 @@ pub struct StoredCard {
 #[derive(Debug)]
 pub struct Session {
     key: VaultKey,
+    /// The stored header this session's key was opened under (as stored):
+    /// a write refuses if another tab has changed it since.
+    header_text: String,
     pub cards: Vec<StoredCard>,
     /// Records that failed to decrypt and were left out.
     pub skipped: usize,
@@ -158,6 +161,17 @@ impl Vault {
     }
 
     async fn read_meta(&self) -> Result<(Option<VaultHeader>, UnlockFailures), VaultFailure> {
+        let (header, failures) = self.read_meta_text().await?;
+        Ok((
+            header
+                .as_deref()
+                .and_then(|text| serde_json::from_str(text).ok()),
+            failures,
+        ))
+    }
+
+    /// The header as stored (its text), and the failure count.
+    async fn read_meta_text(&self) -> Result<(Option<String>, UnlockFailures), VaultFailure> {
         let transaction = self
             .database
             .transaction(&[META_STORE], TransactionMode::ReadOnly)?;
@@ -166,9 +180,24 @@ impl Vault {
         let failures = store.get(JsValue::from_str(FAILURES_KEY))?.await?;
         transaction.await?;
         Ok((
-            header.as_ref().and_then(from_js),
+            header.and_then(|value| value.as_string()),
             failures.as_ref().and_then(from_js).unwrap_or_default(),
         ))
+    }
+
+    /// Inside a write transaction: whether the stored header is still
+    /// `expected`. When it is not, the caller aborts: a tab never writes
+    /// under a key another tab replaced.
+    async fn header_is(
+        transaction: &idb::Transaction,
+        expected: &str,
+    ) -> Result<bool, VaultFailure> {
+        let stored = transaction
+            .object_store(META_STORE)?
+            .get(JsValue::from_str(HEADER_KEY))?
+            .await?
+            .and_then(|value| value.as_string());
+        Ok(stored.as_deref() == Some(expected))
     }
 
     pub async fn status(&self) -> Result<VaultStatus, VaultFailure> {
@@ -188,6 +217,7 @@ impl Vault {
         let (header, key) =
             create_vault(password, kdf, &mut rng()).map_err(VaultFailure::Crypto)?;
         let header = to_js(&header)?;
+        let header_text = header.as_string().unwrap_or_default();
         let transaction = self
             .database
             .transaction(&[META_STORE], TransactionMode::ReadWrite)?;
@@ -208,6 +238,7 @@ impl Vault {
         transaction.commit()?.await?;
         Ok(Session {
             key,
+            header_text,
             cards: Vec::new(),
             skipped: 0,
         })
@@ -223,30 +254,7 @@ impl Vault {
         target: KdfParams,
         now_ms: u64,
     ) -> Result<Session, VaultFailure> {
-        let (header, failures) = self.read_meta().await?;
-        let header = header.ok_or(VaultFailure::Missing)?;
-        let ready_at = failures
-            .last_at_ms
-            .saturating_add(unlock_delay_ms(failures.count));
-        if now_ms < ready_at {
-            return Err(VaultFailure::TooSoon {
-                retry_after_ms: ready_at - now_ms,
-            });
-        }
-        let key = match unlock_vault(&header, password) {
-            Ok(key) => key,
-            Err(VaultError::WrongPassword) => {
-                let failed = UnlockFailures {
-                    count: failures.count.saturating_add(1),
-                    last_at_ms: now_ms,
-                };
-                self.put_meta(FAILURES_KEY, &to_js(&failed)?).await?;
-                return Err(VaultFailure::WrongPassword {
-                    failures: failed.count,
-                });
-            }
-            Err(other) => return Err(VaultFailure::Crypto(other)),
-        };
+        let (key, header, read_text) = self.check_password(password, now_ms).await?;
         let upgraded = if header.kdf.is_weaker_than(&target) {
             Some(to_js(
                 &wrap_vault_key(&key, password, target, &mut rng())
@@ -258,6 +266,12 @@ impl Vault {
         let transaction = self
             .database
             .transaction(&[META_STORE], TransactionMode::ReadWrite)?;
+        // A header another tab rewrote meanwhile (a password change) is
+        // never overwritten with this one's key.
+        if !Self::header_is(&transaction, &read_text).await? {
+            transaction.abort()?.await?;
+            return Err(VaultFailure::ChangedMeanwhile);
+        }
         let store = transaction.object_store(META_STORE)?;
         store
             .put(
@@ -265,15 +279,20 @@ impl Vault {
                 Some(&JsValue::from_str(FAILURES_KEY)),
             )?
             .await?;
-        if let Some(header) = upgraded {
-            store
-                .put(&header, Some(&JsValue::from_str(HEADER_KEY)))?
-                .await?;
-        }
+        let header_text = match upgraded {
+            Some(header) => {
+                store
+                    .put(&header, Some(&JsValue::from_str(HEADER_KEY)))?
+                    .await?;
+                header.as_string().unwrap_or_default()
+            }
+            None => read_text,
+        };
         transaction.commit()?.await?;
         let (cards, skipped) = self.load_cards(&key).await?;
         Ok(Session {
             key,
+            header_text,
             cards,
             skipped,
         })
@@ -320,9 +339,15 @@ impl Vault {
     /// Checks `password` against the header like an unlock does: through
     /// the same back-off and the same failure count (a wrong one is counted
     /// and kept). Answers the vault key.
-    async fn check_password(&self, password: &str, now_ms: u64) -> Result<VaultKey, VaultFailure> {
-        let (header, failures) = self.read_meta().await?;
-        let header = header.ok_or(VaultFailure::Missing)?;
+    async fn check_password(
+        &self,
+        password: &str,
+        now_ms: u64,
+    ) -> Result<(VaultKey, VaultHeader, String), VaultFailure> {
+        let (header_text, failures) = self.read_meta_text().await?;
+        let header_text = header_text.ok_or(VaultFailure::Missing)?;
+        let header: VaultHeader =
+            serde_json::from_str(&header_text).map_err(|_| VaultFailure::Storage)?;
         let ready_at = failures
             .last_at_ms
             .saturating_add(unlock_delay_ms(failures.count));
@@ -332,7 +357,7 @@ impl Vault {
             });
         }
         match unlock_vault(&header, password) {
-            Ok(key) => Ok(key),
+            Ok(key) => Ok((key, header, header_text)),
             Err(VaultError::WrongPassword) => {
                 let failed = UnlockFailures {
                     count: failures.count.saturating_add(1),
@@ -361,7 +386,7 @@ impl Vault {
         kdf: KdfParams,
         now_ms: u64,
     ) -> Result<(), VaultFailure> {
-        let old_key = self.check_password(current_password, now_ms).await?;
+        let (old_key, _, read_text) = self.check_password(current_password, now_ms).await?;
         let (header, new_key) =
             create_vault(new_password, kdf, &mut rng()).map_err(VaultFailure::Crypto)?;
         let (ids, values) = self.read_cards().await?;
@@ -385,6 +410,10 @@ impl Vault {
         let transaction = self
             .database
             .transaction(&[META_STORE, CARDS_STORE], TransactionMode::ReadWrite)?;
+        if !Self::header_is(&transaction, &read_text).await? {
+            transaction.abort()?.await?;
+            return Err(VaultFailure::ChangedMeanwhile);
+        }
         let cards = transaction.object_store(CARDS_STORE)?;
         let now_ids = cards.get_all_keys(None, None)?.await?;
         let unchanged = now_ids.len() == ids.len()
@@ -400,7 +429,8 @@ impl Vault {
             cards.put(value, Some(&JsValue::from_str(id)))?.await?;
         }
         let meta = transaction.object_store(META_STORE)?;
-        meta.put(&to_js(&header)?, Some(&JsValue::from_str(HEADER_KEY)))?
+        let header = to_js(&header)?;
+        meta.put(&header, Some(&JsValue::from_str(HEADER_KEY)))?
             .await?;
         meta.put(
             &to_js(&UnlockFailures::default())?,
@@ -409,6 +439,7 @@ impl Vault {
         .await?;
         transaction.commit()?.await?;
         session.key = new_key;
+        session.header_text = header.as_string().unwrap_or_default();
         Ok(())
     }
 
@@ -443,7 +474,13 @@ impl Vault {
         let value = to_js(&sealed)?;
         let transaction = self
             .database
-            .transaction(&[CARDS_STORE], TransactionMode::ReadWrite)?;
+            .transaction(&[META_STORE, CARDS_STORE], TransactionMode::ReadWrite)?;
+        // Sealed under this session's key: refused if another tab has
+        // changed the key since (the card would be unreadable).
+        if !Self::header_is(&transaction, &session.header_text).await? {
+            transaction.abort()?.await?;
+            return Err(VaultFailure::ChangedMeanwhile);
+        }
         let store = transaction.object_store(CARDS_STORE)?;
         let count = store.count(None)?.await?;
         if count as usize >= WALLET_CARDS_MAX {

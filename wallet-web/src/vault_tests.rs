@@ -274,3 +274,40 @@ async fn nothing_at_rest_shows_a_card_number_or_a_cvc() {
     assert!(longest_digit_run < 12, "a card number at rest");
     assert!(!stored.contains("daily"), "a nickname at rest in the clear");
 }
+
+#[wasm_bindgen_test]
+async fn a_tab_unlocked_before_a_password_change_cannot_write_under_the_old_key() {
+    // Goal: no card is ever sealed under a key no header wraps any more.
+    // Method: two tabs (two handles on one database) unlock; one changes
+    // the password; the other's next card is refused, and after unlocking
+    // again with the new password it is written and readable.
+    let name = database_name("two-tabs");
+    let first_tab = Vault::open(&name).await.unwrap();
+    let mut first = first_tab.create(PASSWORD, SMALL_KDF).await.unwrap();
+    let second_tab = Vault::open(&name).await.unwrap();
+    let mut second = second_tab.unlock(PASSWORD, SMALL_KDF, 1).await.unwrap();
+    first_tab
+        .change_password(&mut first, PASSWORD, "a brand new password", SMALL_KDF, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        second_tab
+            .add_card(&mut second, card("4242424242424242", "debit"))
+            .await,
+        Err(VaultFailure::ChangedMeanwhile)
+    );
+    let mut second = second_tab
+        .unlock("a brand new password", SMALL_KDF, 3)
+        .await
+        .unwrap();
+    second_tab
+        .add_card(&mut second, card("4242424242424242", "debit"))
+        .await
+        .unwrap();
+    let reopened = first_tab
+        .unlock("a brand new password", SMALL_KDF, 4)
+        .await
+        .unwrap();
+    assert_eq!(reopened.cards.len(), 1);
+    assert_eq!(reopened.skipped, 0);
+}

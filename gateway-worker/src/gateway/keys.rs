@@ -65,6 +65,30 @@ pub fn event_signing_key(env: &Env) -> Result<SigningKeyPair, ApiError> {
     )
 }
 
+/// The signing keys the key set certifies: the current key of each
+/// purpose, and its previous one while its seed is still configured.
+fn signing_keys(env: &Env) -> Result<Vec<CertifiedKey>, ApiError> {
+    let mut keys = vec![
+        certified(AUTHORIZATION_KEY_PURPOSE, &authorization_signing_key(env)?),
+        certified(PAYMENT_EVENT_KEY_PURPOSE, &event_signing_key(env)?),
+    ];
+    for (secret, purpose) in [
+        (
+            secrets::GATEWAY_AUTHORIZATION_SIGNING_SEED_PREVIOUS,
+            AUTHORIZATION_KEY_PURPOSE,
+        ),
+        (
+            secrets::GATEWAY_EVENT_SIGNING_SEED_PREVIOUS,
+            PAYMENT_EVENT_KEY_PURPOSE,
+        ),
+    ] {
+        if env.secret(secret).is_ok() {
+            keys.push(certified(purpose, &purpose_key(env, secret, purpose)?));
+        }
+    }
+    Ok(keys)
+}
+
 fn certified(purpose: &str, pair: &SigningKeyPair) -> CertifiedKey {
     let public = pair.public_key();
     CertifiedKey {
@@ -111,10 +135,7 @@ pub async fn key_set(env: &Env) -> Result<Response, ApiError> {
     let keys = keyring(env, Method::Get, "/keys").await?;
     let key_set = GatewayKeySet {
         keys: keys.into_iter().map(|status| status.key).collect(),
-        signing_keys: vec![
-            certified(AUTHORIZATION_KEY_PURPOSE, &authorization_signing_key(env)?),
-            certified(PAYMENT_EVENT_KEY_PURPOSE, &event_signing_key(env)?),
-        ],
+        signing_keys: signing_keys(env)?,
         issued_at_ms: worker::Date::now().as_millis(),
     };
     let signed = root_signing_key(env)?.sign(key_set);
