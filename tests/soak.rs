@@ -1,7 +1,8 @@
 //! The fault soak: a seeded, bounded random mix of payments, declines,
-//! retries with another card, refunds in parts, cancels, shipments and
-//! bank outages, through the store and the gateway as shoppers and staff
-//! use them. After every step both ledgers check out (balanced, no account
+//! retries with another card, refunds in parts, cancels, shipments, bank
+//! outages (the issuer's answer lost, asked again) and lost webhooks (the
+//! store down while the gateway's outbox delivers), through the store and
+//! the gateway as shoppers and staff use them. After every step both ledgers check out (balanced, no account
 //! below its floor); at the end every order's record at the store agrees
 //! with its payment at the gateway and with the banks: each paid order has
 //! one receipt whose authorization is its payment's, refunds never pass
@@ -102,10 +103,34 @@ fn refunded_minor(view: &OrderView) -> i64 {
         .sum()
 }
 
+/// A card of its own at the second bank, on an account of its own with
+/// money on it: an outage step's pending attempt spends no shared card's
+/// budget.
+fn southbank_card(operator: &Operator<'_>) -> shared::seal::CardDetails {
+    let account = operator.open_account("southbank", "acct.soak", "debit", 500_00, 0);
+    let printed = operator.post(
+        "/api/operator/issuer/cards",
+        &json!({"bank_id": "southbank", "account_id": account}),
+    );
+    let number = shared::card::CardNumber::parse(printed["number"].as_str().unwrap()).unwrap();
+    let expiry = shared::card::Expiry::new(
+        u8::try_from(printed["expiry_month"].as_u64().unwrap()).unwrap(),
+        u16::try_from(printed["expiry_year"].as_u64().unwrap()).unwrap(),
+    )
+    .unwrap();
+    let cvc = shared::card::Cvc::parse(printed["cvc"].as_str().unwrap(), number.brand()).unwrap();
+    shared::seal::CardDetails {
+        number,
+        expiry,
+        cvc,
+        holder_name: "Test Cardholder".to_owned(),
+    }
+}
+
 /// One step of the soak; answers what it did, for the log.
 fn step(world: &World, dice: &mut Dice, orders: &mut Vec<QuoteAnswer>) -> String {
     let operator = Operator::new(&world.server);
-    match dice.below(10) {
+    match dice.below(11) {
         // A new order, paid with a card that pays or one that is declined.
         0..=3 => {
             api::be_shopper(&unique("soak-shopper"));
@@ -184,6 +209,21 @@ fn step(world: &World, dice: &mut Dice, orders: &mut Vec<QuoteAnswer>) -> String
             }
             None => "ship or cancel: nothing to do".to_owned(),
         },
+        // The store stops answering the gateway's webhooks while a payment
+        // settles late (its bank silent), so the store hears of it only
+        // from the gateway's outbox, once it answers again.
+        8 => {
+            operator.post("/api/operator/store/webhook-outage", &json!({"seconds": 3}));
+            operator.post(
+                "/api/operator/banks/southbank/outage",
+                &json!({"seconds": 2}),
+            );
+            api::be_shopper(&unique("soak-shopper"));
+            let order = new_order(world);
+            let answer = pay_with(world, &order, &southbank_card(&operator));
+            orders.push(order);
+            format!("webhooks lost, outage, pay → {}", answer.status)
+        }
         // The second bank falls silent while a card of it pays.
         _ => {
             operator.post(
@@ -192,11 +232,28 @@ fn step(world: &World, dice: &mut Dice, orders: &mut Vec<QuoteAnswer>) -> String
             );
             api::be_shopper(&unique("soak-shopper"));
             let order = new_order(world);
-            let answer = pay_with(world, &order, &demo_card("amex-southbank"));
+            let answer = pay_with(world, &order, &southbank_card(&operator));
             orders.push(order);
             format!("outage, pay → {}", answer.status)
         }
     }
+}
+
+/// Whether every payment has left `processing` and the store's record of
+/// each agrees with the gateway on whether it is paid.
+fn settled(world: &World, orders: &[QuoteAnswer]) -> bool {
+    orders.iter().all(|order| {
+        let payment = gateway_payment(world, &order.payment_id);
+        let paid_at_gateway = matches!(
+            payment.status,
+            PaymentStatus::Succeeded | PaymentStatus::Refunded
+        );
+        let paid_at_store = matches!(
+            view(world, order).status,
+            OrderStatus::Paid | OrderStatus::Shipped | OrderStatus::Delivered
+        );
+        payment.status != PaymentStatus::Processing && paid_at_gateway == paid_at_store
+    })
 }
 
 /// Captures never pass their hold; refunds never pass their capture.
@@ -327,17 +384,12 @@ fn a_seeded_soak_keeps_every_party_in_agreement(world: &World) {
         // After every step: both ledgers balanced, no account below its floor.
         operator.assert_invariants();
     }
-    // Pending payments (an outage) settle once the bank answers again.
+    // Pending payments (an outage) settle once the bank answers again, and
+    // the store hears of them from the outbox once it answers again.
     let deadline = Instant::now() + SETTLE_WAIT;
-    while orders
-        .iter()
-        .any(|order| gateway_payment(world, &order.payment_id).status == PaymentStatus::Processing)
-        && Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(250));
+    while !settled(world, &orders) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(500));
     }
-    // Events the gateway queued reach the store.
-    std::thread::sleep(Duration::from_secs(2));
     check_the_banks(&operator);
     check_the_records(world, &orders);
     check_the_attempts(world, &orders);

@@ -70,6 +70,10 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
             operator::bank(request, env, &bank_id, &rest).await
         }
         #[cfg(feature = "operator")]
+        (Method::Post, ["api", "operator", "store", "webhook-outage"]) => {
+            operator::webhook_outage(request, env).await
+        }
+        #[cfg(feature = "operator")]
         (Method::Post, ["api", "operator", "gateway", "retention"]) => {
             operator::retention(&request, env).await
         }

@@ -382,6 +382,25 @@ pub async fn dump(request: &Request, env: &Env, party: &str) -> Result<Response,
     Ok(crate::http::json(&rows, 200))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Drill {
+    seconds: u32,
+}
+
+/// `POST /api/operator/store/webhook-outage {seconds}`: the store drops the
+/// gateway's events for a while (at most a minute), as a store that is
+/// down would; the gateway's outbox delivers them afterwards.
+pub async fn webhook_outage(mut request: Request, env: &Env) -> Result<Response, ApiError> {
+    authenticate(&request, env)?;
+    let drill: Drill = read_body(&mut request).await?;
+    crate::store::webhooks::drop_events_for(drill.seconds);
+    Ok(crate::http::json(
+        &serde_json::json!({"dropping_for_s": drill.seconds.min(crate::store::webhooks::DROP_SECONDS_MAX)}),
+        200,
+    ))
+}
+
 /// `POST /api/operator/gateway/retention`: runs the gateway's retention
 /// sweep now (the cron trigger runs it every 30 minutes).
 pub async fn retention(request: &Request, env: &Env) -> Result<Response, ApiError> {

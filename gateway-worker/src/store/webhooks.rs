@@ -19,7 +19,35 @@ struct Acknowledged<'a> {
     event_id: &'a str,
 }
 
+/// The longest lost-webhooks drill, in seconds.
+#[cfg(feature = "operator")]
+pub const DROP_SECONDS_MAX: u32 = 60;
+
+#[cfg(feature = "operator")]
+thread_local! {
+    /// Until when (ms) this isolate drops the gateway's events: the
+    /// operator's drill of a store that does not answer its webhook
+    /// (local build only).
+    static DROPPING_UNTIL_MS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Operator drill: drop every event for `seconds`, as a store that is down
+/// would; the gateway's outbox must deliver them afterwards.
+#[cfg(feature = "operator")]
+pub fn drop_events_for(seconds: u32) {
+    let until = worker::Date::now()
+        .as_millis()
+        .saturating_add(u64::from(seconds.min(DROP_SECONDS_MAX)) * 1000);
+    DROPPING_UNTIL_MS.with(|cell| cell.set(until));
+}
+
 pub async fn gateway(mut request: Request, env: &Env) -> Result<Response, ApiError> {
+    #[cfg(feature = "operator")]
+    if DROPPING_UNTIL_MS.with(std::cell::Cell::get) > worker::Date::now().as_millis() {
+        return Err(ApiError::BadGateway(
+            "dropping events (operator drill)".to_owned(),
+        ));
+    }
     let bytes = crate::http::read_body(&mut request, EVENT_BODY_BYTES_MAX).await?;
     let event: Signed<PaymentEvent> = serde_json::from_slice(&bytes)
         .map_err(|_| ApiError::unprocessable("invalid_body", "not a signed payment event"))?;
