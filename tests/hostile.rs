@@ -451,6 +451,8 @@ fn generated_requests_break_nothing(world: &World) {
         statuses.len(),
         started.elapsed().as_secs_f64()
     );
+    let followed = follow_the_links(world, &context, seed);
+    println!("hostile: {followed} requests chained through the document's links");
     // And a correct payment still goes through, start to finish.
     let order = crate::payment::new_order(world);
     let paid = crate::payment::pay_with(world, &order, &crate::payment::demo_card("visa-pays"));
@@ -536,5 +538,119 @@ fn the_document_states_what_the_routes_refuse(world: &World) {
                 .is_empty(),
             "the document allows a refund of {amount}"
         );
+    }
+}
+
+/// Chains of requests that start at `createQuote` and go on only where the
+/// document's links lead from each answer (ids taken from the answer by the
+/// link's own expressions).
+const LINK_CHAINS: usize = 40;
+
+/// The longest chain.
+const LINK_HOPS_MAX: usize = 4;
+
+/// Follows the document's links from fresh quotes; answers how many
+/// requests the chains sent. Every answer must be below 500 (and is
+/// checked against the document after the run, like every other).
+fn follow_the_links(world: &World, context: &Context, seed: u64) -> usize {
+    let document: Value = serde_json::from_str(
+        &std::fs::read_to_string(e2e::workspace_root().join("gateway-worker/api/openapi.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let mut by_id: std::collections::BTreeMap<String, (String, String)> =
+        std::collections::BTreeMap::new();
+    for (template, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            if let Some(id) = operation["operationId"].as_str() {
+                by_id.insert(id.to_owned(), (method.clone(), template.clone()));
+            }
+        }
+    }
+    let mut dice = Dice(seed.rotate_left(17));
+    let mut sent = 0;
+    for _ in 0..LINK_CHAINS {
+        api::be_shopper(&unique("chain"));
+        let quoted = crate::payment::new_order(world);
+        sent += 1;
+        let sealed = crate::payment::seal(
+            world,
+            &crate::payment::demo_card("visa-pays"),
+            &crate::payment::Target::of_quote(&quoted),
+        );
+        let chain = Context {
+            order_id: quoted.order_id.clone(),
+            client_secret: quoted.client_secret.clone(),
+            payment_id: quoted.payment_id.clone(),
+            merchant_key: context.merchant_key.clone(),
+            staff_token: context.staff_token.clone(),
+            sealed: serde_json::to_value(&sealed).unwrap(),
+            quote_digest: context.quote_digest.clone(),
+        };
+        let (mut method, mut template) = ("post".to_owned(), "/api/quotes".to_owned());
+        let mut status = "201".to_owned();
+        let mut body: Value = serde_json::to_value(&quoted).unwrap();
+        for _ in 0..LINK_HOPS_MAX {
+            let links = &document["paths"][&template][&method]["responses"][&status]["links"];
+            let Some(links) = links.as_object().filter(|links| !links.is_empty()) else {
+                break;
+            };
+            let names: Vec<&String> = links.keys().collect();
+            let link = &links[*dice.pick(&names)];
+            let target = link["operationId"].as_str().unwrap();
+            let (next_method, next_template) = by_id[target].clone();
+            let mut path = next_template.clone();
+            for (name, expression) in link["parameters"].as_object().unwrap() {
+                let pointer = expression
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("$response.body#");
+                let value = body.pointer(pointer).and_then(Value::as_str).unwrap_or_else(|| {
+                    panic!("{template} {status}: the link {target} reads {pointer}, which the answer lacks: {body}")
+                });
+                path = path.replace(&format!("{{{name}}}"), value);
+            }
+            let answer = send_linked(world, &chain, &next_method, &next_template, &path);
+            sent += 1;
+            assert!(
+                answer.status < 500,
+                "{next_method} {path} (linked from {template}) answered {}: {}",
+                answer.status,
+                answer.body
+            );
+            (method, template) = (next_method, next_template);
+            status = answer.status.to_string();
+            body = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
+        }
+    }
+    sent
+}
+
+/// One linked request, with the credentials and the body its route takes.
+fn send_linked(
+    world: &World,
+    chain: &Context,
+    method: &str,
+    template: &str,
+    path: &str,
+) -> api::Answer {
+    let mut builder = ureq::http::Request::builder()
+        .method(method.to_uppercase().as_str())
+        .uri(world.server.url(path))
+        .header("cf-connecting-ip", api::shopper_address())
+        .header("idempotency-key", unique("link"))
+        .header("content-type", "application/json");
+    if template.starts_with("/api/gateway/v1/") {
+        builder = builder.header("authorization", format!("Bearer {}", chain.merchant_key));
+    } else if template.starts_with("/api/store/orders/") {
+        builder = builder.header("authorization", format!("Bearer {}", chain.staff_token));
+    } else if template.starts_with("/api/orders/") {
+        builder = builder.header("x-client-secret", chain.client_secret.as_str());
+    }
+    if method == "get" {
+        api::read(api::agent().run(builder.body(()).unwrap()))
+    } else {
+        let body = serde_json::to_vec(&valid_body(template, chain)).unwrap();
+        api::read(api::agent().run(builder.body(body).unwrap()))
     }
 }

@@ -106,7 +106,14 @@ pub fn read(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> 
         headers,
         body: response.body_mut().read_to_string().unwrap_or_default(),
     };
-    crate::openapi::record(&path, answer.status, &answer.body);
+    // A plain-text 503 is `wrangler dev`'s own answer when it sheds a burst
+    // before the worker sees the request, not the worker's: the document
+    // speaks for the worker only.
+    let shed_by_the_local_proxy =
+        answer.status == 503 && !answer.content_type.starts_with("application/json");
+    if !shed_by_the_local_proxy {
+        crate::openapi::record(&path, answer.status, &answer.body);
+    }
     answer
 }
 
