@@ -191,6 +191,7 @@ pub fn expand_stored_json(value: serde_json::Value) -> serde_json::Value {
 
 /// For the operator's storage dumps: every row of `tables` in one party's
 /// database, stored JSON expanded (`expand_stored_json`).
+#[cfg(feature = "operator")]
 pub async fn dump_tables(
     db: &worker::D1Database,
     tables: &[&str],

@@ -10,6 +10,8 @@
 pub mod authorize;
 pub mod demo;
 mod registry;
+#[cfg(feature = "operator")]
 pub mod test_cards;
 
+#[cfg(feature = "operator")]
 pub use registry::dump;

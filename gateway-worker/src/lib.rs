@@ -3,14 +3,12 @@
 //! the bank), each in its own module with its own storage binding.
 //!
 //! The operator routes are compiled in only with the `operator` feature
-//! (local runs and tests); the deployable build has none of them, and
-//! without them some helpers they alone call are unused there.
+//! (local runs and tests); the deployable build has none of them, nor the
+//! helpers only they call (each marked `cfg(feature = "operator")`).
 //!
 //! This file only wires routes to handlers; handlers parse a wire type, call
 //! a domain function and map the result. Every answer under `/api/` is JSON,
 //! errors included, and carries the API security headers.
-
-#![cfg_attr(not(feature = "operator"), allow(dead_code, unused_imports))]
 
 mod bank;
 mod error;

@@ -43,6 +43,7 @@ pub async fn key_owner(env: &Env, key_hash: &str) -> Result<Option<KeyOwner>, Ap
     }))
 }
 
+#[cfg(feature = "operator")]
 pub async fn merchant_exists(env: &Env, merchant_id: &str) -> Result<bool, ApiError> {
     let statement = env
         .d1(GATEWAY_DB)?
@@ -51,6 +52,7 @@ pub async fn merchant_exists(env: &Env, merchant_id: &str) -> Result<bool, ApiEr
     Ok(statement.first::<serde_json::Value>(None).await?.is_some())
 }
 
+#[cfg(feature = "operator")]
 pub async fn active_key_count(env: &Env, merchant_id: &str) -> Result<u32, ApiError> {
     #[derive(Deserialize)]
     struct Row {
@@ -68,6 +70,7 @@ pub async fn active_key_count(env: &Env, merchant_id: &str) -> Result<u32, ApiEr
         .map_or(0, |row| row.active))
 }
 
+#[cfg(feature = "operator")]
 pub async fn insert_key(
     env: &Env,
     key_hash: &str,
@@ -92,6 +95,7 @@ pub async fn insert_key(
 }
 
 /// Revokes a merchant's active key by its prefix; answers whether one was.
+#[cfg(feature = "operator")]
 pub async fn revoke_key(
     env: &Env,
     merchant_id: &str,
@@ -358,6 +362,7 @@ pub async fn webhook_url(env: &Env, merchant_id: &str) -> Result<Option<String>,
 }
 
 /// Every row of the gateway's tables (operator storage scan).
+#[cfg(feature = "operator")]
 pub async fn dump(env: &Env) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
     let db = env.d1(GATEWAY_DB)?;
     crate::http::dump_tables(
@@ -374,6 +379,7 @@ pub async fn dump(env: &Env) -> Result<serde_json::Map<String, serde_json::Value
 }
 
 /// The ids of up to `limit` payments, newest first.
+#[cfg(feature = "operator")]
 pub async fn payment_ids(env: &Env, limit: usize) -> Result<Vec<String>, ApiError> {
     #[derive(Deserialize)]
     struct Row {

@@ -143,6 +143,7 @@ pub async fn key_set(env: &Env) -> Result<Response, ApiError> {
 }
 
 /// `/api/operator/gateway/keys/{rotate|retire|history}`.
+#[cfg(feature = "operator")]
 pub async fn operator(request: &Request, env: &Env, action: &str) -> Result<Response, ApiError> {
     let (method, path) = match (request.method(), action) {
         (Method::Post, "rotate") => (Method::Post, "/rotate"),

@@ -13,9 +13,11 @@ use crate::gateway::db::{self, KeyOwner};
 pub const API_KEY_PREFIX: &str = "sk_test_";
 
 /// How much of a key is kept readable, to tell keys apart.
+#[cfg(feature = "operator")]
 const KEY_PREFIX_CHARS: usize = 12;
 
 /// Active keys a merchant may hold at once.
+#[cfg(feature = "operator")]
 pub const ACTIVE_KEYS_MAX: u32 = 2;
 
 const KEY_CHARS: usize = 8 + 43;
@@ -24,11 +26,13 @@ pub fn key_hash(key: &str) -> String {
     to_base64url(&Sha256::digest(key.as_bytes()))
 }
 
+#[cfg(feature = "operator")]
 pub fn key_prefix(key: &str) -> String {
     key.chars().take(KEY_PREFIX_CHARS).collect()
 }
 
 /// A fresh key from the platform's CSPRNG.
+#[cfg(feature = "operator")]
 pub fn new_key() -> Result<String, ApiError> {
     let mut bytes = [0_u8; 32];
     getrandom::fill(&mut bytes).map_err(|_| ApiError::internal("no randomness"))?;
@@ -62,6 +66,7 @@ pub async fn authenticate(request: &Request, env: &Env) -> Result<KeyOwner, ApiE
 /// Issues a new key to a merchant (at most two active at once, so a key can
 /// be rotated without downtime). The key is answered once; only its hash
 /// is kept.
+#[cfg(feature = "operator")]
 pub async fn issue_key(
     env: &Env,
     merchant_id: &str,
@@ -86,6 +91,7 @@ pub async fn issue_key(
 }
 
 /// Revokes a merchant's active key, named by its prefix.
+#[cfg(feature = "operator")]
 pub async fn revoke_key(
     env: &Env,
     merchant_id: &str,

@@ -181,10 +181,12 @@ pub async fn attempts(request: Request, env: &Env, payment_id: &str) -> Result<R
 }
 
 /// The most payment objects one storage dump reads.
+#[cfg(feature = "operator")]
 const DUMP_PAYMENTS_MAX: usize = 2000;
 
 /// Operator: every row of the gateway's D1 tables and of each payment
 /// object's storage, for the storage scan.
+#[cfg(feature = "operator")]
 pub async fn dump(env: &Env) -> Result<serde_json::Value, ApiError> {
     let mut tables = db::dump(env).await?;
     // A list, not a map by id: a scan judges field names, and a random

@@ -121,6 +121,7 @@ pub async fn find_card(env: &Env, registry_key: &str) -> Result<Option<CardRow>,
 }
 
 /// The cardholder's name on a card, by registry key.
+#[cfg(feature = "operator")]
 pub async fn cardholder(env: &Env, registry_key: &str) -> Result<Option<String>, ApiError> {
     #[derive(Deserialize)]
     struct Row {
@@ -235,6 +236,7 @@ pub async fn reverse(env: &Env, row: &AuthorizationRow) -> Result<AuthorizationR
 }
 
 /// A card the operator issues for a test: an active card on `account_id`.
+#[cfg(feature = "operator")]
 pub struct IssuedCard<'a> {
     pub registry_key: &'a str,
     pub number: &'a CardNumber,
@@ -244,6 +246,7 @@ pub struct IssuedCard<'a> {
     pub cardholder: &'a str,
 }
 
+#[cfg(feature = "operator")]
 pub async fn issue_card(env: &Env, card: &IssuedCard<'_>) -> Result<(), ApiError> {
     env.d1(ISSUER_DB)?
         .prepare(
@@ -268,6 +271,7 @@ pub async fn issue_card(env: &Env, card: &IssuedCard<'_>) -> Result<(), ApiError
 }
 
 /// Every row of the issuer's tables, for the operator's storage scan.
+#[cfg(feature = "operator")]
 pub async fn dump(env: &Env) -> Result<serde_json::Value, ApiError> {
     let db = env.d1(ISSUER_DB)?;
     let tables = crate::http::dump_tables(&db, &["cards", "authorizations"]).await?;

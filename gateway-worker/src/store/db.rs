@@ -263,6 +263,7 @@ pub async fn order_events(env: &Env, order_id: &str) -> Result<Vec<OrderEventRow
 
 /// Every row of the store's tables (operator storage scan, and the e2e
 /// suite's view of what the store stored).
+#[cfg(feature = "operator")]
 pub async fn dump(env: &Env) -> Result<serde_json::Value, ApiError> {
     let db = env.d1(STORE_DB)?;
     let tables = crate::http::dump_tables(&db, &["products", "orders", "order_events"]).await?;
