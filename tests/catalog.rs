@@ -186,14 +186,18 @@ fn api_errors_are_json_with_codes(world: &World) {
     assert_eq!(answer.error().code, "method_not_allowed");
     assert_eq!(
         answer.header("allow"),
-        Some("GET"),
+        Some("GET, HEAD"),
         "RFC 9110 asks for Allow"
     );
+    // HEAD is GET without the body.
+    let head = api::request("HEAD", &world.server.url("/api/catalog"));
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty(), "{}", head.body);
     // Any method a route does not serve, on every kind of route.
     for (method, path, allow) in [
-        ("TRACE", "/api/openapi.json", "GET"),
+        ("TRACE", "/api/openapi.json", "GET, HEAD"),
         ("PUT", "/api/quotes", "POST"),
-        ("DELETE", "/api/orders/ord_x", "GET"),
+        ("DELETE", "/api/orders/ord_x", "GET, HEAD"),
         ("PATCH", "/api/gateway/v1/payments/pay_x/refunds", "POST"),
         ("OPTIONS", "/api/store/orders/ord_x/ship", "POST"),
     ] {

@@ -48,7 +48,12 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _context: ScheduleConte
 /// The route table. A path that exists with another method answers 405.
 async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
     let url = request.url().map_err(ApiError::internal)?;
-    let method = request.method();
+    // HEAD is GET without the body (RFC 9110 §9.3.2); the runtime drops
+    // the body of an answer to HEAD.
+    let method = match request.method() {
+        Method::Head => Method::Get,
+        method => method,
+    };
     let segments: Vec<&str> = url.path().trim_start_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
         (Method::Get, ["api", "health"]) => http::health(env),
@@ -186,7 +191,7 @@ fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
         | ["api", "orders", _]
         | ["api", "orders", _, "receipt"]
         | ["api", "gateway", "v1", "payments", _]
-        | ["api", "gateway", "v1", "payments", _, "attempts"] => Some("GET"),
+        | ["api", "gateway", "v1", "payments", _, "attempts"] => Some("GET, HEAD"),
         ["api", "quotes"]
         | ["api", "orders", _, "pay"]
         | ["api", "gateway", "v1", "payments"]
