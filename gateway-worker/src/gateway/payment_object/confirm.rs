@@ -74,6 +74,26 @@ struct Ask {
     plaintext: PaymentPlaintext,
     fingerprints: Fingerprints,
     reference: String,
+    /// Milliseconds spent so far, by hop, for the attempt's log line.
+    hops: Hops,
+}
+
+/// Where an attempt's time went (the runtime's clock moves at I/O, so each
+/// figure is the I/O of that hop).
+#[derive(Clone, Copy, Default, serde::Serialize)]
+struct Hops {
+    /// The keyring opening the sealed payment.
+    open_ms: i64,
+    /// The checks and the card's and address's budgets.
+    budgets_ms: i64,
+    /// The sealed payment's hash claimed in the gateway's database, and the
+    /// attempt moved to `authorizing`.
+    claim_ms: i64,
+    /// The issuer (and the cardholder's bank's hold).
+    issuer_ms: i64,
+    /// The answer settled: budgets told, rows written, capture for
+    /// automatic capture.
+    settle_ms: i64,
 }
 
 impl PaymentObject {
@@ -235,7 +255,9 @@ impl PaymentObject {
         sealed_hash: &str,
         request_id: &str,
     ) -> std::result::Result<(), Stop> {
+        let started = now_ms();
         let plaintext = open(&self.env, &body.sealed).await?;
+        let opened = now_ms();
         let storage = self.storage()?;
         let payment = storage
             .payment()?
@@ -251,14 +273,21 @@ impl PaymentObject {
         if let Some(code) = risk::reserve(&self.env, &fingerprints, &reference).await? {
             return Err(Stop::Refused(code));
         }
-        let ask = Ask {
+        let reserved = now_ms();
+        let mut ask = Ask {
             payment,
             plaintext,
             fingerprints,
             reference,
+            hops: Hops {
+                open_ms: opened - started,
+                budgets_ms: reserved - opened,
+                ..Hops::default()
+            },
         };
         match self.begin(&ask, sequence, sealed_hash).await {
             Ok(()) => {
+                ask.hops.claim_ms = now_ms() - reserved;
                 self.ask_issuer(&ask, sequence, request_id).await;
                 Ok(())
             }
@@ -313,6 +342,8 @@ impl PaymentObject {
     /// leave the attempt `authorizing`: the alarm asks again.
     async fn ask_issuer(&self, ask: &Ask, sequence: i64, request_id: &str) {
         let card = &ask.plaintext.card;
+        let mut hops = ask.hops;
+        let asked = now_ms();
         let answer = match Money::parse_non_negative(&ask.payment.amount, ask.payment.currency) {
             Ok(amount) => BuiltInIssuer { env: &self.env }
                 .authorize(&ConnectorAuthorize {
@@ -329,12 +360,18 @@ impl PaymentObject {
                 }),
             Err(_) => ConnectorAuthorization::Unknown,
         };
+        let answered = now_ms();
+        hops.issuer_ms = answered - asked;
         let (outcome, decline_code) = match &answer {
             ConnectorAuthorization::Approved { .. } => ("approved", None),
             ConnectorAuthorization::Declined { code } => ("declined", Some(code.code())),
             ConnectorAuthorization::Reversed => ("reversed", None),
             ConnectorAuthorization::Unknown => ("pending", None),
         };
+        if let Err(failure) = self.settle_answer(sequence, answer).await {
+            worker::console_error!("payment object: settling failed: {failure}");
+        }
+        hops.settle_ms = now_ms() - answered;
         log::event(
             "payment.attempt",
             request_id,
@@ -345,11 +382,9 @@ impl PaymentObject {
                 "last_four": card.number.last_four(),
                 "outcome": outcome,
                 "decline_code": decline_code,
+                "hops_ms": hops,
             }),
         );
-        if let Err(failure) = self.settle_answer(sequence, answer).await {
-            worker::console_error!("payment object: settling failed: {failure}");
-        }
     }
 }
 
