@@ -124,6 +124,12 @@ fn route_latency(world: &World) {
                 })
                 .collect(),
         );
+    let paid_ids: Vec<String> = payments
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(quoted, _)| quoted.payment_id.clone())
+        .collect();
     let order_path = format!("/api/orders/{}", quoted.order_id);
     let payment_path = format!("/api/gateway/v1/payments/{}", quoted.payment_id);
     let routes: Vec<(&str, Call<'_>)> = vec![
@@ -184,6 +190,38 @@ fn route_latency(world: &World) {
         let (p50, p99) = measure(LATENCY_SAMPLES, call);
         println!(
             "bench route: {route:<36} p50 {p50:7.2} ms  p99 {p99:7.2} ms  ({LATENCY_SAMPLES} sequential calls)"
+        );
+    }
+    print_payment_hops(world, &paid_ids);
+}
+
+/// Where the approved payments above spent their time inside the gateway,
+/// from the `hops_ms` of their `payment.attempt` log lines: p50 per hop.
+fn print_payment_hops(world: &World, payment_ids: &[String]) {
+    let mut hops: std::collections::BTreeMap<String, Vec<f64>> = std::collections::BTreeMap::new();
+    for line in world.server.log().lines() {
+        let Ok(event) = serde_json::from_str::<serde_json::Value>(line.trim()) else {
+            continue;
+        };
+        let ours = event["event"] == "payment.attempt"
+            && payment_ids
+                .iter()
+                .any(|id| event["payment_id"].as_str() == Some(id.as_str()));
+        if !ours {
+            continue;
+        }
+        for (hop, ms) in event["hops_ms"].as_object().into_iter().flatten() {
+            hops.entry(hop.clone())
+                .or_default()
+                .push(ms.as_f64().unwrap_or(0.0));
+        }
+    }
+    for (hop, mut samples) in hops {
+        samples.sort_by(f64::total_cmp);
+        let p50 = samples[samples.len() / 2];
+        println!(
+            "bench hop: pay (approved) {hop:<12} p50 {p50:7.2} ms  ({} attempts)",
+            samples.len()
         );
     }
 }
