@@ -41,11 +41,32 @@ fn shopper_key(request: &Request) -> Result<String, ApiError> {
     }
 }
 
+/// Where a paid order's time went at the store, for its log line (the
+/// gateway's share is broken down in its own `payment.attempt` line).
+#[derive(Default, serde::Serialize)]
+struct Hops {
+    /// The order, the client secret, the sealed payment and the quote.
+    checks_ms: i64,
+    /// The gateway's merchant API, all of the confirmation.
+    gateway_ms: i64,
+    /// The store's records of the approval and its signed receipt.
+    records_ms: i64,
+}
+
+fn log_hops(payment_id: &str, status: u16, hops: &Hops) {
+    crate::log::event(
+        "store.pay",
+        &crate::log::new_request_id(),
+        serde_json::json!({"payment_id": payment_id, "status": status, "hops_ms": hops}),
+    );
+}
+
 fn bad_gateway(detail: impl core::fmt::Display) -> ApiError {
     ApiError::BadGateway(detail.to_string())
 }
 
 pub async fn pay(mut request: Request, env: &Env, order_id: &str) -> Result<Response, ApiError> {
+    let started = crate::http::now_ms();
     let order = orders::authenticated(&request, env, order_id).await?;
     let key = shopper_key(&request)?;
     // Without one (never on Cloudflare), the shared budget of the unknown.
@@ -99,8 +120,16 @@ pub async fn pay(mut request: Request, env: &Env, order_id: &str) -> Result<Resp
         shopper_address,
     };
     let forwarded_key = format!("{}.{key}", order.order_id);
-    let (status, text) =
-        gateway_client::confirm_payment(env, &order.payment_id, &confirm, &forwarded_key).await?;
+    let mut hops = Hops::default();
+    let (status, text) = {
+        let asked = crate::http::now_ms();
+        let answer =
+            gateway_client::confirm_payment(env, &order.payment_id, &confirm, &forwarded_key)
+                .await?;
+        hops.checks_ms = asked - started;
+        hops.gateway_ms = crate::http::now_ms() - asked;
+        answer
+    };
     match status {
         200 => {
             let answer: ConfirmAnswer = serde_json::from_str(&text).map_err(bad_gateway)?;
@@ -115,11 +144,14 @@ pub async fn pay(mut request: Request, env: &Env, order_id: &str) -> Result<Resp
             } else {
                 (PaymentEventKind::Authorized, None)
             };
+            let recording = crate::http::now_ms();
             let order = records::record(env, kind, &authorization, captured).await?;
             let answer = PayAnswer {
                 order: orders::view(env, &order).await?,
                 receipt: orders::receipt_of(&order)?,
             };
+            hops.records_ms = crate::http::now_ms() - recording;
+            log_hops(&order.payment_id, status, &hops);
             Ok(crate::http::json(&answer, 200))
         }
         202 => {
