@@ -31,7 +31,7 @@ fn staff_token() -> String {
     e2e::dev_var("STORE_STAFF_TOKEN")
 }
 
-fn staff(
+pub fn staff(
     world: &World,
     order_id: &str,
     operation: &str,

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use e2e::api::{self, Answer};
 use e2e::operator::{Operator, unique};
 use serde_json::{Value, json};
-use shared::card::{CardNumber, Cvc, Expiry};
+use shared::card::Cvc;
 use shared::decline::{DeclineCode, ShopperDeclineCode};
 use shared::seal::CardDetails;
 use shared::wire::{PayDeclined, QuoteAnswer};
@@ -47,20 +47,9 @@ const QUOTES_PER_ADDRESS_MAX: usize = 30;
 
 /// A card the issuer printed for this journey, as its holder would type it.
 fn printed_card(world: &World) -> CardDetails {
-    let printed = crate::issuer::print_test_card(&Operator::new(&world.server));
-    let number = CardNumber::parse(printed["number"].as_str().unwrap()).unwrap();
-    let expiry = Expiry::new(
-        u8::try_from(printed["expiry_month"].as_u64().unwrap()).unwrap(),
-        u16::try_from(printed["expiry_year"].as_u64().unwrap()).unwrap(),
-    )
-    .unwrap();
-    let cvc = Cvc::parse(printed["cvc"].as_str().unwrap(), number.brand()).unwrap();
-    CardDetails {
-        number,
-        expiry,
-        cvc,
-        holder_name: "Test Cardholder".to_owned(),
-    }
+    crate::issuer::card_details_of(&crate::issuer::print_test_card(&Operator::new(
+        &world.server,
+    )))
 }
 
 /// `card` with the security code moved `step` away from the right one.

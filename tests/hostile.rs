@@ -15,6 +15,8 @@ use std::time::Duration;
 use e2e::api;
 use e2e::operator::unique;
 use serde_json::{Value, json};
+use shared::seal::CardDetails;
+use shared::wire::QuoteAnswer;
 
 use crate::{Journey, World};
 
@@ -139,8 +141,28 @@ struct Context {
     quote_digest: String,
 }
 
-/// One documented operation: its method, path template and a body that
-/// the route would take.
+impl Context {
+    /// The ids and credentials of `order`, with a payment for it sealed
+    /// from `card`.
+    fn of_order(world: &World, order: &QuoteAnswer, card: &CardDetails) -> Context {
+        let sealed = crate::payment::seal(world, card, &crate::payment::Target::of_quote(order));
+        Context {
+            order_id: order.order_id.clone(),
+            client_secret: order.client_secret.clone(),
+            payment_id: order.payment_id.clone(),
+            merchant_key: crate::store::store_key(),
+            staff_token: e2e::dev_var("STORE_STAFF_TOKEN"),
+            sealed: serde_json::to_value(&sealed).unwrap(),
+            quote_digest: serde_json::to_value(order.quote.body.digest())
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        }
+    }
+}
+
+/// One documented operation: its method and path template.
 struct Operation {
     method: String,
     template: String,
@@ -403,24 +425,7 @@ fn generated_requests_break_nothing(world: &World) {
     println!("hostile: seed {seed}");
     let started = std::time::Instant::now();
     let order = crate::payment::new_order(world);
-    let sealed = crate::payment::seal(
-        world,
-        &crate::payment::unknown_card(),
-        &crate::payment::Target::of_quote(&order),
-    );
-    let context = Context {
-        order_id: order.order_id.clone(),
-        client_secret: order.client_secret.clone(),
-        payment_id: order.payment_id.clone(),
-        merchant_key: crate::store::store_key(),
-        staff_token: e2e::dev_var("STORE_STAFF_TOKEN"),
-        sealed: serde_json::to_value(&sealed).unwrap(),
-        quote_digest: serde_json::to_value(order.quote.body.digest())
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .to_owned(),
-    };
+    let context = Context::of_order(world, &order, &crate::payment::unknown_card());
     let operations = operations();
     let statuses: Vec<u16> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..GENERATED_CLIENTS)
@@ -451,7 +456,7 @@ fn generated_requests_break_nothing(world: &World) {
         statuses.len(),
         started.elapsed().as_secs_f64()
     );
-    let followed = follow_the_links(world, &context, seed);
+    let followed = follow_the_links(world, seed);
     println!("hostile: {followed} requests chained through the document's links");
     // And a correct payment still goes through, start to finish.
     let order = crate::payment::new_order(world);
@@ -466,24 +471,7 @@ fn the_document_states_what_the_routes_refuse(world: &World) {
     // schemas; then bodies the store refuses field by field are refused by
     // the schema too.
     let order = crate::payment::new_order(world);
-    let sealed = crate::payment::seal(
-        world,
-        &crate::payment::unknown_card(),
-        &crate::payment::Target::of_quote(&order),
-    );
-    let context = Context {
-        order_id: order.order_id.clone(),
-        client_secret: order.client_secret.clone(),
-        payment_id: order.payment_id.clone(),
-        merchant_key: crate::store::store_key(),
-        staff_token: e2e::dev_var("STORE_STAFF_TOKEN"),
-        sealed: serde_json::to_value(&sealed).unwrap(),
-        quote_digest: serde_json::to_value(order.quote.body.digest())
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .to_owned(),
-    };
+    let context = Context::of_order(world, &order, &crate::payment::unknown_card());
     for template in [
         "/api/quotes",
         "/api/orders/{order_id}/pay",
@@ -552,7 +540,7 @@ const LINK_HOPS_MAX: usize = 4;
 /// Follows the document's links from fresh quotes; answers how many
 /// requests the chains sent. Every answer must be below 500 (and is
 /// checked against the document after the run, like every other).
-fn follow_the_links(world: &World, context: &Context, seed: u64) -> usize {
+fn follow_the_links(world: &World, seed: u64) -> usize {
     let document: Value = serde_json::from_str(
         &std::fs::read_to_string(e2e::workspace_root().join("gateway-worker/api/openapi.json"))
             .unwrap(),
@@ -573,20 +561,7 @@ fn follow_the_links(world: &World, context: &Context, seed: u64) -> usize {
         api::be_shopper(&unique("chain"));
         let quoted = crate::payment::new_order(world);
         sent += 1;
-        let sealed = crate::payment::seal(
-            world,
-            &crate::payment::demo_card("visa-pays"),
-            &crate::payment::Target::of_quote(&quoted),
-        );
-        let chain = Context {
-            order_id: quoted.order_id.clone(),
-            client_secret: quoted.client_secret.clone(),
-            payment_id: quoted.payment_id.clone(),
-            merchant_key: context.merchant_key.clone(),
-            staff_token: context.staff_token.clone(),
-            sealed: serde_json::to_value(&sealed).unwrap(),
-            quote_digest: context.quote_digest.clone(),
-        };
+        let chain = Context::of_order(world, &quoted, &crate::payment::demo_card("visa-pays"));
         let (mut method, mut template) = ("post".to_owned(), "/api/quotes".to_owned());
         let mut status = "201".to_owned();
         let mut body: Value = serde_json::to_value(&quoted).unwrap();

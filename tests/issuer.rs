@@ -138,6 +138,23 @@ pub fn print_test_card(operator: &Operator<'_>) -> Value {
     operator.post("/api/operator/issuer/cards", &json!({}))
 }
 
+/// A printed card (the printer's answer) as its holder would type it.
+pub fn card_details_of(printed: &Value) -> shared::seal::CardDetails {
+    let number = CardNumber::parse(printed["number"].as_str().unwrap()).unwrap();
+    let expiry = Expiry::new(
+        u8::try_from(printed["expiry_month"].as_u64().unwrap()).unwrap(),
+        u16::try_from(printed["expiry_year"].as_u64().unwrap()).unwrap(),
+    )
+    .unwrap();
+    let cvc = shared::card::Cvc::parse(printed["cvc"].as_str().unwrap(), number.brand()).unwrap();
+    shared::seal::CardDetails {
+        number,
+        expiry,
+        cvc,
+        holder_name: "Test Cardholder".to_owned(),
+    }
+}
+
 /// A test authorization of a printed card, with these overrides.
 fn test_auth(reference: &str, card: &Value, merchant: &str, overrides: &Value) -> Value {
     let mut body = json!({"reference": reference, "test_card_number": card["number"],

@@ -242,7 +242,7 @@ pub fn pay_with(world: &World, order: &QuoteAnswer, card: &CardDetails) -> Answe
 }
 
 /// A shopper route of an order (`suffix` after its path), with its secret.
-fn shopper_get(world: &World, order: &QuoteAnswer, suffix: &str) -> Answer {
+pub fn shopper_get(world: &World, order: &QuoteAnswer, suffix: &str) -> Answer {
     api::read(
         api::agent()
             .get(

@@ -44,37 +44,11 @@ const SETTLE_WAIT: Duration = Duration::from_secs(30);
 const PAYING_CARDS: [&str; 3] = ["visa-pays", "mastercard-pays", "amex-southbank"];
 
 fn staff(world: &World, order_id: &str, operation: &str, body: &Value) -> Answer {
-    api::read(
-        api::agent()
-            .post(
-                &world
-                    .server
-                    .url(&format!("/api/store/orders/{order_id}/{operation}")),
-            )
-            .header(
-                "authorization",
-                &format!("Bearer {}", e2e::dev_var("STORE_STAFF_TOKEN")),
-            )
-            .header("idempotency-key", &unique("soak"))
-            .send_json(body),
-    )
-}
-
-fn shopper_get(world: &World, order: &QuoteAnswer, suffix: &str) -> Answer {
-    api::read(
-        api::agent()
-            .get(
-                &world
-                    .server
-                    .url(&format!("/api/orders/{}{suffix}", order.order_id)),
-            )
-            .header("x-client-secret", &order.client_secret)
-            .call(),
-    )
+    crate::aftersale::staff(world, order_id, operation, Some(&unique("soak")), body)
 }
 
 fn view(world: &World, order: &QuoteAnswer) -> OrderView {
-    let answer = shopper_get(world, order, "");
+    let answer = crate::payment::shopper_get(world, order, "");
     assert_eq!(answer.status, 200, "{}", answer.body);
     answer.json()
 }
@@ -108,23 +82,10 @@ fn refunded_minor(view: &OrderView) -> i64 {
 /// budget.
 fn southbank_card(operator: &Operator<'_>) -> shared::seal::CardDetails {
     let account = operator.open_account("southbank", "acct.soak", "debit", 500_00, 0);
-    let printed = operator.post(
+    crate::issuer::card_details_of(&operator.post(
         "/api/operator/issuer/cards",
         &json!({"bank_id": "southbank", "account_id": account}),
-    );
-    let number = shared::card::CardNumber::parse(printed["number"].as_str().unwrap()).unwrap();
-    let expiry = shared::card::Expiry::new(
-        u8::try_from(printed["expiry_month"].as_u64().unwrap()).unwrap(),
-        u16::try_from(printed["expiry_year"].as_u64().unwrap()).unwrap(),
-    )
-    .unwrap();
-    let cvc = shared::card::Cvc::parse(printed["cvc"].as_str().unwrap(), number.brand()).unwrap();
-    shared::seal::CardDetails {
-        number,
-        expiry,
-        cvc,
-        holder_name: "Test Cardholder".to_owned(),
-    }
+    ))
 }
 
 /// One step of the soak; answers what it did, for the log.
@@ -209,11 +170,14 @@ fn step(world: &World, dice: &mut Dice, orders: &mut Vec<QuoteAnswer>) -> String
             }
             None => "ship or cancel: nothing to do".to_owned(),
         },
-        // The store stops answering the gateway's webhooks while a payment
-        // settles late (its bank silent), so the store hears of it only
-        // from the gateway's outbox, once it answers again.
-        8 => {
-            operator.post("/api/operator/store/webhook-outage", &json!({"seconds": 3}));
+        // The second bank falls silent while a card of it pays; one time
+        // in two the store also stops answering the gateway's webhooks, so
+        // it hears of the payment only from the outbox, once it answers.
+        roll => {
+            let lose_webhooks = roll == 8;
+            if lose_webhooks {
+                operator.post("/api/operator/store/webhook-outage", &json!({"seconds": 3}));
+            }
             operator.post(
                 "/api/operator/banks/southbank/outage",
                 &json!({"seconds": 2}),
@@ -222,19 +186,8 @@ fn step(world: &World, dice: &mut Dice, orders: &mut Vec<QuoteAnswer>) -> String
             let order = new_order(world);
             let answer = pay_with(world, &order, &southbank_card(&operator));
             orders.push(order);
-            format!("webhooks lost, outage, pay → {}", answer.status)
-        }
-        // The second bank falls silent while a card of it pays.
-        _ => {
-            operator.post(
-                "/api/operator/banks/southbank/outage",
-                &json!({"seconds": 2}),
-            );
-            api::be_shopper(&unique("soak-shopper"));
-            let order = new_order(world);
-            let answer = pay_with(world, &order, &southbank_card(&operator));
-            orders.push(order);
-            format!("outage, pay → {}", answer.status)
+            let lost = if lose_webhooks { "webhooks lost, " } else { "" };
+            format!("{lost}outage, pay → {}", answer.status)
         }
     }
 }
@@ -325,7 +278,7 @@ fn check_the_records(world: &World, orders: &[QuoteAnswer]) {
         );
         let total = Money::parse_non_negative(&seen.total, seen.currency).unwrap();
         assert!(refunded_at_gateway <= total.to_minor());
-        let receipt = shopper_get(world, order, "/receipt");
+        let receipt = crate::payment::shopper_get(world, order, "/receipt");
         if paid_at_store {
             assert_eq!(receipt.status, 200, "{}", receipt.body);
             let receipt: Signed<Receipt> = receipt.json();

@@ -231,13 +231,9 @@ fn signatures_are_bound_to_purpose_key_and_content() {
     assert!(serde_json::from_value::<Signed<Quote>>(inside).is_err());
 }
 
-#[test]
-fn a_signature_for_one_purpose_never_passes_as_another() {
-    // Goal: domain separation. Method: the same key signs an authorization;
-    // its signature, moved onto a receipt with identical bytes elsewhere,
-    // and onto a key set, does not verify.
-    let key = SigningKeyPair::from_seed(kid("k"), &[9; 32]);
-    let authorization = AuthorizationRecord {
+/// An authorization of the sample quote.
+fn sample_authorization() -> AuthorizationRecord {
+    AuthorizationRecord {
         payment_id: "pay_01".into(),
         merchant_id: "m_teashop".into(),
         quote_digest: sample_quote(1).digest(),
@@ -248,7 +244,16 @@ fn a_signature_for_one_purpose_never_passes_as_another() {
         authorization_code: "A1B2C3".into(),
         attempt_id: "att_01".into(),
         authorized_at_ms: 1_800_000_000_500,
-    };
+    }
+}
+
+#[test]
+fn a_signature_for_one_purpose_never_passes_as_another() {
+    // Goal: domain separation. Method: the same key signs an authorization;
+    // its signature, moved onto a receipt with identical bytes elsewhere,
+    // and onto a key set, does not verify.
+    let key = SigningKeyPair::from_seed(kid("k"), &[9; 32]);
+    let authorization = sample_authorization();
     let signed_authorization = key.sign(authorization);
     let receipt = Receipt {
         receipt_id: "rcpt_01".into(),
@@ -496,18 +501,7 @@ fn the_key_set_certifies_one_key_per_purpose() {
         .is_err()
     );
     // Certified, but only for its purpose: the event key is no authorizer.
-    let record = AuthorizationRecord {
-        payment_id: "pay_01".into(),
-        merchant_id: "m_teashop".into(),
-        quote_digest: sample_quote(1).digest(),
-        amount: "36.22".into(),
-        currency: Currency::Usd,
-        brand: crate::card::Brand::Visa,
-        last_four: "4242".into(),
-        authorization_code: "A1B2C3".into(),
-        attempt_id: "att_01".into(),
-        authorized_at_ms: 1_800_000_000_500,
-    };
+    let record = sample_authorization();
     assert!(
         authorizer
             .sign(record.clone())
