@@ -24,6 +24,8 @@ use shared::vault::{
 };
 use wasm_bindgen::JsValue;
 
+mod password;
+
 /// The most cards one wallet holds.
 pub const WALLET_CARDS_MAX: usize = 10;
 
@@ -298,27 +300,9 @@ impl Vault {
         })
     }
 
-    async fn put_meta(&self, key: &str, value: &JsValue) -> Result<(), VaultFailure> {
-        let transaction = self
-            .database
-            .transaction(&[META_STORE], TransactionMode::ReadWrite)?;
-        transaction
-            .object_store(META_STORE)?
-            .put(value, Some(&JsValue::from_str(key)))?
-            .await?;
-        transaction.commit()?.await?;
-        Ok(())
-    }
-
     /// Decrypts every card record; one that fails is left out and counted.
     async fn load_cards(&self, key: &VaultKey) -> Result<(Vec<StoredCard>, usize), VaultFailure> {
-        let transaction = self
-            .database
-            .transaction(&[CARDS_STORE], TransactionMode::ReadOnly)?;
-        let store = transaction.object_store(CARDS_STORE)?;
-        let ids = store.get_all_keys(None, None)?.await?;
-        let values = store.get_all(None, None)?.await?;
-        transaction.await?;
+        let (ids, values) = self.read_cards().await?;
         let mut cards = Vec::with_capacity(values.len());
         let mut skipped = 0;
         for (id, value) in ids.iter().zip(&values) {
@@ -344,103 +328,54 @@ impl Vault {
         password: &str,
         now_ms: u64,
     ) -> Result<(VaultKey, VaultHeader, String), VaultFailure> {
-        let (header_text, failures) = self.read_meta_text().await?;
+        let (header_text, _) = self.read_meta_text().await?;
         let header_text = header_text.ok_or(VaultFailure::Missing)?;
         let header: VaultHeader =
             serde_json::from_str(&header_text).map_err(|_| VaultFailure::Storage)?;
-        let ready_at = failures
-            .last_at_ms
-            .saturating_add(unlock_delay_ms(failures.count));
-        if now_ms < ready_at {
-            return Err(VaultFailure::TooSoon {
-                retry_after_ms: ready_at - now_ms,
-            });
-        }
+        // Counted before the key is derived, in the transaction that checks
+        // the wait: attempts from several tabs at once are each counted and
+        // each wait their turn. A right password clears the count.
+        let counted = self.count_attempt(now_ms).await?;
         match unlock_vault(&header, password) {
             Ok(key) => Ok((key, header, header_text)),
             Err(VaultError::WrongPassword) => {
-                let failed = UnlockFailures {
-                    count: failures.count.saturating_add(1),
-                    last_at_ms: now_ms,
-                };
-                self.put_meta(FAILURES_KEY, &to_js(&failed)?).await?;
-                Err(VaultFailure::WrongPassword {
-                    failures: failed.count,
-                })
+                Err(VaultFailure::WrongPassword { failures: counted })
             }
             Err(other) => Err(VaultFailure::Crypto(other)),
         }
     }
 
-    /// Changes the password and the vault key with it: the current password
-    /// is checked through the unlock's back-off; a fresh vault key is made,
-    /// every card record re-encrypted under it, and the new header, the
-    /// records and the cleared failure count written in one transaction
-    /// (refused if another tab changed the cards meanwhile). An old header
-    /// and the old password then open nothing written from here on.
-    pub async fn change_password(
-        &self,
-        session: &mut Session,
-        current_password: &str,
-        new_password: &str,
-        kdf: KdfParams,
-        now_ms: u64,
-    ) -> Result<(), VaultFailure> {
-        let (old_key, _, read_text) = self.check_password(current_password, now_ms).await?;
-        let (header, new_key) =
-            create_vault(new_password, kdf, &mut rng()).map_err(VaultFailure::Crypto)?;
-        let (ids, values) = self.read_cards().await?;
-        let mut resealed = Vec::with_capacity(values.len());
-        for (id, value) in ids.iter().zip(&values) {
-            let Some(id) = id.as_string() else {
-                continue;
-            };
-            let Some(record) = from_js::<SealedRecord>(value) else {
-                continue;
-            };
-            // A record the old key cannot open stays as it is: unreadable
-            // before, unreadable after.
-            let Ok(plaintext) = open_record(&old_key, CARD_RECORD_KIND, &id, &record) else {
-                continue;
-            };
-            let sealed = seal_record(&new_key, CARD_RECORD_KIND, &id, &plaintext, &mut rng())
-                .map_err(VaultFailure::Crypto)?;
-            resealed.push((id, to_js(&sealed)?));
-        }
+    /// One more password attempt, unless the back-off says wait: the
+    /// check and the count are one transaction. Answers the new count.
+    async fn count_attempt(&self, now_ms: u64) -> Result<u32, VaultFailure> {
         let transaction = self
             .database
-            .transaction(&[META_STORE, CARDS_STORE], TransactionMode::ReadWrite)?;
-        if !Self::header_is(&transaction, &read_text).await? {
+            .transaction(&[META_STORE], TransactionMode::ReadWrite)?;
+        let store = transaction.object_store(META_STORE)?;
+        let failures: UnlockFailures = store
+            .get(JsValue::from_str(FAILURES_KEY))?
+            .await?
+            .as_ref()
+            .and_then(from_js)
+            .unwrap_or_default();
+        let ready_at = failures
+            .last_at_ms
+            .saturating_add(unlock_delay_ms(failures.count));
+        if now_ms < ready_at {
             transaction.abort()?.await?;
-            return Err(VaultFailure::ChangedMeanwhile);
+            return Err(VaultFailure::TooSoon {
+                retry_after_ms: ready_at - now_ms,
+            });
         }
-        let cards = transaction.object_store(CARDS_STORE)?;
-        let now_ids = cards.get_all_keys(None, None)?.await?;
-        let unchanged = now_ids.len() == ids.len()
-            && now_ids
-                .iter()
-                .zip(&ids)
-                .all(|(now, then)| now.as_string() == then.as_string());
-        if !unchanged {
-            transaction.abort()?.await?;
-            return Err(VaultFailure::ChangedMeanwhile);
-        }
-        for (id, value) in &resealed {
-            cards.put(value, Some(&JsValue::from_str(id)))?.await?;
-        }
-        let meta = transaction.object_store(META_STORE)?;
-        let header = to_js(&header)?;
-        meta.put(&header, Some(&JsValue::from_str(HEADER_KEY)))?
+        let counted = UnlockFailures {
+            count: failures.count.saturating_add(1),
+            last_at_ms: now_ms,
+        };
+        store
+            .put(&to_js(&counted)?, Some(&JsValue::from_str(FAILURES_KEY)))?
             .await?;
-        meta.put(
-            &to_js(&UnlockFailures::default())?,
-            Some(&JsValue::from_str(FAILURES_KEY)),
-        )?
-        .await?;
         transaction.commit()?.await?;
-        session.key = new_key;
-        session.header_text = header.as_string().unwrap_or_default();
-        Ok(())
+        Ok(counted.count)
     }
 
     /// Every card record's id and stored value, in key order.

@@ -311,3 +311,49 @@ async fn a_tab_unlocked_before_a_password_change_cannot_write_under_the_old_key(
     assert_eq!(reopened.cards.len(), 1);
     assert_eq!(reopened.skipped, 0);
 }
+
+/// Runs two futures at once (two tabs), answering both outputs.
+async fn both<A: std::future::Future, B: std::future::Future>(
+    first: A,
+    second: B,
+) -> (A::Output, B::Output) {
+    let (mut first, mut second) = (Box::pin(first), Box::pin(second));
+    let (mut one, mut two) = (None, None);
+    std::future::poll_fn(|context| {
+        if one.is_none()
+            && let std::task::Poll::Ready(output) = first.as_mut().poll(context)
+        {
+            one = Some(output);
+        }
+        if two.is_none()
+            && let std::task::Poll::Ready(output) = second.as_mut().poll(context)
+        {
+            two = Some(output);
+        }
+        if one.is_some() && two.is_some() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    (one.unwrap(), two.unwrap())
+}
+
+#[wasm_bindgen_test]
+async fn wrong_passwords_from_two_tabs_at_once_are_both_counted() {
+    // Goal: the back-off cannot be run around in parallel. Method: two
+    // tabs try a wrong password at the same moment; both are counted.
+    let name = database_name("parallel");
+    let first_tab = Vault::open(&name).await.unwrap();
+    first_tab.create(PASSWORD, SMALL_KDF).await.unwrap();
+    let second_tab = Vault::open(&name).await.unwrap();
+    let (first, second) = both(
+        first_tab.unlock("not the password", SMALL_KDF, 10),
+        second_tab.unlock("not it either", SMALL_KDF, 10),
+    )
+    .await;
+    assert!(matches!(first, Err(VaultFailure::WrongPassword { .. })));
+    assert!(matches!(second, Err(VaultFailure::WrongPassword { .. })));
+    assert_eq!(first_tab.status().await.unwrap().failures.count, 2);
+}

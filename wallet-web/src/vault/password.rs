@@ -1,0 +1,85 @@
+//! The password change: the current password checked through the unlock's
+//! back-off, a fresh vault key, every card re-encrypted under it, all
+//! written in one transaction that another tab's change refuses.
+
+use idb::TransactionMode;
+use shared::vault::{KdfParams, SealedRecord, create_vault, open_record, seal_record};
+use wasm_bindgen::JsValue;
+
+use super::{
+    CARD_RECORD_KIND, CARDS_STORE, FAILURES_KEY, HEADER_KEY, META_STORE, Session, UnlockFailures,
+    Vault, VaultFailure, from_js, rng, to_js,
+};
+
+impl Vault {
+    /// Changes the password and the vault key with it: the current password
+    /// is checked through the unlock's back-off; a fresh vault key is made,
+    /// every card record re-encrypted under it, and the new header, the
+    /// records and the cleared failure count written in one transaction
+    /// (refused if another tab changed the cards meanwhile). An old header
+    /// and the old password then open nothing written from here on.
+    pub async fn change_password(
+        &self,
+        session: &mut Session,
+        current_password: &str,
+        new_password: &str,
+        kdf: KdfParams,
+        now_ms: u64,
+    ) -> Result<(), VaultFailure> {
+        let (old_key, _, read_text) = self.check_password(current_password, now_ms).await?;
+        let (header, new_key) =
+            create_vault(new_password, kdf, &mut rng()).map_err(VaultFailure::Crypto)?;
+        let (ids, values) = self.read_cards().await?;
+        let mut resealed = Vec::with_capacity(values.len());
+        for (id, value) in ids.iter().zip(&values) {
+            let Some(id) = id.as_string() else {
+                continue;
+            };
+            let Some(record) = from_js::<SealedRecord>(value) else {
+                continue;
+            };
+            // A record the old key cannot open stays as it is: unreadable
+            // before, unreadable after.
+            let Ok(plaintext) = open_record(&old_key, CARD_RECORD_KIND, &id, &record) else {
+                continue;
+            };
+            let sealed = seal_record(&new_key, CARD_RECORD_KIND, &id, &plaintext, &mut rng())
+                .map_err(VaultFailure::Crypto)?;
+            resealed.push((id, to_js(&sealed)?));
+        }
+        let transaction = self
+            .database
+            .transaction(&[META_STORE, CARDS_STORE], TransactionMode::ReadWrite)?;
+        if !Self::header_is(&transaction, &read_text).await? {
+            transaction.abort()?.await?;
+            return Err(VaultFailure::ChangedMeanwhile);
+        }
+        let cards = transaction.object_store(CARDS_STORE)?;
+        let now_ids = cards.get_all_keys(None, None)?.await?;
+        let unchanged = now_ids.len() == ids.len()
+            && now_ids
+                .iter()
+                .zip(&ids)
+                .all(|(now, then)| now.as_string() == then.as_string());
+        if !unchanged {
+            transaction.abort()?.await?;
+            return Err(VaultFailure::ChangedMeanwhile);
+        }
+        for (id, value) in &resealed {
+            cards.put(value, Some(&JsValue::from_str(id)))?.await?;
+        }
+        let meta = transaction.object_store(META_STORE)?;
+        let header = to_js(&header)?;
+        meta.put(&header, Some(&JsValue::from_str(HEADER_KEY)))?
+            .await?;
+        meta.put(
+            &to_js(&UnlockFailures::default())?,
+            Some(&JsValue::from_str(FAILURES_KEY)),
+        )?
+        .await?;
+        transaction.commit()?.await?;
+        session.key = new_key;
+        session.header_text = header.as_string().unwrap_or_default();
+        Ok(())
+    }
+}
