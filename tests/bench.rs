@@ -18,6 +18,10 @@ pub const JOURNEYS: &[Journey] = &[
         holds_per_second_on_one_bank_object,
     ),
     ("bench::route_latency", route_latency),
+    (
+        "bench::approved_payments_per_second",
+        approved_payments_per_second,
+    ),
 ];
 
 /// Holds timed, and the clients sending them at once.
@@ -29,6 +33,39 @@ type Call<'a> = Box<dyn Fn() + 'a>;
 
 /// Sequential requests per route in the latency table.
 const LATENCY_SAMPLES: usize = 40;
+
+/// Clients paying at once in the throughput run, each with its own bank
+/// account and card, and the payments each makes one after another.
+const PAYING_CLIENTS: usize = 16;
+const PAYMENTS_PER_CLIENT: usize = 12;
+const HEALTH_CALLS_PER_CLIENT: usize = 60;
+
+/// The counts of `/api/operator/meter`: D1 statements per database and
+/// requests per Durable Object class and service binding.
+fn meter(world: &World) -> std::collections::BTreeMap<String, u64> {
+    serde_json::from_value(e2e::operator::Operator::new(&world.server).get("/api/operator/meter"))
+        .unwrap()
+}
+
+/// What `calls` calls cost each, from two meter readings around them.
+fn print_costs(
+    route: &str,
+    calls: usize,
+    before: &std::collections::BTreeMap<String, u64>,
+    after: &std::collections::BTreeMap<String, u64>,
+) {
+    let costs: Vec<String> = after
+        .iter()
+        .filter_map(|(what, count)| {
+            let spent = count - before.get(what).copied().unwrap_or(0);
+            (spent > 0).then(|| format!("{what} {:.1}", spent as f64 / calls as f64))
+        })
+        .collect();
+    println!(
+        "bench cost: {route:<36} per call: {}  ({calls} calls)",
+        costs.join(", ")
+    );
+}
 
 fn percentile(sorted_ms: &[f64], fraction: f64) -> f64 {
     let index = ((sorted_ms.len() as f64 - 1.0) * fraction).round() as usize;
@@ -186,11 +223,20 @@ fn route_latency(world: &World) {
             }),
         ),
     ];
+    let mut health_p50 = f64::NAN;
     for (route, call) in &routes {
+        let before = meter(world);
         let (p50, p99) = measure(LATENCY_SAMPLES, call);
+        let after = meter(world);
+        if route.ends_with("health") {
+            health_p50 = p50;
+        }
         println!(
-            "bench route: {route:<36} p50 {p50:7.2} ms  p99 {p99:7.2} ms  ({LATENCY_SAMPLES} sequential calls)"
+            "bench route: {route:<36} p50 {p50:7.2} ms  p99 {p99:7.2} ms  p50/health {:5.1}x  p99/p50 {:4.1}x  ({LATENCY_SAMPLES} sequential calls)",
+            p50 / health_p50,
+            p99 / p50,
         );
+        print_costs(route, LATENCY_SAMPLES, &before, &after);
     }
     print_payment_hops(world, &paid_ids, "store.pay", "store");
     print_payment_hops(world, &paid_ids, "payment.attempt", "gateway");
@@ -227,4 +273,104 @@ fn print_payment_hops(world: &World, payment_ids: &[String], event_name: &str, p
             samples.len()
         );
     }
+}
+
+fn approved_payments_per_second(world: &World) {
+    // Method: 16 clients, each with its own bank account and printed card
+    // (so no budget and no balance is shared), pay orders quoted and sealed
+    // beforehand, one after another; the clock runs from the first pay
+    // request to the last answer.
+    let operator = e2e::operator::Operator::new(&world.server);
+    let order = crate::store::order(json!([{"sku": "TEA-ASSAM-250", "quantity": 1}]));
+    let gateway_key = crate::payment::gateway_key(world);
+    let clients: Vec<Vec<(QuoteAnswer, shared::seal::SealedPayment)>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..PAYING_CLIENTS)
+                .map(|client| {
+                    let (operator, order, gateway_key) = (&operator, &order, &gateway_key);
+                    scope.spawn(move || {
+                        let account = operator.open_account(
+                            "northbank",
+                            "acct.bench",
+                            "debit",
+                            1_000_000_00,
+                            0,
+                        );
+                        let printed = operator.post(
+                            "/api/operator/issuer/cards",
+                            &json!({"bank_id": "northbank", "account_id": account}),
+                        );
+                        let card = crate::issuer::card_details_of(&printed);
+                        (0..PAYMENTS_PER_CLIENT)
+                            .map(|payment| {
+                                api::be_shopper(&unique(&format!("bench-{client}-{payment}")));
+                                let quoted: QuoteAnswer = crate::store::quote(world, order).json();
+                                let target = crate::payment::Target::of_quote(&quoted);
+                                let sealed = crate::payment::seal_at(
+                                    gateway_key,
+                                    &card,
+                                    &target,
+                                    crate::payment::now_ms(),
+                                );
+                                (quoted, sealed)
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| handle.join().unwrap())
+                .collect()
+        });
+    let started = Instant::now();
+    let latencies: Vec<f64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = clients
+            .iter()
+            .map(|payments| {
+                scope.spawn(move || {
+                    payments
+                        .iter()
+                        .map(|(quoted, sealed)| {
+                            let begun = Instant::now();
+                            let answer =
+                                crate::payment::pay(world, quoted, sealed, &unique("bench-tp"));
+                            assert_eq!(answer.status, 200, "{}", answer.body);
+                            begun.elapsed().as_secs_f64() * 1000.0
+                        })
+                        .collect::<Vec<f64>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().unwrap())
+            .collect()
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    let mut sorted = latencies;
+    sorted.sort_by(f64::total_cmp);
+    let payments = PAYING_CLIENTS * PAYMENTS_PER_CLIENT;
+    // The same clients calling /api/health instead: what wrangler dev on
+    // this machine serves at all, the ceiling the figure above sits under.
+    let health_calls = PAYING_CLIENTS * HEALTH_CALLS_PER_CLIENT;
+    let health_started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..PAYING_CLIENTS {
+            scope.spawn(|| {
+                for _ in 0..HEALTH_CALLS_PER_CLIENT {
+                    assert_eq!(api::get(&world.server.url("/api/health")).status, 200);
+                }
+            });
+        }
+    });
+    let health_per_second = health_calls as f64 / health_started.elapsed().as_secs_f64();
+    let per_second = payments as f64 / seconds;
+    println!(
+        "bench throughput: {payments} approved payments from {PAYING_CLIENTS} clients on distinct accounts in {seconds:.2} s = {per_second:.0} payments/s; pay p50 {:.2} ms p99 {:.2} ms under load; the same clients on /api/health: {health_per_second:.0} calls/s (payments/health {:.3})",
+        percentile(&sorted, 0.5),
+        percentile(&sorted, 0.99),
+        per_second / health_per_second,
+    );
+    operator.assert_invariants();
 }

@@ -101,7 +101,8 @@ pub fn raw_json(body: String, status: u16) -> Response {
     json_bytes(body.into_bytes(), status)
 }
 
-fn json_bytes(body: Vec<u8>, status: u16) -> Response {
+/// An answer with a body that is JSON already.
+pub fn json_bytes(body: Vec<u8>, status: u16) -> Response {
     let mut response = Response::builder().with_status(status).fixed(body);
     // Setting a valid header on a response we own cannot fail.
     let _ = response
@@ -193,7 +194,7 @@ pub fn expand_stored_json(value: serde_json::Value) -> serde_json::Value {
 /// database, stored JSON expanded (`expand_stored_json`).
 #[cfg(feature = "operator")]
 pub async fn dump_tables(
-    db: &worker::D1Database,
+    db: &crate::meter::MeteredD1,
     tables: &[&str],
 ) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
     let mut dumped = serde_json::Map::new();

@@ -16,6 +16,7 @@ mod gateway;
 mod http;
 mod issuer;
 mod log;
+mod meter;
 #[cfg(feature = "operator")]
 mod operator;
 mod secrets;
@@ -76,6 +77,8 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Post, ["api", "operator", "store", "webhook-outage"]) => {
             operator::webhook_outage(request, env).await
         }
+        #[cfg(feature = "operator")]
+        (Method::Get, ["api", "operator", "meter"]) => operator::meter(&request, env),
         #[cfg(feature = "operator")]
         (Method::Post, ["api", "operator", "gateway", "retention"]) => {
             operator::retention(&request, env).await

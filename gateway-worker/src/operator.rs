@@ -401,6 +401,14 @@ pub async fn webhook_outage(mut request: Request, env: &Env) -> Result<Response,
     ))
 }
 
+/// `GET /api/operator/meter`: this isolate's counts of D1 statements per
+/// database and of requests per Durable Object class and service binding
+/// (`meter.rs`), for the benchmark's per-payment figures.
+pub fn meter(request: &Request, env: &Env) -> Result<Response, ApiError> {
+    authenticate(request, env)?;
+    Ok(crate::http::json(&crate::meter::snapshot(), 200))
+}
+
 /// `POST /api/operator/gateway/retention`: runs the gateway's retention
 /// sweep now (the cron trigger runs it every 30 minutes).
 pub async fn retention(request: &Request, env: &Env) -> Result<Response, ApiError> {

@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: speed figures of the shared crypto, natively and in
-//! headless Chromium, in release builds. It prints medians and ratios; no
-//! test asserts a time.
+//! headless Chromium, in release builds, then the worker's benchmark
+//! journeys (`tests/bench.rs`) against `wrangler dev`. It prints medians,
+//! percentiles and ratios; no test asserts a time.
 
 use crate::command::{Failure, cmd};
 use crate::setup::{self, CHROMEDRIVER};
@@ -36,5 +37,11 @@ pub fn bench() -> Result<(), Failure> {
         ])
         .args(["--", "--nocapture"])
         .env("WASM_BINDGEN_TEST_TIMEOUT", "300")
+        .run()?;
+    // The worker's figures: route latency beside /api/health, where an
+    // approved payment's time goes, what each route costs in D1
+    // statements and Durable Object requests, and payments per second.
+    cmd("cargo")
+        .args(["test", "--package", "e2e", "--test", "e2e", "--", "bench::"])
         .run()
 }

@@ -23,6 +23,7 @@ pub async fn call(
     if !BANK_IDS.contains(&bank_id) {
         return Err(ApiError::not_found("bank_not_found", "no such bank"));
     }
+    crate::meter::count("do.BankLedger");
     let stub = env
         .durable_object(BANK_LEDGER_BINDING)?
         .id_from_name(bank_id)?

@@ -234,6 +234,7 @@ pub async fn send(
     subject: &str,
     command: &BudgetCommand,
 ) -> std::result::Result<BudgetAnswer, ApiError> {
+    crate::meter::count("do.AttemptBudget");
     let stub = env
         .durable_object(ATTEMPT_BUDGET_BINDING)?
         .id_from_name(subject)?

@@ -24,8 +24,7 @@ pub async fn key_owner(env: &Env, key_hash: &str) -> Result<Option<KeyOwner>, Ap
         capture_method: String,
         key_hash: String,
     }
-    let statement = env
-        .d1(GATEWAY_DB)?
+    let statement = crate::meter::d1(env, GATEWAY_DB)?
         .prepare(
             "SELECT k.merchant_id, m.capture_method, k.key_hash FROM api_keys k
              JOIN merchants m ON m.merchant_id = k.merchant_id
@@ -45,8 +44,7 @@ pub async fn key_owner(env: &Env, key_hash: &str) -> Result<Option<KeyOwner>, Ap
 
 #[cfg(feature = "operator")]
 pub async fn merchant_exists(env: &Env, merchant_id: &str) -> Result<bool, ApiError> {
-    let statement = env
-        .d1(GATEWAY_DB)?
+    let statement = crate::meter::d1(env, GATEWAY_DB)?
         .prepare("SELECT merchant_id FROM merchants WHERE merchant_id = ?1")
         .bind(&[JsValue::from_str(merchant_id)])?;
     Ok(statement.first::<serde_json::Value>(None).await?.is_some())
@@ -58,8 +56,7 @@ pub async fn active_key_count(env: &Env, merchant_id: &str) -> Result<u32, ApiEr
     struct Row {
         active: u32,
     }
-    let statement = env
-        .d1(GATEWAY_DB)?
+    let statement = crate::meter::d1(env, GATEWAY_DB)?
         .prepare(
             "SELECT COUNT(*) AS active FROM api_keys WHERE merchant_id = ?1 AND status = 'active'",
         )
@@ -78,7 +75,7 @@ pub async fn insert_key(
     merchant_id: &str,
     now_ms: u64,
 ) -> Result<(), ApiError> {
-    env.d1(GATEWAY_DB)?
+    crate::meter::d1(env, GATEWAY_DB)?
         .prepare(
             "INSERT INTO api_keys (key_hash, key_prefix, merchant_id, status, created_at_ms)
              VALUES (?1, ?2, ?3, 'active', ?4)",
@@ -102,8 +99,7 @@ pub async fn revoke_key(
     key_prefix: &str,
     now_ms: u64,
 ) -> Result<bool, ApiError> {
-    let result = env
-        .d1(GATEWAY_DB)?
+    let result = crate::meter::d1(env, GATEWAY_DB)?
         .prepare(
             "UPDATE api_keys SET status = 'revoked', revoked_at_ms = ?3
              WHERE merchant_id = ?1 AND key_prefix = ?2 AND status = 'active'",
@@ -125,7 +121,7 @@ pub async fn record_payment(
     merchant_id: &str,
     now_ms: u64,
 ) -> Result<(), ApiError> {
-    env.d1(GATEWAY_DB)?
+    crate::meter::d1(env, GATEWAY_DB)?
         .prepare(
             "INSERT INTO payments (payment_id, merchant_id, created_at_ms) VALUES (?1, ?2, ?3)",
         )
@@ -144,8 +140,7 @@ pub async fn payment_owner(env: &Env, payment_id: &str) -> Result<Option<String>
     struct Row {
         merchant_id: String,
     }
-    let statement = env
-        .d1(GATEWAY_DB)?
+    let statement = crate::meter::d1(env, GATEWAY_DB)?
         .prepare("SELECT merchant_id FROM payments WHERE payment_id = ?1")
         .bind(&[JsValue::from_str(payment_id)])?;
     Ok(statement
@@ -181,8 +176,7 @@ pub async fn insert_idempotency_key(
     fingerprint: &str,
     now_ms: u64,
 ) -> Result<bool, ApiError> {
-    let result = env
-        .d1(GATEWAY_DB)?
+    let result = crate::meter::d1(env, GATEWAY_DB)?
         .prepare(
             "INSERT OR IGNORE INTO idempotency_keys (merchant_id, route, key, fingerprint, created_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -210,8 +204,7 @@ pub async fn idempotency_key(
         answer: Option<String>,
         created_at_ms: u64,
     }
-    let statement = env
-        .d1(GATEWAY_DB)?
+    let statement = crate::meter::d1(env, GATEWAY_DB)?
         .prepare(
             "SELECT fingerprint, status, answer, created_at_ms FROM idempotency_keys
              WHERE merchant_id = ?1 AND route = ?2 AND key = ?3",
@@ -236,7 +229,7 @@ pub async fn complete_idempotency_key(
     status: u16,
     answer: &str,
 ) -> Result<(), ApiError> {
-    env.d1(GATEWAY_DB)?
+    crate::meter::d1(env, GATEWAY_DB)?
         .prepare(
             "UPDATE idempotency_keys SET status = ?4, answer = ?5
              WHERE merchant_id = ?1 AND route = ?2 AND key = ?3",
@@ -265,7 +258,7 @@ pub async fn delete_expired_idempotency_key(
 ) -> Result<(), ApiError> {
     let mut bindings = key_bindings(merchant_id, route, key).to_vec();
     bindings.push(JsValue::from_f64(expired_before_ms as f64));
-    env.d1(GATEWAY_DB)?
+    crate::meter::d1(env, GATEWAY_DB)?
         .prepare(
             "DELETE FROM idempotency_keys
              WHERE merchant_id = ?1 AND route = ?2 AND key = ?3 AND created_at_ms <= ?4",
@@ -282,7 +275,7 @@ pub async fn delete_idempotency_key(
     route: &str,
     key: &str,
 ) -> Result<(), ApiError> {
-    env.d1(GATEWAY_DB)?
+    crate::meter::d1(env, GATEWAY_DB)?
         .prepare("DELETE FROM idempotency_keys WHERE merchant_id = ?1 AND route = ?2 AND key = ?3")
         .bind(&key_bindings(merchant_id, route, key))?
         .run()
@@ -302,7 +295,7 @@ pub async fn claim_sealed_payment(
     struct Row {
         payment_id: String,
     }
-    let db = env.d1(GATEWAY_DB)?;
+    let db = crate::meter::d1(env, GATEWAY_DB)?;
     let insert = db
         .prepare(
             "INSERT OR IGNORE INTO sealed_payments (sealed_hash, payment_id, at_ms) VALUES (?1, ?2, ?3)",
@@ -335,8 +328,7 @@ pub async fn sealed_payment_owner(
     struct Row {
         payment_id: String,
     }
-    let statement = env
-        .d1(GATEWAY_DB)?
+    let statement = crate::meter::d1(env, GATEWAY_DB)?
         .prepare("SELECT payment_id FROM sealed_payments WHERE sealed_hash = ?1")
         .bind(&[JsValue::from_str(sealed_hash)])?;
     Ok(statement
@@ -351,8 +343,7 @@ pub async fn webhook_url(env: &Env, merchant_id: &str) -> Result<Option<String>,
     struct Row {
         webhook_url: Option<String>,
     }
-    let statement = env
-        .d1(GATEWAY_DB)?
+    let statement = crate::meter::d1(env, GATEWAY_DB)?
         .prepare("SELECT webhook_url FROM merchants WHERE merchant_id = ?1")
         .bind(&[JsValue::from_str(merchant_id)])?;
     Ok(statement
@@ -364,7 +355,7 @@ pub async fn webhook_url(env: &Env, merchant_id: &str) -> Result<Option<String>,
 /// Every row of the gateway's tables (operator storage scan).
 #[cfg(feature = "operator")]
 pub async fn dump(env: &Env) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
-    let db = env.d1(GATEWAY_DB)?;
+    let db = crate::meter::d1(env, GATEWAY_DB)?;
     crate::http::dump_tables(
         &db,
         &[
@@ -385,8 +376,7 @@ pub async fn payment_ids(env: &Env, limit: usize) -> Result<Vec<String>, ApiErro
     struct Row {
         payment_id: String,
     }
-    let statement = env
-        .d1(GATEWAY_DB)?
+    let statement = crate::meter::d1(env, GATEWAY_DB)?
         .prepare("SELECT payment_id FROM payments ORDER BY created_at_ms DESC LIMIT ?1")
         .bind(&[JsValue::from_f64(limit as f64)])?;
     Ok(statement
@@ -404,7 +394,7 @@ pub async fn forget_before(
     idempotency_before_ms: u64,
     sealed_before_ms: u64,
 ) -> Result<(), ApiError> {
-    let db = env.d1(GATEWAY_DB)?;
+    let db = crate::meter::d1(env, GATEWAY_DB)?;
     let statements = vec![
         db.prepare("DELETE FROM idempotency_keys WHERE created_at_ms < ?1")
             .bind(&[JsValue::from_f64(idempotency_before_ms as f64)])?,

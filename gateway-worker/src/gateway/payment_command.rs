@@ -50,6 +50,7 @@ pub async fn send(
     payment_id: &str,
     command: &PaymentCommand,
 ) -> Result<Response, ApiError> {
+    crate::meter::count("do.PaymentObject");
     let stub = env
         .durable_object(PAYMENT_OBJECT_BINDING)?
         .id_from_name(payment_id)?

@@ -78,7 +78,7 @@ pub async fn ensure_demo_cards(env: &Env, card_key: &[u8; 32]) -> Result<(), Api
     if DEMO_CARDS_ISSUED.with(Cell::get) {
         return Ok(());
     }
-    let db = env.d1(ISSUER_DB)?;
+    let db = crate::meter::d1(env, ISSUER_DB)?;
     let mut statements = Vec::with_capacity(DEMO_CARDS.len());
     for card in &DEMO_CARDS {
         let number = CardNumber::parse(card.number)
@@ -111,7 +111,7 @@ pub async fn ensure_demo_cards(env: &Env, card_key: &[u8; 32]) -> Result<(), Api
 }
 
 pub async fn find_card(env: &Env, registry_key: &str) -> Result<Option<CardRow>, ApiError> {
-    let db = env.d1(ISSUER_DB)?;
+    let db = crate::meter::d1(env, ISSUER_DB)?;
     let statement = db
         .prepare(
             "SELECT expiry_month, expiry_year, status, bank_id, account_id FROM cards WHERE card_key = ?1",
@@ -127,8 +127,7 @@ pub async fn cardholder(env: &Env, registry_key: &str) -> Result<Option<String>,
     struct Row {
         cardholder: String,
     }
-    let statement = env
-        .d1(ISSUER_DB)?
+    let statement = crate::meter::d1(env, ISSUER_DB)?
         .prepare("SELECT cardholder FROM cards WHERE card_key = ?1")
         .bind(&[JsValue::from_str(registry_key)])?;
     Ok(statement
@@ -141,7 +140,7 @@ pub async fn authorization(
     env: &Env,
     authorization_id: &str,
 ) -> Result<Option<AuthorizationRow>, ApiError> {
-    let db = env.d1(ISSUER_DB)?;
+    let db = crate::meter::d1(env, ISSUER_DB)?;
     let statement = db
         .prepare("SELECT * FROM authorizations WHERE authorization_id = ?1")
         .bind(&[JsValue::from_str(authorization_id)])?;
@@ -158,7 +157,7 @@ pub async fn record_checked(
     env: &Env,
     row: &AuthorizationRow,
 ) -> Result<AuthorizationRow, ApiError> {
-    let db = env.d1(ISSUER_DB)?;
+    let db = crate::meter::d1(env, ISSUER_DB)?;
     let amount = crate::http::minor_units_value(row.amount_minor)?;
     let created = JsValue::from_f64(row.created_at_ms as f64);
     let since = JsValue::from_f64((row.created_at_ms - SECURITY_WINDOW_MS) as f64);
@@ -207,7 +206,7 @@ pub async fn record_checked(
 /// `pending` to `reversed` when the bank's answer is outstanding. Answers
 /// the row as it now stands: `reversed`, or the final outcome it already had.
 pub async fn reverse(env: &Env, row: &AuthorizationRow) -> Result<AuthorizationRow, ApiError> {
-    let db = env.d1(ISSUER_DB)?;
+    let db = crate::meter::d1(env, ISSUER_DB)?;
     let amount = crate::http::minor_units_value(row.amount_minor)?;
     let id = JsValue::from_str(&row.authorization_id);
     let statements = vec![
@@ -248,7 +247,7 @@ pub struct IssuedCard<'a> {
 
 #[cfg(feature = "operator")]
 pub async fn issue_card(env: &Env, card: &IssuedCard<'_>) -> Result<(), ApiError> {
-    env.d1(ISSUER_DB)?
+    crate::meter::d1(env, ISSUER_DB)?
         .prepare(
             "INSERT INTO cards (card_key, first_six, last_four, brand, expiry_month, expiry_year,
                                 status, bank_id, account_id, cardholder)
@@ -273,7 +272,7 @@ pub async fn issue_card(env: &Env, card: &IssuedCard<'_>) -> Result<(), ApiError
 /// Every row of the issuer's tables, for the operator's storage scan.
 #[cfg(feature = "operator")]
 pub async fn dump(env: &Env) -> Result<serde_json::Value, ApiError> {
-    let db = env.d1(ISSUER_DB)?;
+    let db = crate::meter::d1(env, ISSUER_DB)?;
     let tables = crate::http::dump_tables(&db, &["cards", "authorizations"]).await?;
     Ok(serde_json::Value::Object(tables))
 }
@@ -282,8 +281,7 @@ pub async fn dump(env: &Env) -> Result<serde_json::Value, ApiError> {
 /// an outcome already final (or reversed) stands. Answers whether this
 /// call wrote it.
 pub async fn finish_authorization(env: &Env, row: &AuthorizationRow) -> Result<bool, ApiError> {
-    let result = env
-        .d1(ISSUER_DB)?
+    let result = crate::meter::d1(env, ISSUER_DB)?
         .prepare(
             "UPDATE authorizations SET outcome = ?2, decline_code = ?3, authorization_code = ?4, hold_id = ?5
              WHERE authorization_id = ?1 AND outcome = 'pending'",

@@ -29,7 +29,7 @@ pub async fn search_products(
     limit: u32,
     offset: u32,
 ) -> Result<Vec<ProductRow>, ApiError> {
-    let db = env.d1(STORE_DB)?;
+    let db = crate::meter::d1(env, STORE_DB)?;
     let needle = text.map_or(JsValue::null(), JsValue::from_str);
     let limit = JsValue::from(limit);
     let offset = JsValue::from(offset);
@@ -48,7 +48,7 @@ pub async fn search_products(
 
 /// The products with these skus (any order; missing skus are absent).
 pub async fn products_by_sku(env: &Env, skus: &[String]) -> Result<Vec<ProductRow>, ApiError> {
-    let db = env.d1(STORE_DB)?;
+    let db = crate::meter::d1(env, STORE_DB)?;
     let placeholders: Vec<String> = (1..=skus.len()).map(|index| format!("?{index}")).collect();
     let values: Vec<JsValue> = skus.iter().map(|sku| JsValue::from_str(sku)).collect();
     let statement = db
@@ -75,7 +75,7 @@ pub struct NewOrder<'a> {
 /// Writes the order and its first money event in one batch (D1 runs a
 /// batch as one transaction).
 pub async fn insert_order(env: &Env, order: &NewOrder<'_>) -> Result<(), ApiError> {
-    let db = env.d1(STORE_DB)?;
+    let db = crate::meter::d1(env, STORE_DB)?;
     let now = JsValue::from_f64(order.now_ms as f64);
     let total = crate::http::minor_units_value(order.total_minor)?;
     let insert_order = db
@@ -126,8 +126,7 @@ pub struct OrderRow {
 const ORDER_COLUMNS: &str = "order_id, payment_id, client_secret_hash, status, total_minor, currency, signed_quote, receipt, created_at_ms";
 
 pub async fn order(env: &Env, order_id: &str) -> Result<Option<OrderRow>, ApiError> {
-    let statement = env
-        .d1(STORE_DB)?
+    let statement = crate::meter::d1(env, STORE_DB)?
         .prepare(format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = ?1"
         ))
@@ -136,8 +135,7 @@ pub async fn order(env: &Env, order_id: &str) -> Result<Option<OrderRow>, ApiErr
 }
 
 pub async fn order_by_payment(env: &Env, payment_id: &str) -> Result<Option<OrderRow>, ApiError> {
-    let statement = env
-        .d1(STORE_DB)?
+    let statement = crate::meter::d1(env, STORE_DB)?
         .prepare(format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE payment_id = ?1"
         ))
@@ -162,7 +160,7 @@ pub async fn record_payment(
     receipt: Option<&str>,
     now_ms: u64,
 ) -> Result<(), ApiError> {
-    let db = env.d1(STORE_DB)?;
+    let db = crate::meter::d1(env, STORE_DB)?;
     let now = JsValue::from_f64(now_ms as f64);
     let mut statements = event_statements(&db, order, events, &now)?;
     if let Some(receipt) = receipt {
@@ -184,7 +182,7 @@ pub async fn record_payment(
 
 /// One insert per event, each recorded once per (kind, detail).
 fn event_statements(
-    db: &worker::D1Database,
+    db: &crate::meter::MeteredD1,
     order: &OrderRow,
     events: &[OrderEvent<'_>],
     now: &JsValue,
@@ -218,7 +216,7 @@ pub async fn record_events(
     transition: Option<(&[&str], &str)>,
     now_ms: u64,
 ) -> Result<(), ApiError> {
-    let db = env.d1(STORE_DB)?;
+    let db = crate::meter::d1(env, STORE_DB)?;
     let now = JsValue::from_f64(now_ms as f64);
     let mut statements = event_statements(&db, order, events, &now)?;
     if let Some((from, to)) = transition {
@@ -251,8 +249,7 @@ pub struct OrderEventRow {
 }
 
 pub async fn order_events(env: &Env, order_id: &str) -> Result<Vec<OrderEventRow>, ApiError> {
-    let statement = env
-        .d1(STORE_DB)?
+    let statement = crate::meter::d1(env, STORE_DB)?
         .prepare(
             "SELECT sequence, kind, amount_minor, currency, detail, at_ms FROM order_events
              WHERE order_id = ?1 ORDER BY sequence",
@@ -265,7 +262,7 @@ pub async fn order_events(env: &Env, order_id: &str) -> Result<Vec<OrderEventRow
 /// suite's view of what the store stored).
 #[cfg(feature = "operator")]
 pub async fn dump(env: &Env) -> Result<serde_json::Value, ApiError> {
-    let db = env.d1(STORE_DB)?;
+    let db = crate::meter::d1(env, STORE_DB)?;
     let tables = crate::http::dump_tables(&db, &["products", "orders", "order_events"]).await?;
     Ok(serde_json::Value::Object(tables))
 }

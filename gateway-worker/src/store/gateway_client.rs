@@ -34,6 +34,7 @@ async fn post(
         .with_headers(headers)
         .with_body(Some(JsValue::from_str(&body)));
     let request = Request::new_with_init(&format!("https://gateway.internal{path}"), &init)?;
+    crate::meter::count("service.GATEWAY");
     let mut response = env
         .service(GATEWAY_BINDING)?
         .fetch_request(request)
@@ -49,6 +50,7 @@ async fn post(
 /// The gateway's signed key set (`GET /api/gateway/v1/keys`, public).
 pub async fn key_set(env: &Env) -> Result<Signed<GatewayKeySet>, ApiError> {
     let request = Request::new("https://gateway.internal/api/gateway/v1/keys", Method::Get)?;
+    crate::meter::count("service.GATEWAY");
     let mut response = env
         .service(GATEWAY_BINDING)?
         .fetch_request(request)

@@ -109,6 +109,7 @@ impl DurableObject for QuoteBudget {
 /// Takes a place in the budget of `shopper_address`, or refuses the quote
 /// with 429 `too_many_quotes`.
 pub async fn take(env: &Env, shopper_address: &str) -> std::result::Result<(), ApiError> {
+    crate::meter::count("do.QuoteBudget");
     let stub = env
         .durable_object(QUOTE_BUDGET_BINDING)?
         .id_from_name(shopper_address)?

@@ -95,6 +95,7 @@ async fn deliver(env: &Env, url: &str, body: &str) -> bool {
             .with_headers(headers)
             .with_body(Some(JsValue::from_str(body)));
         let request = Request::new_with_init(url, &init)?;
+        crate::meter::count("service.WEBHOOKS");
         let response = env
             .service(WEBHOOKS_BINDING)?
             .fetch_request(request)
