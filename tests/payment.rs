@@ -161,7 +161,7 @@ pub fn gateway_key(world: &World) -> GatewayKey {
     let answer = api::get(&world.server.url("/api/gateway/v1/keys"));
     assert_eq!(answer.status, 200, "{}", answer.body);
     let signed: Signed<GatewayKeySet> = answer.json();
-    current_key(&signed, &gateway_root(), now_ms()).unwrap()
+    current_key(&signed, &gateway_root(), now_ms(), b"").unwrap()
 }
 
 /// What a sealed payment is for.

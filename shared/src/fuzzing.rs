@@ -92,7 +92,7 @@ pub fn signed_documents(bytes: &[u8]) {
         serde_json::from_slice::<Signed<GatewayKeySet>>(bytes),
         key.as_ref(),
     ) {
-        let _ = crate::keyset::current_key(&signed, key, 0);
+        let _ = crate::keyset::current_key(&signed, key, 0, bytes);
     }
     let _ = serde_json::from_slice::<VaultHeader>(bytes);
     let _ = serde_json::from_slice::<SealedRecord>(bytes);

@@ -7,6 +7,7 @@
 //! into the page can substitute a key of its own.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::encoding::{Bytes, CanonicalWriter};
 use crate::sign::{KeyId, PublicKey, Purpose, SignatureError, Signed, SignedContent};
@@ -29,11 +30,13 @@ const KEY_SET_LABEL: &str = "ewallet/gateway-key-set/v2";
 /// The HPKE suite every gateway key is for (RFC 9180 names).
 pub const PAYMENT_SUITE: &str = "DHKEM(X25519,HKDF-SHA256)/HKDF-SHA256/AES-256-GCM";
 
-/// The most keys a key set may hold (current, next and those in grace).
-pub const KEY_SET_KEYS_MAX: usize = 8;
+/// The most keys a key set may hold: the gateway's keyring is sharded, and
+/// each shard lists its current key and, near the end of its lifetime, the
+/// one after it.
+pub const KEY_SET_KEYS_MAX: usize = 16;
 
 /// How old a signed key set may be when the wallet seals to it. The gateway
-/// signs the set afresh for each request, so an older one is a replay
+/// signs a fresh set at least once a minute, so an older one is a replay
 /// (say, of a set from before an emergency rotation).
 pub const KEY_SET_AGE_MS_MAX: u64 = 5 * 60 * 1000;
 
@@ -113,19 +116,30 @@ pub enum KeySetError {
 
 /// Verifies a key set against the gateway's long-term key, refuses one
 /// issued more than `KEY_SET_AGE_MS_MAX` ago (or ahead of the clock), and
-/// returns the key to seal with now: the valid key of this suite that lasts
-/// longest.
+/// returns the key to seal with now: one of the keys of this suite within
+/// their lifetime, chosen by `spread` (the payment's id), so payments spread
+/// evenly over the gateway's keyring shards and the same payment always
+/// picks the same key from the same set.
 pub fn current_key(
     signed: &Signed<GatewayKeySet>,
     gateway_root: &PublicKey,
     now_ms: u64,
+    spread: &[u8],
 ) -> Result<GatewayKey, KeySetError> {
-    verified(signed, gateway_root, now_ms)?
+    let mut current: Vec<&GatewayKey> = verified(signed, gateway_root, now_ms)?
         .keys
         .iter()
         .filter(|key| key.suite == PAYMENT_SUITE && key.not_after_ms > now_ms)
-        .max_by_key(|key| key.not_after_ms)
-        .cloned()
+        .collect();
+    current.sort_by(|one, other| one.kid.as_str().cmp(other.kid.as_str()));
+    let digest = Sha256::digest(spread);
+    let mut first = [0_u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    let count = u64::try_from(current.len()).unwrap_or(u64::MAX).max(1);
+    let index = usize::try_from(u64::from_be_bytes(first) % count).unwrap_or(0);
+    current
+        .get(index)
+        .map(|key| (*key).clone())
         .ok_or(KeySetError::NoCurrentKey)
 }
 

@@ -166,7 +166,7 @@ pub fn pay(card_name: &str, order_id: Option<&str>) -> Result<(), Failure> {
         .duration_since(std::time::UNIX_EPOCH)
         .map_err(|error| Failure::new(error.to_string()))?
         .as_millis() as u64;
-    let key = current_key(&key_set, &gateway_root, now_ms)
+    let key = current_key(&key_set, &gateway_root, now_ms, order.payment_id.as_bytes())
         .map_err(|error| Failure::new(format!("the gateway's key set: {error}")))?;
     let authorization_keys =
         certified_keys(&key_set, &gateway_root, AUTHORIZATION_KEY_PURPOSE, now_ms)

@@ -12,14 +12,13 @@ use shared::keyset::{
     AUTHORIZATION_KEY_PURPOSE, CertifiedKey, GatewayKeySet, PAYMENT_EVENT_KEY_PURPOSE,
 };
 use shared::sign::{KeyId, SigningKeyPair};
-use worker::{Env, Method, Request, RequestInit, Response};
+use worker::{Env, Headers, Method, Request, RequestInit, Response};
 
 use crate::error::ApiError;
-use crate::gateway::gateway_keyring::KeyStatus;
+use crate::gateway::gateway_keyring::{KEYRING_SHARDS, KeyStatus, SHARD_HEADER};
 use crate::secrets;
 
 const KEYRING_BINDING: &str = "GATEWAY_KEYRING";
-const KEYRING_NAME: &str = "keyring";
 
 /// The id of the gateway's long-term key-set signing key.
 pub const ROOT_KEY_ID: &str = shared::keyset::GATEWAY_ROOT_KEY_ID;
@@ -98,19 +97,23 @@ fn certified(purpose: &str, pair: &SigningKeyPair) -> CertifiedKey {
     }
 }
 
-/// Sends one request to the keyring object and answers its response.
+/// Sends one request to keyring shard `shard` and answers its response.
 pub async fn keyring_call(
     env: &Env,
+    shard: u8,
     method: Method,
     path: &str,
     body: Option<String>,
 ) -> Result<Response, ApiError> {
+    crate::meter::count("do.GatewayKeyring");
     let stub = env
         .durable_object(KEYRING_BINDING)?
-        .id_from_name(KEYRING_NAME)?
+        .id_from_name(&format!("keyring-{shard}"))?
         .get_stub()?;
+    let headers = Headers::new();
+    headers.set(SHARD_HEADER, &shard.to_string())?;
     let mut init = RequestInit::new();
-    init.with_method(method);
+    init.with_method(method).with_headers(headers);
     if let Some(body) = body {
         init.with_body(Some(worker::wasm_bindgen::JsValue::from_str(&body)));
     }
@@ -118,31 +121,95 @@ pub async fn keyring_call(
     Ok(stub.fetch_with_request(request).await?)
 }
 
-/// Calls the keyring object; answers the keys it reports.
+/// Calls every keyring shard at once; answers the keys they report.
 pub async fn keyring(env: &Env, method: Method, path: &str) -> Result<Vec<KeyStatus>, ApiError> {
-    let mut answer = keyring_call(env, method, path, None).await?;
-    if answer.status_code() != 200 {
-        return Err(ApiError::internal(format!(
-            "keyring answered {}",
-            answer.status_code()
-        )));
+    let calls = (0..KEYRING_SHARDS).map(|shard| {
+        let method = method.clone();
+        async move {
+            let mut answer = keyring_call(env, shard, method, path, None).await?;
+            if answer.status_code() != 200 {
+                return Err(ApiError::internal(format!(
+                    "keyring shard {shard} answered {}",
+                    answer.status_code()
+                )));
+            }
+            answer
+                .json::<Vec<KeyStatus>>()
+                .await
+                .map_err(ApiError::internal)
+        }
+    });
+    let mut keys = Vec::new();
+    for answer in futures_util::future::join_all(calls).await {
+        keys.extend(answer?);
     }
-    answer.json().await.map_err(ApiError::internal)
+    Ok(keys)
 }
 
-/// `GET /api/gateway/v1/keys`.
+/// How long this isolate serves the key set it signed before asking the
+/// keyring shards and signing again. Well inside the wallet's
+/// `KEY_SET_AGE_MS_MAX`, and far inside `SUCCESSOR_LEAD_MS`: a set served
+/// from memory always lists the keys to seal with.
+pub const KEY_SET_CACHE_MS: u64 = 60 * 1000;
+
+/// The signed key set this isolate serves, as JSON, and until when.
+struct CachedKeySet {
+    body: Vec<u8>,
+    until_ms: u64,
+}
+
+thread_local! {
+    static KEY_SET: std::cell::RefCell<Option<CachedKeySet>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Forgets the cached key set (after an operator's rotation or
+/// retirement, so this isolate publishes the change at once).
+#[cfg(feature = "operator")]
+fn forget_key_set() {
+    KEY_SET.with(|cached| cached.replace(None));
+}
+
+/// `GET /api/gateway/v1/keys`: served from this isolate's memory for up to
+/// `KEY_SET_CACHE_MS`; otherwise every shard's current keys, signed afresh.
 pub async fn key_set(env: &Env) -> Result<Response, ApiError> {
-    let keys = keyring(env, Method::Get, "/keys").await?;
-    let key_set = GatewayKeySet {
-        keys: keys.into_iter().map(|status| status.key).collect(),
-        signing_keys: signing_keys(env)?,
-        issued_at_ms: worker::Date::now().as_millis(),
+    let now_ms = worker::Date::now().as_millis();
+    let cached = KEY_SET.with(|cached| {
+        cached
+            .borrow()
+            .as_ref()
+            .filter(|set| set.until_ms > now_ms)
+            .map(|set| set.body.clone())
+    });
+    let body = match cached {
+        Some(body) => body,
+        None => {
+            let keys = keyring(env, Method::Get, "/keys").await?;
+            let until_ms = keys
+                .iter()
+                .map(|status| status.key.not_after_ms)
+                .min()
+                .unwrap_or(now_ms)
+                .min(now_ms + KEY_SET_CACHE_MS);
+            let key_set = GatewayKeySet {
+                keys: keys.into_iter().map(|status| status.key).collect(),
+                signing_keys: signing_keys(env)?,
+                issued_at_ms: now_ms,
+            };
+            let signed = root_signing_key(env)?.sign(key_set);
+            let body = serde_json::to_vec(&signed).map_err(ApiError::internal)?;
+            KEY_SET.with(|cached| {
+                cached.replace(Some(CachedKeySet {
+                    body: body.clone(),
+                    until_ms,
+                }))
+            });
+            body
+        }
     };
-    let signed = root_signing_key(env)?.sign(key_set);
-    Ok(crate::http::json(&signed, 200))
+    Ok(crate::http::json_bytes(body, 200))
 }
 
-/// `/api/operator/gateway/keys/{rotate|retire|history}`.
+/// `/api/operator/gateway/keys/{rotate|retire|history}`, on every shard.
 #[cfg(feature = "operator")]
 pub async fn operator(request: &Request, env: &Env, action: &str) -> Result<Response, ApiError> {
     let (method, path) = match (request.method(), action) {
@@ -151,5 +218,7 @@ pub async fn operator(request: &Request, env: &Env, action: &str) -> Result<Resp
         (Method::Get, "history") => (Method::Get, "/history"),
         _ => return Err(ApiError::RouteNotFound),
     };
-    Ok(crate::http::json(&keyring(env, method, path).await?, 200))
+    let keys = keyring(env, method, path).await?;
+    forget_key_set();
+    Ok(crate::http::json(&keys, 200))
 }

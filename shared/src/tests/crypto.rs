@@ -8,7 +8,7 @@ use super::support::{TestRng, bit_flips, hex};
 use super::test;
 use crate::card::{CardNumber, Cvc, Expiry};
 use crate::encoding::{BoundedBytes, Bytes};
-use crate::keyset::{GatewayKeySet, KeySetError, current_key};
+use crate::keyset::{GatewayKey, GatewayKeySet, KeySetError, current_key};
 use crate::money::{Currency, Money};
 use crate::quote::{Consignee, Delivery, Quote, QuoteLine};
 use crate::receipt::{AuthorizationRecord, Receipt};
@@ -429,11 +429,11 @@ fn the_key_set_must_be_signed_by_the_gateway_root() {
     };
     let signed = root.sign(key_set.clone());
     assert_eq!(
-        current_key(&signed, &root.public_key(), 900).unwrap(),
+        current_key(&signed, &root.public_key(), 1_000, b"pay_1").unwrap(),
         current
     );
     assert_eq!(
-        current_key(&signed, &root.public_key(), 5_000),
+        current_key(&signed, &root.public_key(), 5_000, b"pay_1"),
         Err(KeySetError::NoCurrentKey)
     );
     // The store or injected script swaps in its own key: refused.
@@ -441,11 +441,11 @@ fn the_key_set_must_be_signed_by_the_gateway_root() {
     let mut swapped = signed.clone();
     swapped.body.keys[1] = attacker;
     assert!(matches!(
-        current_key(&swapped, &root.public_key(), 900),
+        current_key(&swapped, &root.public_key(), 900, b"pay_1"),
         Err(KeySetError::Signature(SignatureError::BadSignature))
     ));
     let self_signed = SigningKeyPair::from_seed(kid("gateway-root"), &[6; 32]).sign(key_set);
-    assert!(current_key(&self_signed, &root.public_key(), 900).is_err());
+    assert!(current_key(&self_signed, &root.public_key(), 900, b"pay_1").is_err());
 }
 
 #[test]
@@ -513,6 +513,42 @@ fn the_key_set_certifies_one_key_per_purpose() {
 }
 
 #[test]
+fn payments_spread_over_the_current_keys_only() {
+    // Goal: the wallet seals to every shard's current key about equally,
+    // never to a key past its lifetime, and the same payment always to the
+    // same key. Method: 400 payment ids against a set of three current keys
+    // and one ended key.
+    let root = SigningKeyPair::from_seed(kid("gateway-root"), &[5; 32]);
+    let ended = GatewayPrivateKey::derive(kid("gw-0-ended"), &[1; 32]).public_key(1_000);
+    let current: Vec<GatewayKey> = (1_u8..=3)
+        .map(|shard| {
+            GatewayPrivateKey::derive(kid(&format!("gw-{shard}-now")), &[shard; 32])
+                .public_key(9_000)
+        })
+        .collect();
+    let mut keys = vec![ended.clone()];
+    keys.extend(current.iter().cloned());
+    let signed = root.sign(GatewayKeySet {
+        keys,
+        signing_keys: vec![],
+        issued_at_ms: 1_500,
+    });
+    let mut picked = std::collections::BTreeMap::new();
+    for payment in 0..400 {
+        let id = format!("pay_{payment}");
+        let key = current_key(&signed, &root.public_key(), 2_000, id.as_bytes()).unwrap();
+        assert_ne!(key, ended);
+        assert_eq!(
+            current_key(&signed, &root.public_key(), 2_000, id.as_bytes()).unwrap(),
+            key
+        );
+        *picked.entry(key.kid.as_str().to_owned()).or_insert(0) += 1;
+    }
+    assert_eq!(picked.len(), 3, "{picked:?}");
+    assert!(picked.values().all(|count| *count > 80), "{picked:?}");
+}
+
+#[test]
 fn an_old_key_set_is_not_sealed_to() {
     // Goal: a key set replayed from before an emergency rotation is
     // refused. Method: the same signed set, read at its edges of age.
@@ -525,7 +561,7 @@ fn an_old_key_set_is_not_sealed_to() {
         signing_keys: vec![],
         issued_at_ms: issued,
     });
-    let at = |now| current_key(&signed, &root.public_key(), now);
+    let at = |now| current_key(&signed, &root.public_key(), now, b"pay_1");
     assert_eq!(at(issued + KEY_SET_AGE_MS_MAX), Ok(key.clone()));
     assert_eq!(at(issued + KEY_SET_AGE_MS_MAX + 1), Err(KeySetError::Stale));
     assert_eq!(at(issued - KEY_SET_CLOCK_SKEW_MS_MAX), Ok(key));

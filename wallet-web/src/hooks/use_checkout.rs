@@ -127,7 +127,7 @@ async fn pay(sealer: Sealer, answer: QuoteAnswer, card_id: String, cvc: String) 
         Ok(key_set) => key_set,
         Err(failure) => return failed(sentence(&failure)),
     };
-    let Ok(key) = current_key(&key_set, &root, now_ms()) else {
+    let Ok(key) = current_key(&key_set, &root, now_ms(), answer.payment_id.as_bytes()) else {
         return failed("The gateway's keys could not be verified; nothing was sent.".to_owned());
     };
     let quote = &answer.quote.body;

@@ -388,14 +388,19 @@ impl PaymentObject {
     }
 }
 
-/// Asks the keyring to open a sealed payment; the plaintext stays in memory.
+/// Asks the keyring shard of the payment's key to open it; the plaintext
+/// stays in memory.
 async fn open(
     env: &worker::Env,
     sealed: &SealedPayment,
 ) -> std::result::Result<PaymentPlaintext, Stop> {
+    // The key's id names the shard that holds its private half.
+    let Some(shard) = crate::gateway::gateway_keyring::shard_of(sealed.kid.as_str()) else {
+        return Err(Stop::Refused(RefusalCode::UnknownKey));
+    };
     let body =
         serde_json::to_string(sealed).map_err(|failure| Stop::Failed(failure.to_string()))?;
-    let mut answer = keys::keyring_call(env, Method::Post, "/open", Some(body)).await?;
+    let mut answer = keys::keyring_call(env, shard, Method::Post, "/open", Some(body)).await?;
     if answer.status_code() == 422 {
         let failure: ErrorBody = answer.json().await?;
         let code = match RefusalCode::from_code(&failure.code) {
