@@ -295,26 +295,23 @@ pub async fn claim_sealed_payment(
     struct Row {
         payment_id: String,
     }
-    let db = crate::meter::d1(env, GATEWAY_DB)?;
-    let insert = db
+    // One statement: a new hash is inserted; a known one is left as it is
+    // (the update sets nothing new), and either way the row's payment is
+    // returned.
+    let statement = crate::meter::d1(env, GATEWAY_DB)?
         .prepare(
-            "INSERT OR IGNORE INTO sealed_payments (sealed_hash, payment_id, at_ms) VALUES (?1, ?2, ?3)",
+            "INSERT INTO sealed_payments (sealed_hash, payment_id, at_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT (sealed_hash) DO UPDATE SET payment_id = sealed_payments.payment_id
+             RETURNING payment_id",
         )
         .bind(&[
             JsValue::from_str(sealed_hash),
             JsValue::from_str(payment_id),
             JsValue::from_f64(now_ms as f64),
         ])?;
-    let select = db
-        .prepare("SELECT payment_id FROM sealed_payments WHERE sealed_hash = ?1")
-        .bind(&[JsValue::from_str(sealed_hash)])?;
-    let mut results = db.batch(vec![insert, select]).await?;
-    let rows = results
-        .pop()
-        .ok_or_else(|| ApiError::internal("batch answered nothing"))?
-        .results::<Row>()?;
-    rows.into_iter()
-        .next()
+    statement
+        .first::<Row>(None)
+        .await?
         .map(|row| row.payment_id)
         .ok_or_else(|| ApiError::internal("sealed payment row missing"))
 }
@@ -337,8 +334,48 @@ pub async fn sealed_payment_owner(
         .map(|row| row.payment_id))
 }
 
-/// Where a merchant's payment events go, if anywhere.
+/// How long an isolate keeps a merchant's webhook address before reading
+/// it again: a changed address is used within a minute.
+const WEBHOOK_URL_CACHE_MS: u64 = 60 * 1000;
+
+thread_local! {
+    /// Merchant id → (webhook address, until when it is kept).
+    static WEBHOOK_URLS: std::cell::RefCell<std::collections::HashMap<String, (Option<String>, u64)>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Where a merchant's payment events go, if anywhere; read from D1 at most
+/// once a minute per merchant and isolate.
 pub async fn webhook_url(env: &Env, merchant_id: &str) -> Result<Option<String>, ApiError> {
+    let now_ms = worker::Date::now().as_millis();
+    let cached = WEBHOOK_URLS.with(|urls| {
+        urls.borrow()
+            .get(merchant_id)
+            .filter(|(_, until_ms)| *until_ms > now_ms)
+            .map(|(url, _)| url.clone())
+    });
+    if let Some(url) = cached {
+        return Ok(url);
+    }
+    let url = stored_webhook_url(env, merchant_id).await?;
+    WEBHOOK_URLS.with(|urls| {
+        let mut urls = urls.borrow_mut();
+        // Merchants are few; a full table is simply started afresh.
+        if urls.len() >= WEBHOOK_URLS_CACHED_MAX {
+            urls.clear();
+        }
+        urls.insert(
+            merchant_id.to_owned(),
+            (url.clone(), now_ms + WEBHOOK_URL_CACHE_MS),
+        );
+    });
+    Ok(url)
+}
+
+/// The most merchants whose webhook address an isolate keeps.
+const WEBHOOK_URLS_CACHED_MAX: usize = 1024;
+
+async fn stored_webhook_url(env: &Env, merchant_id: &str) -> Result<Option<String>, ApiError> {
     #[derive(Deserialize)]
     struct Row {
         webhook_url: Option<String>,

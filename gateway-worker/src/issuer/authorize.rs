@@ -196,13 +196,14 @@ pub async fn authorize(
             merchant_id: request.merchant_id,
         },
     );
-    if let Some(existing) = registry::authorization(env, request.authorization_id).await? {
+    registry::ensure_demo_cards(env, &card_key).await?;
+    let registry_key = card_registry_key(&card_key, number);
+    let (existing, card) =
+        registry::authorization_and_card(env, request.authorization_id, &registry_key).await?;
+    if let Some(existing) = existing {
         return answer_again(env, &existing, &digest).await;
     }
     let cvc_key = secrets::bytes32(env, secrets::ISSUER_CVC_KEY)?;
-    registry::ensure_demo_cards(env, &card_key).await?;
-    let registry_key = card_registry_key(&card_key, number);
-    let card = registry::find_card(env, &registry_key).await?;
     let mut row = AuthorizationRow {
         authorization_id: request.authorization_id.to_owned(),
         card_key: card.as_ref().map(|_| registry_key.clone()),

@@ -147,6 +147,36 @@ pub async fn authorization(
     Ok(statement.first::<AuthorizationRow>(None).await?)
 }
 
+/// The authorization recorded under `authorization_id`, if any, and the
+/// card registered under `registry_key`, if any: two independent reads in
+/// one round trip.
+pub async fn authorization_and_card(
+    env: &Env,
+    authorization_id: &str,
+    registry_key: &str,
+) -> Result<(Option<AuthorizationRow>, Option<CardRow>), ApiError> {
+    let db = crate::meter::d1(env, ISSUER_DB)?;
+    let authorization = db
+        .prepare("SELECT * FROM authorizations WHERE authorization_id = ?1")
+        .bind(&[JsValue::from_str(authorization_id)])?;
+    let card = db
+        .prepare(
+            "SELECT expiry_month, expiry_year, status, bank_id, account_id FROM cards WHERE card_key = ?1",
+        )
+        .bind(&[JsValue::from_str(registry_key)])?;
+    let mut results = db.batch(vec![authorization, card]).await?.into_iter();
+    let (Some(authorization), Some(card)) = (results.next(), results.next()) else {
+        return Err(ApiError::internal("batch answered too little"));
+    };
+    Ok((
+        authorization
+            .results::<AuthorizationRow>()?
+            .into_iter()
+            .next(),
+        card.results::<CardRow>()?.into_iter().next(),
+    ))
+}
+
 /// Records a checked authorization in one statement, so that checks that
 /// run together are counted one after another: when the card already has
 /// `SECURITY_FAILURES_MAX` failed security checks in the window, the row

@@ -152,14 +152,15 @@ pub struct OrderEvent<'a> {
 
 /// Records the payment of an order in one transaction: its events (each
 /// once) and, if the order awaits payment, the status `paid` with the
-/// receipt. A second call with the same events changes nothing.
+/// receipt. A second call with the same events changes nothing. Answers
+/// whether this call paid the order (wrote the receipt).
 pub async fn record_payment(
     env: &Env,
     order: &OrderRow,
     events: &[OrderEvent<'_>],
     receipt: Option<&str>,
     now_ms: u64,
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
     let db = crate::meter::d1(env, STORE_DB)?;
     let now = JsValue::from_f64(now_ms as f64);
     let mut statements = event_statements(&db, order, events, &now)?;
@@ -176,8 +177,18 @@ pub async fn record_payment(
             ])?,
         );
     }
-    db.batch(statements).await?;
-    Ok(())
+    let results = db.batch(statements).await?;
+    if receipt.is_none() {
+        return Ok(false);
+    }
+    // The receipt's update is the batch's last statement.
+    let changes = results
+        .last()
+        .map(worker::D1Result::meta)
+        .transpose()?
+        .flatten()
+        .and_then(|meta| meta.changes);
+    Ok(changes == Some(1))
 }
 
 /// One insert per event, each recorded once per (kind, detail).

@@ -145,7 +145,7 @@ pub async fn pay(mut request: Request, env: &Env, order_id: &str) -> Result<Resp
                 (PaymentEventKind::Authorized, None)
             };
             let recording = crate::http::now_ms();
-            let order = records::record(env, kind, &authorization, captured).await?;
+            let order = records::record(env, kind, &authorization, captured, Some(order)).await?;
             let answer = PayAnswer {
                 order: orders::view(env, &order).await?,
                 receipt: orders::receipt_of(&order)?,

@@ -96,6 +96,7 @@ pub async fn record(
     kind: PaymentEventKind,
     authorization: &Signed<AuthorizationRecord>,
     captured_amount: Option<&str>,
+    known_order: Option<OrderRow>,
 ) -> Result<OrderRow, ApiError> {
     verify_gateway(env, authorization, AUTHORIZATION_KEY_PURPOSE).await?;
     let record = &authorization.body;
@@ -105,11 +106,14 @@ pub async fn record(
             format!("the authorization's {what} differs from the order"),
         )
     };
-    let Some(order) = db::order_by_payment(env, &record.payment_id).await? else {
-        return Err(ApiError::not_found(
-            "order_not_found",
-            "no order has this payment",
-        ));
+    // The caller's copy of the order if it has one (read in this request,
+    // before the gateway was asked), rather than reading it again.
+    let order = match known_order {
+        Some(order) if order.payment_id == record.payment_id => order,
+        Some(_) => return Err(mismatch("payment")),
+        None => db::order_by_payment(env, &record.payment_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("order_not_found", "no order has this payment"))?,
     };
     let currency = Currency::from_code(&order.currency).map_err(ApiError::internal)?;
     let total = Money::from_minor(order.total_minor, currency).map_err(ApiError::internal)?;
@@ -124,6 +128,12 @@ pub async fn record(
     let quote = quote_of(&order)?;
     if record.quote_digest != quote.body.digest() {
         return Err(mismatch("quote"));
+    }
+    // A receipt is written in the same transaction as the authorization
+    // and capture events: a success already recorded writes nothing more
+    // (the gateway's event repeating the answer the store got, say).
+    if kind == PaymentEventKind::Succeeded && order.receipt.is_some() {
+        return Ok(order);
     }
     let mut events = vec![OrderEvent {
         kind: "authorized",
@@ -163,8 +173,19 @@ pub async fn record(
     } else {
         None
     };
-    db::record_payment(env, &order, &events, receipt.as_deref(), now_ms).await?;
-    reread(env, &order).await
+    let paid = db::record_payment(env, &order, &events, receipt.as_deref(), now_ms).await?;
+    match receipt {
+        // This request paid the order: the row is what it wrote.
+        Some(receipt) if paid => Ok(OrderRow {
+            status: "paid".to_owned(),
+            receipt: Some(receipt),
+            ..order
+        }),
+        // Events only: the row itself did not change.
+        None => Ok(order),
+        // Another request recorded the payment first.
+        Some(_) => reread(env, &order).await,
+    }
 }
 
 /// Records a signed payment event from the gateway (its webhook).
@@ -176,6 +197,7 @@ pub async fn record_event(env: &Env, event: &PaymentEvent) -> Result<OrderRow, A
                 event.kind,
                 &event.authorization,
                 event.amount.as_deref(),
+                None,
             )
             .await
         }
