@@ -40,6 +40,10 @@ pub const JOURNEYS: &[Journey] = &[
         "bank::ledger_storage_holds_no_card_data",
         ledger_storage_holds_no_card_data,
     ),
+    (
+        "bank::refunds_between_shards_at_once_never_pass_the_capture",
+        refunds_between_shards_at_once_never_pass_the_capture,
+    ),
 ];
 
 const BANK: &str = "northbank";
@@ -180,7 +184,9 @@ fn a_transfer_id_has_exactly_one_outcome(world: &World) {
         status_and_failure(&first),
         ("failed".into(), "insufficient_funds".into())
     );
-    let void = bank.transfer(&json!({"op": "void", "transfer_id": unique("void"), "hold_id": id}));
+    let void = bank.transfer(
+        &json!({"op": "void", "transfer_id": unique("void"), "hold_id": id, "account_id": shopper}),
+    );
     assert_eq!(void["status"], json!("posted"));
     // The funds are free now, but the id that failed stays failed.
     let retry = bank.hold(&failing, &shopper, &shop, 5_00, 10 * MINUTE_MS);
@@ -209,7 +215,7 @@ fn capture_partial_capture_void_and_refunds(world: &World) {
     bank.hold(&first, &shopper, &shop, 200_00, 10 * MINUTE_MS);
     let capture = unique("capture");
     let captured = bank.transfer(
-        &json!({"op": "capture", "transfer_id": capture, "hold_id": first, "amount_minor": 200_00}),
+        &json!({"op": "capture", "transfer_id": capture, "hold_id": first, "account_id": shopper, "amount_minor": 200_00}),
     );
     assert_eq!(captured["status"], json!("posted"));
     assert_eq!(available(&shopper), 300_00);
@@ -219,7 +225,7 @@ fn capture_partial_capture_void_and_refunds(world: &World) {
     let second = unique("hold");
     bank.hold(&second, &shopper, &shop, 100_00, 10 * MINUTE_MS);
     assert_eq!(available(&shopper), 200_00);
-    let partial = bank.transfer(&json!({"op": "capture", "transfer_id": unique("capture"), "hold_id": second, "amount_minor": 60_00}));
+    let partial = bank.transfer(&json!({"op": "capture", "transfer_id": unique("capture"), "hold_id": second, "account_id": shopper, "amount_minor": 60_00}));
     assert_eq!(partial["status"], json!("posted"));
     assert_eq!(available(&shopper), 240_00);
     assert_eq!(bank.balance(&shopper)["debits_pending_minor"], json!(0));
@@ -228,10 +234,10 @@ fn capture_partial_capture_void_and_refunds(world: &World) {
     let third = unique("hold");
     bank.hold(&third, &shopper, &shop, 50_00, 10 * MINUTE_MS);
     let void =
-        bank.transfer(&json!({"op": "void", "transfer_id": unique("void"), "hold_id": third}));
+        bank.transfer(&json!({"op": "void", "transfer_id": unique("void"), "hold_id": third, "account_id": shopper}));
     assert_eq!(void["status"], json!("posted"));
     assert_eq!(available(&shopper), 240_00);
-    let late = bank.transfer(&json!({"op": "capture", "transfer_id": unique("capture"), "hold_id": third, "amount_minor": 50_00}));
+    let late = bank.transfer(&json!({"op": "capture", "transfer_id": unique("capture"), "hold_id": third, "account_id": shopper, "amount_minor": 50_00}));
     assert_eq!(
         status_and_failure(&late),
         ("failed".into(), "hold_not_open".into())
@@ -240,7 +246,7 @@ fn capture_partial_capture_void_and_refunds(world: &World) {
     // More than the hold cannot be captured.
     let fourth = unique("hold");
     bank.hold(&fourth, &shopper, &shop, 10_00, 10 * MINUTE_MS);
-    let over = bank.transfer(&json!({"op": "capture", "transfer_id": unique("capture"), "hold_id": fourth, "amount_minor": 10_01}));
+    let over = bank.transfer(&json!({"op": "capture", "transfer_id": unique("capture"), "hold_id": fourth, "account_id": shopper, "amount_minor": 10_01}));
     assert_eq!(
         status_and_failure(&over),
         ("failed".into(), "amount_exceeds_hold".into())
@@ -248,7 +254,7 @@ fn capture_partial_capture_void_and_refunds(world: &World) {
 
     // Refunds are new reverse transfers, never beyond what was captured.
     let refund = |amount: i64| {
-        bank.transfer(&json!({"op": "refund", "transfer_id": unique("refund"), "capture_id": capture, "amount_minor": amount}))
+        bank.transfer(&json!({"op": "refund", "transfer_id": unique("refund"), "capture_id": capture, "account_id": shopper, "amount_minor": amount}))
     };
     assert_eq!(refund(150_00)["status"], json!("posted"));
     assert_eq!(
@@ -262,7 +268,7 @@ fn capture_partial_capture_void_and_refunds(world: &World) {
     );
     assert_eq!(available(&shopper), 430_00);
     assert_eq!(bank.balance(&shop)["credits_posted_minor"], json!(260_00));
-    let missing = bank.transfer(&json!({"op": "refund", "transfer_id": unique("refund"), "capture_id": "no-such", "amount_minor": 1}));
+    let missing = bank.transfer(&json!({"op": "refund", "transfer_id": unique("refund"), "capture_id": "no-such", "account_id": shopper, "amount_minor": 1}));
     assert_eq!(
         status_and_failure(&missing),
         ("failed".into(), "capture_not_found".into())
@@ -291,7 +297,7 @@ fn holds_expire_by_the_objects_alarm(world: &World) {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert_eq!(bank.balance(&shopper)["available_minor"], json!(30_00));
-    let late = bank.transfer(&json!({"op": "capture", "transfer_id": unique("capture"), "hold_id": hold, "amount_minor": 30_00}));
+    let late = bank.transfer(&json!({"op": "capture", "transfer_id": unique("capture"), "hold_id": hold, "account_id": shopper, "amount_minor": 30_00}));
     assert_eq!(
         status_and_failure(&late),
         ("failed".into(), "hold_expired".into())
@@ -331,7 +337,7 @@ fn credit_limits_hold_and_refusals_are_typed(world: &World) {
             "invalid_amount",
         ),
         (
-            json!({"op": "capture", "transfer_id": unique("c"), "hold_id": "nope", "amount_minor": 1}),
+            json!({"op": "capture", "transfer_id": unique("c"), "hold_id": "nope", "account_id": card, "amount_minor": 1}),
             "hold_not_found",
         ),
     ] {
@@ -392,3 +398,62 @@ fn ledger_storage_holds_no_card_data(world: &World) {
         assert!(findings.is_empty(), "{name} stores card data: {findings:?}");
     }
 }
+
+fn refunds_between_shards_at_once_never_pass_the_capture(world: &World) {
+    // Goal: the reservation a refund between two shards makes while it is
+    // decided counts against the capture, so refunds sent together never
+    // pass it. Method: a 10.00 capture from a shopper to a shop on another
+    // shard; twelve refunds of 1.00 at once.
+    let operator = Operator::new(&world.server);
+    let (shopper, shop, _) = crate::fault::accounts_on_two_shards(&operator, BANK);
+    let bank = Bank::new(world);
+    let hold = unique("hold");
+    assert_eq!(
+        bank.hold(&hold, &shopper, &shop, 10_00, 10 * MINUTE_MS)["status"],
+        json!("pending")
+    );
+    let capture = unique("capture");
+    let captured = bank.transfer(
+        &json!({"op": "capture", "transfer_id": capture, "hold_id": hold,
+        "account_id": shopper, "amount_minor": 10_00}),
+    );
+    assert_eq!(captured["status"], json!("posted"), "{captured}");
+    let outcomes: Vec<(String, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..REFUNDS_AT_ONCE)
+            .map(|_| {
+                let (bank, shopper, capture) = (&bank, &shopper, &capture);
+                scope.spawn(move || {
+                    status_and_failure(&bank.transfer(&json!({"op": "refund",
+                        "transfer_id": unique("refund"), "capture_id": capture,
+                        "account_id": shopper, "amount_minor": 1_00})))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap())
+            .collect()
+    });
+    let posted = outcomes
+        .iter()
+        .filter(|(status, _)| status == "posted")
+        .count();
+    let refused = outcomes
+        .iter()
+        .filter(|outcome| *outcome == &("failed".to_owned(), "refund_exceeds_capture".to_owned()))
+        .count();
+    assert_eq!(
+        (posted, refused),
+        (10, REFUNDS_AT_ONCE - 10),
+        "{outcomes:?}"
+    );
+    assert_eq!(bank.balance(&shop)["debits_posted_minor"], json!(10_00));
+    assert_eq!(
+        operator.balance(BANK, &shopper)["credits_posted_minor"],
+        json!(100_00 + 10_00)
+    );
+    bank.assert_invariants();
+}
+
+/// Refunds sent at once in the refund race.
+const REFUNDS_AT_ONCE: usize = 12;

@@ -14,8 +14,12 @@ use crate::{Journey, World};
 
 pub const JOURNEYS: &[Journey] = &[
     (
-        "bench::holds_per_second_on_one_bank_object",
-        holds_per_second_on_one_bank_object,
+        "bench::holds_per_second_on_one_account",
+        holds_per_second_on_one_account,
+    ),
+    (
+        "bench::holds_per_second_across_accounts",
+        holds_per_second_across_accounts,
     ),
     ("bench::route_latency", route_latency),
     (
@@ -85,9 +89,9 @@ fn measure(samples: usize, mut call: impl FnMut()) -> (f64, f64) {
     (percentile(&times, 0.5), percentile(&times, 0.99))
 }
 
-fn holds_per_second_on_one_bank_object(world: &World) {
-    // Method: several clients send holds to one account as fast as the one
-    // bank object answers them.
+fn holds_per_second_on_one_account(world: &World) {
+    // Method: several clients send holds to one account as fast as the
+    // ledger shard that keeps it answers them.
     let bank = Bank::new(world);
     let shopper = bank.open("debit", 1_000_000_00, 0);
     let shop = bank.open("merchant", 0, 0);
@@ -108,12 +112,46 @@ fn holds_per_second_on_one_bank_object(world: &World) {
         api::get(&world.server.url("/api/health"));
     });
     println!(
-        "bench ledger: {THROUGHPUT_HOLDS} holds from {THROUGHPUT_CLIENTS} clients on one bank object in {seconds:.2} s = {:.0} holds/s; /api/health p50 {health_p50:.2} ms",
+        "bench ledger: {THROUGHPUT_HOLDS} holds from {THROUGHPUT_CLIENTS} clients on one account (one shard) in {seconds:.2} s = {:.0} holds/s; /api/health p50 {health_p50:.2} ms",
         THROUGHPUT_HOLDS as f64 / seconds
     );
     assert_eq!(
         bank.balance(&shopper)["debits_pending_minor"],
         json!(THROUGHPUT_HOLDS as i64 * 1_00)
+    );
+    bank.assert_invariants();
+}
+
+fn holds_per_second_across_accounts(world: &World) {
+    // Method: as above, but each client holds on its own account, so the
+    // holds spread over the bank's shards.
+    let bank = Bank::new(world);
+    let shop = bank.open("merchant", 0, 0);
+    let shoppers: Vec<String> = (0..PAYING_CLIENTS)
+        .map(|_| bank.open("debit", 1_000_000_00, 0))
+        .collect();
+    let shards: std::collections::BTreeSet<String> = shoppers
+        .iter()
+        .map(|shopper| bank.balance(shopper)["shard"].to_string())
+        .collect();
+    let holds = PAYING_CLIENTS * (THROUGHPUT_HOLDS / PAYING_CLIENTS);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for shopper in &shoppers {
+            let (bank, shop) = (&bank, &shop);
+            scope.spawn(move || {
+                for _ in 0..THROUGHPUT_HOLDS / PAYING_CLIENTS {
+                    let outcome = bank.hold(&unique("tp"), shopper, shop, 1_00, MINUTE_MS);
+                    assert_eq!(outcome["status"], json!("pending"));
+                }
+            });
+        }
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "bench ledger: {holds} holds from {PAYING_CLIENTS} clients on their own accounts ({} shards) in {seconds:.2} s = {:.0} holds/s",
+        shards.len(),
+        holds as f64 / seconds
     );
     bank.assert_invariants();
 }

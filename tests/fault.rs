@@ -6,17 +6,24 @@
 
 use std::time::{Duration, Instant};
 
-use e2e::operator::Operator;
-use serde_json::json;
+use e2e::api::Answer;
+use e2e::operator::{Operator, unique};
+use serde_json::{Value, json};
 use shared::wire::{AttemptOutcome, OrderStatus, OrderView, PayAnswer};
 
 use crate::payment::{attempts, demo_card, new_order, pay_with};
 use crate::{Journey, World};
 
-pub const JOURNEYS: &[Journey] = &[(
-    "fault::a_bank_that_does_not_answer_leaves_the_payment_pending_until_it_does",
-    a_bank_that_does_not_answer_leaves_the_payment_pending_until_it_does,
-)];
+pub const JOURNEYS: &[Journey] = &[
+    (
+        "fault::a_bank_that_does_not_answer_leaves_the_payment_pending_until_it_does",
+        a_bank_that_does_not_answer_leaves_the_payment_pending_until_it_does,
+    ),
+    (
+        "fault::a_movement_between_shards_is_all_or_nothing",
+        a_movement_between_shards_is_all_or_nothing,
+    ),
+];
 
 /// How long the drill keeps the bank silent.
 const OUTAGE_SECONDS: u32 = 3;
@@ -82,5 +89,149 @@ fn a_bank_that_does_not_answer_leaves_the_payment_pending_until_it_does(world: &
         })
         .count();
     assert_eq!(holds, 1);
+    operator.assert_invariants();
+}
+
+/// The bank whose shards the movement drill uses.
+const DRILL_BANK: &str = "southbank";
+/// How long a movement may take to finish once its shard answers again.
+const FINISH_WITHIN: Duration = Duration::from_secs(30);
+
+/// A shopper's debit account and a shop's merchant account at
+/// `DRILL_BANK`, on two different shards; the shop's shard.
+pub fn accounts_on_two_shards(operator: &Operator<'_>, bank: &str) -> (String, String, u64) {
+    let shopper = operator.open_account(bank, "acct.shard", "debit", 100_00, 0);
+    let shopper_shard = operator.balance(bank, &shopper)["shard"].as_u64().unwrap();
+    loop {
+        let shop = operator.open_account(bank, "merchant.shard", "merchant", 0, 0);
+        let shop_shard = operator.balance(bank, &shop)["shard"].as_u64().unwrap();
+        if shop_shard != shopper_shard {
+            return (shopper, shop, shop_shard);
+        }
+    }
+}
+
+fn a_movement_between_shards_is_all_or_nothing(world: &World) {
+    // Goal: a capture between two shards of a bank posts on both or on
+    // neither, even when one shard stops answering between the two phases.
+    // Method: a shopper and a shop on two shards; the shop's shard first
+    // refuses everything (phase one fails: nothing moves; asked again once
+    // it answers, the capture posts once), then only phase two (the
+    // capture posts on the shopper's shard, and the shop is paid once its
+    // shard answers again); the bank-wide check after every step.
+    let operator = Operator::new(&world.server);
+    let (shopper, shop, shop_shard) = accounts_on_two_shards(&operator, DRILL_BANK);
+    let transfer = |body: &Value| -> Answer {
+        operator.post_answer(&format!("/api/operator/banks/{DRILL_BANK}/transfers"), body)
+    };
+    let hold = || {
+        let id = unique("hold");
+        let held = transfer(
+            &json!({"op": "hold", "transfer_id": id, "debit_account": shopper,
+            "credit_account": shop, "amount_minor": 10_00, "currency": "USD", "timeout_ms": 600_000}),
+        );
+        assert_eq!(
+            held.json::<Value>()["status"],
+            json!("pending"),
+            "{}",
+            held.body
+        );
+        id
+    };
+    let capture = |id: &str, hold_id: &str| {
+        transfer(
+            &json!({"op": "capture", "transfer_id": id, "hold_id": hold_id,
+            "account_id": shopper, "amount_minor": 10_00}),
+        )
+    };
+    let drill = |refuses: &str| {
+        operator.post(
+            &format!("/api/operator/banks/{DRILL_BANK}/outage"),
+            &json!({"seconds": OUTAGE_SECONDS, "shard": shop_shard, "refuses": refuses}),
+        );
+    };
+    let figure = |account: &str, field: &str| {
+        operator.balance(DRILL_BANK, account)[field]
+            .as_i64()
+            .unwrap()
+    };
+    let in_flight = || {
+        let report = operator.get(&format!("/api/operator/banks/{DRILL_BANK}/invariants"));
+        assert_eq!(report["ok"], json!(true), "{report}");
+        report["in_flight_minor"]["USD"].as_i64().unwrap_or(0)
+    };
+
+    // Nothing: the shop's shard does not answer phase one.
+    let first = hold();
+    drill("all");
+    let first_capture = unique("capture");
+    let refused = capture(&first_capture, &first);
+    assert_eq!(
+        (refused.status, refused.error().code.as_str()),
+        (503, "bank_unavailable"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(figure(&shopper, "debits_posted_minor"), 0);
+    assert_eq!(figure(&shopper, "debits_pending_minor"), 10_00);
+    assert_eq!(figure(&shop, "credits_posted_minor"), 0);
+    assert_eq!(in_flight(), 0);
+    // Asked again once the shard answers, the same capture posts once.
+    let deadline = Instant::now() + FINISH_WITHIN;
+    loop {
+        let again = capture(&first_capture, &first);
+        if again.status == 200 {
+            assert_eq!(
+                again.json::<Value>()["status"],
+                json!("posted"),
+                "{}",
+                again.body
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "never posted: {}", again.body);
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert_eq!(figure(&shopper, "debits_posted_minor"), 10_00);
+    assert_eq!(figure(&shop, "credits_posted_minor"), 10_00);
+    assert_eq!(in_flight(), 0);
+
+    // All: the shop's shard stops answering between the two phases.
+    let second = hold();
+    drill("commits");
+    let second_capture = unique("capture");
+    let posted = capture(&second_capture, &second);
+    assert_eq!(posted.status, 200, "{}", posted.body);
+    assert_eq!(posted.json::<Value>()["status"], json!("posted"));
+    assert_eq!(figure(&shopper, "debits_posted_minor"), 20_00);
+    assert_eq!(
+        figure(&shop, "credits_posted_minor"),
+        10_00,
+        "the shop's leg waits for its shard"
+    );
+    assert_eq!(in_flight(), 10_00);
+    let started = Instant::now();
+    while figure(&shop, "credits_posted_minor") != 20_00 {
+        assert!(started.elapsed() < FINISH_WITHIN, "the leg never posted");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    println!(
+        "fault drill: a shard silent between the phases for {OUTAGE_SECONDS} s; its leg posted {:.1} s after the capture",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(in_flight(), 0);
+
+    // A refund between the shards: the shop pays back on its shard.
+    let refund = transfer(&json!({"op": "refund", "transfer_id": unique("refund"),
+        "capture_id": second_capture, "account_id": shopper, "amount_minor": 4_00}));
+    assert_eq!(
+        refund.json::<Value>()["status"],
+        json!("posted"),
+        "{}",
+        refund.body
+    );
+    assert_eq!(figure(&shop, "debits_posted_minor"), 4_00);
+    assert_eq!(figure(&shopper, "credits_posted_minor"), 100_00 + 4_00);
+    assert_eq!(in_flight(), 0);
     operator.assert_invariants();
 }

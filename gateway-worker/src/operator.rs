@@ -62,8 +62,7 @@ pub async fn bank(
     } else {
         None
     };
-    let path = format!("/{}", rest.join("/"));
-    client::call(env, bank_id, method, &path, body).await
+    client::operator(env, bank_id, method, rest, body).await
 }
 
 /// A test authorization names a demo card, or carries the number of a test

@@ -8,15 +8,25 @@
 //! entries balance, so all entries of a currency sum to zero. Rows are only
 //! ever appended. A hold's state is derived: it is open until a capture,
 //! void or expiry transfer references it.
+//!
+//! Each shard of a bank runs these rules on the accounts it keeps
+//! (`shards.rs`); a capture or refund whose other account is on another
+//! shard is decided by the two-phase protocol of `movements.rs`.
+
+mod movements;
+
+pub use movements::{Begun, Due};
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use worker::{SqlStorage, SqlStorageValue};
 
+use crate::bank::shards::{is_bank_own, shard_of, transit_account};
 use crate::bank::wire::{
     AccountBalance, AccountKind, BankFailure, HOLD_TIMEOUT_MS_MAX, HOLD_TIMEOUT_MS_MIN,
-    InvariantReport, LEDGER_ID_BYTES_MAX, OpenAccount, TransferKind, TransferOutcome,
-    TransferRequest, TransferStatus,
+    InvariantReport, LEDGER_ID_BYTES_MAX, LegAnswer, LegDecision, LegDirection, LegPrepare,
+    LegState, OpenAccount, ShardReport, TransferKind, TransferOutcome, TransferRequest,
+    TransferStatus,
 };
 
 /// Amounts stay below 2^53 minor units: SQLite values reach Rust through
@@ -44,7 +54,9 @@ CREATE TABLE IF NOT EXISTS transfers (
     reference_id   TEXT,
     fingerprint    TEXT NOT NULL,
     created_at_ms  INTEGER NOT NULL,
-    expires_at_ms  INTEGER
+    expires_at_ms  INTEGER,
+    remote_account TEXT,
+    remote_shard   INTEGER
 ) STRICT;
 CREATE INDEX IF NOT EXISTS transfers_by_reference ON transfers (reference_id, kind);
 CREATE INDEX IF NOT EXISTS open_holds_by_expiry ON transfers (kind, status, expires_at_ms);
@@ -66,6 +78,7 @@ CREATE TABLE IF NOT EXISTS meta (
 
 pub fn create_schema(sql: &SqlStorage) -> worker::Result<()> {
     sql.exec(SCHEMA, None)?;
+    sql.exec(movements::SCHEMA, None)?;
     Ok(())
 }
 
@@ -110,6 +123,10 @@ struct TransferRow {
     currency: String,
     fingerprint: String,
     expires_at_ms: Option<i64>,
+    /// For a hold or capture whose credit account is on another shard:
+    /// that account and its shard (the local entries use transit).
+    remote_account: Option<String>,
+    remote_shard: Option<i64>,
 }
 
 fn account(sql: &SqlStorage, account_id: &str) -> worker::Result<Option<AccountRow>> {
@@ -148,14 +165,27 @@ fn available(kind: AccountKind, sums: &Sums, credit_limit_minor: i64) -> i64 {
     }
 }
 
-pub fn balance(sql: &SqlStorage, account_id: &str) -> worker::Result<Option<AccountBalance>> {
+/// What a new hold or refund leg on the account may still take: what its
+/// entries allow, less what prepared refund legs reserve.
+fn spendable(sql: &SqlStorage, row: &AccountRow, kind: AccountKind) -> worker::Result<i64> {
+    let sums = sums(sql, &row.account_id)?;
+    Ok(available(kind, &sums, row.credit_limit_minor)
+        - movements::reserved_debits(sql, &row.account_id)?)
+}
+
+pub fn balance(
+    sql: &SqlStorage,
+    account_id: &str,
+    here: u32,
+) -> worker::Result<Option<AccountBalance>> {
     let Some(row) = account(sql, account_id)? else {
         return Ok(None);
     };
     let kind = AccountKind::from_code(&row.kind).unwrap_or(AccountKind::Internal);
     let sums = sums(sql, account_id)?;
     Ok(Some(AccountBalance {
-        available_minor: available(kind, &sums, row.credit_limit_minor),
+        available_minor: spendable(sql, &row, kind)?,
+        shard: here,
         account_id: row.account_id,
         kind,
         currency: row.currency,
@@ -184,14 +214,34 @@ fn valid_amount(amount_minor: i64) -> bool {
     amount_minor > 0 && amount_minor < AMOUNT_MINOR_LIMIT
 }
 
+/// Who opens an account: the bank itself (its own accounts, on every
+/// shard), or a customer or merchant through the bank's API.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Opener {
+    Bank,
+    Customer,
+}
+
 /// Opens an account, idempotently: opening the same account again answers
-/// its balance; opening an id that exists with other terms is refused.
+/// its balance; opening an id that exists with other terms is refused. A
+/// customer's account opens only on its own shard, never under one of the
+/// bank's own names, and never as an internal account.
 pub fn open_account(
     sql: &SqlStorage,
     request: &OpenAccount,
     now_ms: i64,
+    here: u32,
+    opener: Opener,
 ) -> worker::Result<Result<AccountBalance, BankFailure>> {
-    let valid = valid_id(&request.account_id)
+    let own = is_bank_own(&request.account_id);
+    let placed = match opener {
+        Opener::Bank => own && request.kind == AccountKind::Internal,
+        Opener::Customer => {
+            !own && request.kind != AccountKind::Internal && shard_of(&request.account_id) == here
+        }
+    };
+    let valid = placed
+        && valid_id(&request.account_id)
         && valid_currency(&request.currency)
         && !request.holder.is_empty()
         && request.holder.len() <= LEDGER_ID_BYTES_MAX
@@ -208,7 +258,7 @@ pub fn open_account(
         if !same {
             return Ok(Err(BankFailure::InvalidRequest));
         }
-        return balance(sql, &request.account_id)
+        return balance(sql, &request.account_id, here)
             .map(|found| found.ok_or(BankFailure::AccountNotFound));
     }
     let equity = format!("equity.{}", request.currency);
@@ -251,6 +301,7 @@ pub fn open_account(
             reference_id: None,
             expires_at_ms: None,
             entries: vec![("posted", request.opening_balance_minor)],
+            remote: None,
         };
         write(
             sql,
@@ -261,7 +312,7 @@ pub fn open_account(
             now_ms,
         )?;
     }
-    balance(sql, &request.account_id).map(|found| found.ok_or(BankFailure::AccountNotFound))
+    balance(sql, &request.account_id, here).map(|found| found.ok_or(BankFailure::AccountNotFound))
 }
 
 fn insert_account(
@@ -301,6 +352,7 @@ struct NewTransfer<'a> {
     fingerprint: &'a str,
     now_ms: i64,
     expires_at_ms: Option<i64>,
+    remote: Option<(&'a str, u32)>,
 }
 
 fn status_code(status: TransferStatus) -> &'static str {
@@ -314,8 +366,9 @@ fn status_code(status: TransferStatus) -> &'static str {
 fn insert_transfer(sql: &SqlStorage, transfer: &NewTransfer<'_>) -> worker::Result<()> {
     sql.exec(
         "INSERT INTO transfers (transfer_id, kind, status, failure_code, debit_account, credit_account,
-                                amount_minor, currency, reference_id, fingerprint, created_at_ms, expires_at_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                amount_minor, currency, reference_id, fingerprint, created_at_ms, expires_at_ms,
+                                remote_account, remote_shard)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         vec![
             text(transfer.transfer_id),
             text(transfer.kind.code()),
@@ -329,6 +382,10 @@ fn insert_transfer(sql: &SqlStorage, transfer: &NewTransfer<'_>) -> worker::Resu
             text(transfer.fingerprint),
             integer(transfer.now_ms),
             transfer.expires_at_ms.map_or(SqlStorageValue::Null, integer),
+            optional_text(transfer.remote.map(|(account, _)| account)),
+            transfer
+                .remote
+                .map_or(SqlStorageValue::Null, |(_, shard)| integer(i64::from(shard))),
         ],
     )?;
     Ok(())
@@ -377,7 +434,7 @@ fn transfer_row(sql: &SqlStorage, transfer_id: &str) -> worker::Result<Option<Tr
     let rows: Vec<TransferRow> = sql
         .exec(
             "SELECT transfer_id, kind, status, failure_code, debit_account, credit_account, amount_minor,
-                    currency, fingerprint, expires_at_ms
+                    currency, fingerprint, expires_at_ms, remote_account, remote_shard
              FROM transfers WHERE transfer_id = ?",
             vec![text(transfer_id)],
         )?
@@ -431,12 +488,27 @@ fn closing_kind(sql: &SqlStorage, hold_id: &str) -> worker::Result<Option<String
     Ok(rows.into_iter().next().map(|row| row.kind))
 }
 
-/// Applies a transfer request, idempotently by transfer id.
+/// What became of a transfer request on this shard.
+#[derive(Debug)]
+pub enum Applied {
+    /// Decided here: its outcome (also for every repeat of its id).
+    Done(TransferOutcome),
+    /// A capture or refund whose other account is on another shard: the
+    /// movement is begun; send `Begun::leg` to that shard, then call
+    /// `finish_movement` with its answer.
+    Begun(Begun),
+    /// This transfer, or another one closing the same hold, is being
+    /// decided with another shard right now: ask again shortly.
+    Busy,
+}
+
+/// Applies a transfer request on shard `here`, idempotently by transfer id.
 pub fn apply(
     sql: &SqlStorage,
     request: &TransferRequest,
     now_ms: i64,
-) -> worker::Result<TransferOutcome> {
+    here: u32,
+) -> worker::Result<Applied> {
     let transfer_id = request.transfer_id();
     let kind = match request {
         TransferRequest::Hold { .. } => TransferKind::Hold,
@@ -455,7 +527,7 @@ pub fn apply(
     };
     if !valid_id(transfer_id) {
         // Not recorded: there is no valid id to record it under.
-        return Ok(refused(BankFailure::InvalidRequest, 0, ""));
+        return Ok(Applied::Done(refused(BankFailure::InvalidRequest, 0, "")));
     }
     // A digest of the whole request, so that a reused id with another body
     // is told apart without storing the body itself.
@@ -464,13 +536,16 @@ pub fn apply(
     ));
     if let Some(existing) = transfer_row(sql, transfer_id)? {
         if existing.fingerprint == fingerprint {
-            return Ok(outcome_of(&existing));
+            return Ok(Applied::Done(outcome_of(&existing)));
         }
-        return Ok(refused(
+        return Ok(Applied::Done(refused(
             BankFailure::TransferIdReused,
             0,
             &existing.currency,
-        ));
+        )));
+    }
+    if movements::transfer_in_progress(sql, transfer_id)? {
+        return Ok(Applied::Busy);
     }
     let decision = match request {
         TransferRequest::Hold {
@@ -482,24 +557,33 @@ pub fn apply(
             ..
         } => decide_hold(
             sql,
-            debit_account,
-            credit_account,
-            *amount_minor,
-            currency,
+            &Movement {
+                debit_account,
+                credit_account,
+                amount_minor: *amount_minor,
+                currency,
+            },
             *timeout_ms,
             now_ms,
+            here,
         )?,
         TransferRequest::Capture {
             hold_id,
+            account_id,
             amount_minor,
             ..
-        } => decide_release(sql, hold_id, Some(*amount_minor), now_ms)?,
-        TransferRequest::Void { hold_id, .. } => decide_release(sql, hold_id, None, now_ms)?,
+        } => decide_release(sql, hold_id, account_id, Some(*amount_minor), now_ms)?,
+        TransferRequest::Void {
+            hold_id,
+            account_id,
+            ..
+        } => decide_release(sql, hold_id, account_id, None, now_ms)?,
         TransferRequest::Refund {
             capture_id,
+            account_id,
             amount_minor,
             ..
-        } => decide_refund(sql, capture_id, *amount_minor)?,
+        } => decide_refund(sql, capture_id, account_id, *amount_minor)?,
         TransferRequest::Settle {
             debit_account,
             credit_account,
@@ -534,14 +618,352 @@ pub fn apply(
                     fingerprint: &fingerprint,
                     now_ms,
                     expires_at_ms: None,
+                    remote: None,
                 },
             )?;
         }
         Decision::Write(plan) => write(sql, transfer_id, kind, &fingerprint, &plan, now_ms)?,
+        Decision::Busy => return Ok(Applied::Busy),
+        Decision::Across(across) => {
+            let begun = movements::begin(
+                sql,
+                &movements::NewMovement {
+                    transfer_id,
+                    kind: kind.code(),
+                    reference_id: &across.reference_id,
+                    account_id: &across.account_id,
+                    remote_account: &across.remote_account,
+                    remote_shard: across.remote_shard,
+                    amount_minor: across.amount_minor,
+                    currency: &across.currency,
+                    fingerprint: &fingerprint,
+                },
+                now_ms,
+            )?;
+            return Ok(Applied::Begun(begun));
+        }
     }
+    recorded(sql, transfer_id).map(Applied::Done)
+}
+
+fn recorded(sql: &SqlStorage, transfer_id: &str) -> worker::Result<TransferOutcome> {
     transfer_row(sql, transfer_id)?
         .map(|row| outcome_of(&row))
         .ok_or_else(|| worker::Error::RustError("transfer not recorded".into()))
+}
+
+/// How a movement with another shard ended for the caller.
+#[derive(Debug)]
+pub enum Finished {
+    /// Decided: the transfer's outcome, and the commit this shard owes the
+    /// other one now (also owed, until acknowledged, by the alarm).
+    Done {
+        outcome: TransferOutcome,
+        commit: Option<Due>,
+    },
+    /// The other shard did not answer phase one: nothing moved (an abort
+    /// is owed to it, in case it prepared); ask again.
+    Unavailable,
+}
+
+/// Phase two at the coordinator, in one synchronous run: commits the
+/// movement (the transfer posts here, through this shard's transit
+/// account) when the other shard prepared its leg, records the transfer
+/// failed when it refused, and aborts it when it did not answer.
+pub fn finish_movement(
+    sql: &SqlStorage,
+    movement_id: &str,
+    answer: Option<LegAnswer>,
+    now_ms: i64,
+) -> worker::Result<Finished> {
+    let row = movements::movement(sql, movement_id)?
+        .ok_or_else(|| worker::Error::RustError("movement not recorded".into()))?;
+    // The alarm gave up on it meanwhile (and owes the abort).
+    if row.state != "preparing" {
+        return Ok(Finished::Unavailable);
+    }
+    let kind = if row.kind == "capture" {
+        TransferKind::Capture
+    } else {
+        TransferKind::Refund
+    };
+    let shard = u32::try_from(row.remote_shard).unwrap_or(0);
+    match answer.map(|answer| (answer.state, answer.failure)) {
+        Some((LegState::Prepared | LegState::Committed, _)) => {
+            let plan = match kind {
+                TransferKind::Capture => {
+                    let hold = transfer_row(sql, &row.reference_id)?.filter(|_| {
+                        closing_kind(sql, &row.reference_id)
+                            .ok()
+                            .flatten()
+                            .is_none()
+                    });
+                    let Some(hold) = hold else {
+                        // Cannot happen while the movement holds the hold;
+                        // if it did, nothing posts anywhere.
+                        movements::decide(sql, movement_id, "aborted", false, now_ms)?;
+                        return Ok(Finished::Unavailable);
+                    };
+                    release_plan(&hold, Some(row.amount_minor))
+                }
+                _ => Plan {
+                    status: TransferStatus::Posted,
+                    debit: transit_account(&row.currency),
+                    credit: row.account_id.clone(),
+                    amount_minor: row.amount_minor,
+                    currency: row.currency.clone(),
+                    reference_id: Some(row.reference_id.clone()),
+                    expires_at_ms: None,
+                    entries: vec![("posted", row.amount_minor)],
+                    remote: Some((row.remote_account.clone(), shard)),
+                },
+            };
+            movements::decide(sql, movement_id, "committed", false, now_ms)?;
+            write(sql, &row.transfer_id, kind, &row.fingerprint, &plan, now_ms)?;
+            Ok(Finished::Done {
+                outcome: recorded(sql, &row.transfer_id)?,
+                commit: Some(Due {
+                    movement_id: movement_id.to_owned(),
+                    shard,
+                    commit: true,
+                }),
+            })
+        }
+        Some((LegState::Refused, failure)) => {
+            movements::decide(sql, movement_id, "aborted", true, now_ms)?;
+            insert_transfer(
+                sql,
+                &NewTransfer {
+                    transfer_id: &row.transfer_id,
+                    kind,
+                    status: TransferStatus::Failed,
+                    failure: Some(failure.unwrap_or(BankFailure::InvalidRequest)),
+                    debit_account: None,
+                    credit_account: None,
+                    amount_minor: row.amount_minor,
+                    currency: &row.currency,
+                    reference_id: None,
+                    fingerprint: &row.fingerprint,
+                    now_ms,
+                    expires_at_ms: None,
+                    remote: None,
+                },
+            )?;
+            Ok(Finished::Done {
+                outcome: recorded(sql, &row.transfer_id)?,
+                commit: None,
+            })
+        }
+        // The other shard had aborted this movement already.
+        Some((LegState::Aborted, _)) => {
+            movements::decide(sql, movement_id, "aborted", true, now_ms)?;
+            Ok(Finished::Unavailable)
+        }
+        None => {
+            movements::decide(sql, movement_id, "aborted", false, now_ms)?;
+            Ok(Finished::Unavailable)
+        }
+    }
+}
+
+/// The decisions this shard owes other shards now (after aborting
+/// movements whose request died while preparing).
+pub fn due_decisions(sql: &SqlStorage, now_ms: i64) -> worker::Result<Vec<Due>> {
+    movements::due(sql, now_ms)
+}
+
+/// The other shard answered a decision: acknowledged when its leg is in
+/// the decided state, sent again later otherwise.
+pub fn decision_answered(
+    sql: &SqlStorage,
+    due: &Due,
+    answer: Option<&LegAnswer>,
+    now_ms: i64,
+) -> worker::Result<()> {
+    let expected = if due.commit {
+        LegState::Committed
+    } else {
+        LegState::Aborted
+    };
+    match answer {
+        Some(answer) if answer.state == expected => movements::acknowledged(sql, &due.movement_id),
+        _ => movements::retry_later(sql, &due.movement_id, now_ms),
+    }
+}
+
+/// When the alarm has a movement to look at next.
+pub fn next_decision(sql: &SqlStorage) -> worker::Result<Option<i64>> {
+    movements::next_due(sql)
+}
+
+/// A leg id: a movement id (`<transfer id>~<attempt>`).
+fn valid_leg_id(id: &str) -> bool {
+    id.split_once('~').is_some_and(|(transfer_id, attempt)| {
+        valid_id(transfer_id) && !attempt.is_empty() && attempt.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+/// Phase one at the shard of the other account: checks the account and,
+/// for a refund leg, that it can pay back (reserving the amount). Answers
+/// `prepared`, or `refused` with the reason; a leg already known answers
+/// its state (an aborted one refuses a late phase one).
+pub fn prepare_leg(
+    sql: &SqlStorage,
+    leg: &LegPrepare,
+    here: u32,
+    now_ms: i64,
+) -> worker::Result<LegAnswer> {
+    if let Some(existing) = movements::leg(sql, &leg.movement_id)? {
+        return Ok(movements::answer(
+            &leg.movement_id,
+            movements::leg_state(&existing),
+            None,
+        ));
+    }
+    let refused = |failure| {
+        Ok(movements::answer(
+            &leg.movement_id,
+            LegState::Refused,
+            Some(failure),
+        ))
+    };
+    if !valid_leg_id(&leg.movement_id)
+        || !valid_currency(&leg.currency)
+        || !valid_amount(leg.amount_minor)
+    {
+        return refused(BankFailure::InvalidRequest);
+    }
+    if is_bank_own(&leg.account_id) || shard_of(&leg.account_id) != here {
+        return refused(BankFailure::AccountNotFound);
+    }
+    let Some(account) = account(sql, &leg.account_id)? else {
+        return refused(BankFailure::AccountNotFound);
+    };
+    if account.currency != leg.currency {
+        return refused(BankFailure::CurrencyMismatch);
+    }
+    if leg.direction == LegDirection::Debit {
+        let kind = AccountKind::from_code(&account.kind).unwrap_or(AccountKind::Internal);
+        let shortfall = match kind {
+            AccountKind::Debit => Some(BankFailure::InsufficientFunds),
+            AccountKind::Credit => Some(BankFailure::CreditLimitExceeded),
+            AccountKind::Merchant | AccountKind::Internal => None,
+        };
+        if let Some(failure) = shortfall
+            && spendable(sql, &account, kind)? < leg.amount_minor
+        {
+            return refused(failure);
+        }
+    }
+    movements::insert_prepared_leg(sql, leg, now_ms)?;
+    Ok(movements::answer(
+        &leg.movement_id,
+        LegState::Prepared,
+        None,
+    ))
+}
+
+/// Phase two, commit, at the shard of the other account: posts the
+/// prepared leg through this shard's transit account. `None` for a leg
+/// this shard never prepared.
+pub fn commit_leg(
+    sql: &SqlStorage,
+    decision: &LegDecision,
+    now_ms: i64,
+) -> worker::Result<Option<LegAnswer>> {
+    let Some(leg) = movements::leg(sql, &decision.movement_id)? else {
+        return Ok(None);
+    };
+    if leg.state != "prepared" {
+        return Ok(Some(movements::answer(
+            &decision.movement_id,
+            movements::leg_state(&leg),
+            None,
+        )));
+    }
+    let account = leg.account_id.clone().unwrap_or_default();
+    let transit = transit_account(&leg.currency);
+    let (debit, credit) = if leg.direction.as_deref() == Some("credit") {
+        (transit, account)
+    } else {
+        (account, transit)
+    };
+    movements::set_leg_state(sql, &decision.movement_id, "committed")?;
+    let plan = Plan {
+        status: TransferStatus::Posted,
+        debit,
+        credit,
+        amount_minor: leg.amount_minor,
+        currency: leg.currency.clone(),
+        reference_id: None,
+        expires_at_ms: None,
+        entries: vec![("posted", leg.amount_minor)],
+        remote: None,
+    };
+    write(
+        sql,
+        &decision.movement_id,
+        TransferKind::Leg,
+        "leg",
+        &plan,
+        now_ms,
+    )?;
+    Ok(Some(movements::answer(
+        &decision.movement_id,
+        LegState::Committed,
+        None,
+    )))
+}
+
+/// Phase two, abort, at the shard of the other account: releases a
+/// prepared leg, and remembers an abort for a leg it never saw.
+pub fn abort_leg(
+    sql: &SqlStorage,
+    decision: &LegDecision,
+    now_ms: i64,
+) -> worker::Result<LegAnswer> {
+    match movements::leg(sql, &decision.movement_id)? {
+        None => {
+            movements::insert_tombstone(sql, decision, now_ms)?;
+            Ok(movements::answer(
+                &decision.movement_id,
+                LegState::Aborted,
+                None,
+            ))
+        }
+        Some(leg) if leg.state == "prepared" => {
+            movements::set_leg_state(sql, &decision.movement_id, "aborted")?;
+            Ok(movements::answer(
+                &decision.movement_id,
+                LegState::Aborted,
+                None,
+            ))
+        }
+        Some(leg) => Ok(movements::answer(
+            &decision.movement_id,
+            movements::leg_state(&leg),
+            None,
+        )),
+    }
+}
+
+/// A capture or refund whose other account is on another shard.
+struct Across {
+    /// The hold a capture closes, or the capture a refund returns.
+    reference_id: String,
+    account_id: String,
+    remote_account: String,
+    remote_shard: u32,
+    amount_minor: i64,
+    currency: String,
+}
+
+/// The two accounts, amount and currency of a hold or settlement.
+struct Movement<'a> {
+    debit_account: &'a str,
+    credit_account: &'a str,
+    amount_minor: i64,
+    currency: &'a str,
 }
 
 enum Decision {
@@ -553,6 +975,10 @@ enum Decision {
         expire_hold: Option<TransferRow>,
     },
     Write(Plan),
+    /// Decided with another shard (`movements.rs`).
+    Across(Across),
+    /// Another transfer closing the same hold is being decided.
+    Busy,
 }
 
 /// What an accepted transfer writes: its row, and its entries as
@@ -567,6 +993,8 @@ struct Plan {
     reference_id: Option<String>,
     expires_at_ms: Option<i64>,
     entries: Vec<(&'static str, i64)>,
+    /// The account on another shard this transfer is for, if any.
+    remote: Option<(String, u32)>,
 }
 
 fn write(
@@ -577,6 +1005,20 @@ fn write(
     plan: &Plan,
     now_ms: i64,
 ) -> worker::Result<()> {
+    // The bank's own accounts (transit, say) open on a shard when first used.
+    for side in [&plan.debit, &plan.credit] {
+        if is_bank_own(side) && account(sql, side)?.is_none() {
+            insert_account(
+                sql,
+                side,
+                AccountKind::Internal,
+                &plan.currency,
+                "the bank",
+                0,
+                now_ms,
+            )?;
+        }
+    }
     insert_transfer(
         sql,
         &NewTransfer {
@@ -592,6 +1034,10 @@ fn write(
             fingerprint,
             now_ms,
             expires_at_ms: plan.expires_at_ms,
+            remote: plan
+                .remote
+                .as_ref()
+                .map(|(account, shard)| (account.as_str(), *shard)),
         },
     )?;
     for &(phase, amount_minor) in &plan.entries {
@@ -621,7 +1067,14 @@ fn release_plan(hold: &TransferRow, post_minor: Option<i64>) -> Plan {
         reference_id: Some(hold.transfer_id.clone()),
         expires_at_ms: None,
         entries,
+        remote: remote_of(hold),
     }
+}
+
+/// The account on another shard a hold or capture is for, if any.
+fn remote_of(row: &TransferRow) -> Option<(String, u32)> {
+    let shard = u32::try_from(row.remote_shard?).ok()?;
+    Some((row.remote_account.clone()?, shard))
 }
 
 fn refuse(failure: BankFailure, amount_minor: i64, currency: &str) -> Decision {
@@ -633,24 +1086,28 @@ fn refuse(failure: BankFailure, amount_minor: i64, currency: &str) -> Decision {
     }
 }
 
-/// Both accounts of a movement exist and are in its currency; answers the
-/// debit account, or the refusal.
+/// Both accounts of a movement exist here and are in its currency (the
+/// credit account only when it is on this shard); answers the debit
+/// account, or the refusal.
 fn movement_accounts(
     sql: &SqlStorage,
     debit_account: &str,
-    credit_account: &str,
+    credit_account: Option<&str>,
     amount_minor: i64,
     currency: &str,
 ) -> worker::Result<Result<AccountRow, Decision>> {
-    let (Some(debit), Some(credit)) = (account(sql, debit_account)?, account(sql, credit_account)?)
-    else {
+    let credit = match credit_account {
+        Some(credit_account) => account(sql, credit_account)?.map(Some),
+        None => Some(None),
+    };
+    let (Some(debit), Some(credit)) = (account(sql, debit_account)?, credit) else {
         return Ok(Err(refuse(
             BankFailure::AccountNotFound,
             amount_minor,
             currency,
         )));
     };
-    if debit.currency != currency || credit.currency != currency {
+    if debit.currency != currency || credit.is_some_and(|credit| credit.currency != currency) {
         return Ok(Err(refuse(
             BankFailure::CurrencyMismatch,
             amount_minor,
@@ -662,13 +1119,17 @@ fn movement_accounts(
 
 fn decide_hold(
     sql: &SqlStorage,
-    debit_account: &str,
-    credit_account: &str,
-    amount_minor: i64,
-    currency: &str,
+    movement: &Movement<'_>,
     timeout_ms: u64,
     now_ms: i64,
+    here: u32,
 ) -> worker::Result<Decision> {
+    let &Movement {
+        debit_account,
+        credit_account,
+        amount_minor,
+        currency,
+    } = movement;
     if !valid_currency(currency) || !valid_id(debit_account) || !valid_id(credit_account) {
         return Ok(refuse(BankFailure::InvalidRequest, 0, currency));
     }
@@ -680,17 +1141,36 @@ fn decide_hold(
     {
         return Ok(refuse(BankFailure::InvalidRequest, amount_minor, currency));
     }
-    let debit = match movement_accounts(sql, debit_account, credit_account, amount_minor, currency)?
-    {
-        Ok(debit) => debit,
+    // A credit account on another shard is checked when the hold is
+    // captured (phase one of the movement); here the hold reserves against
+    // this shard's transit account.
+    let remote_shard = shard_of(credit_account);
+    let remote = !is_bank_own(credit_account) && remote_shard != here;
+    let checked = if remote {
+        let transit = transit_account(currency);
+        movement_accounts(sql, debit_account, None, amount_minor, currency)?.map(|debit| {
+            (
+                debit,
+                transit,
+                Some((credit_account.to_owned(), remote_shard)),
+            )
+        })
+    } else {
+        movement_accounts(
+            sql,
+            debit_account,
+            Some(credit_account),
+            amount_minor,
+            currency,
+        )?
+        .map(|debit| (debit, credit_account.to_owned(), None))
+    };
+    let (debit, credit, remote) = match checked {
+        Ok(checked) => checked,
         Err(refused) => return Ok(refused),
     };
     let debit_kind = AccountKind::from_code(&debit.kind).unwrap_or(AccountKind::Internal);
-    let available = available(
-        debit_kind,
-        &sums(sql, debit_account)?,
-        debit.credit_limit_minor,
-    );
+    let available = spendable(sql, &debit, debit_kind)?;
     let shortfall = match debit_kind {
         AccountKind::Debit => Some(BankFailure::InsufficientFunds),
         AccountKind::Credit => Some(BankFailure::CreditLimitExceeded),
@@ -707,12 +1187,13 @@ fn decide_hold(
     Ok(Decision::Write(Plan {
         status: TransferStatus::Pending,
         debit: debit_account.to_owned(),
-        credit: credit_account.to_owned(),
+        credit,
         amount_minor,
         currency: currency.to_owned(),
         reference_id: None,
         expires_at_ms: Some(now_ms.saturating_add(timeout)),
         entries: vec![("pending", amount_minor)],
+        remote,
     }))
 }
 
@@ -720,11 +1201,18 @@ fn decide_hold(
 fn decide_release(
     sql: &SqlStorage,
     hold_id: &str,
+    account_id: &str,
     capture_minor: Option<i64>,
     now_ms: i64,
 ) -> worker::Result<Decision> {
     let hold = match transfer_row(sql, hold_id)? {
-        Some(hold) if hold.kind == "hold" && hold.status == "pending" => hold,
+        Some(hold)
+            if hold.kind == "hold"
+                && hold.status == "pending"
+                && hold.debit_account.as_deref() == Some(account_id) =>
+        {
+            hold
+        }
         _ => {
             return Ok(refuse(
                 BankFailure::HoldNotFound,
@@ -734,6 +1222,9 @@ fn decide_release(
         }
     };
     let amount = capture_minor.unwrap_or(hold.amount_minor);
+    if movements::hold_in_progress(sql, hold_id)? {
+        return Ok(Decision::Busy);
+    }
     match closing_kind(sql, hold_id)?.as_deref() {
         None => {}
         Some("expiry") => return Ok(refuse(BankFailure::HoldExpired, amount, &hold.currency)),
@@ -758,6 +1249,17 @@ fn decide_release(
                 &hold.currency,
             ));
         }
+        // The credit account is on another shard: phase one asks it.
+        if let Some((remote_account, remote_shard)) = remote_of(&hold) {
+            return Ok(Decision::Across(Across {
+                reference_id: hold.transfer_id.clone(),
+                account_id: account_id.to_owned(),
+                remote_account,
+                remote_shard,
+                amount_minor: captured,
+                currency: hold.currency.clone(),
+            }));
+        }
     }
     Ok(Decision::Write(release_plan(&hold, capture_minor)))
 }
@@ -765,10 +1267,17 @@ fn decide_release(
 fn decide_refund(
     sql: &SqlStorage,
     capture_id: &str,
+    account_id: &str,
     amount_minor: i64,
 ) -> worker::Result<Decision> {
     let capture = match transfer_row(sql, capture_id)? {
-        Some(capture) if capture.kind == "capture" && capture.status == "posted" => capture,
+        Some(capture)
+            if capture.kind == "capture"
+                && capture.status == "posted"
+                && capture.debit_account.as_deref() == Some(account_id) =>
+        {
+            capture
+        }
         _ => return Ok(refuse(BankFailure::CaptureNotFound, amount_minor, "")),
     };
     if !valid_amount(amount_minor) {
@@ -789,13 +1298,26 @@ fn decide_refund(
             vec![text(capture_id)],
         )?
         .to_array()?;
-    let refunded = refunded.first().map_or(0, |row| row.refunded);
+    // Refunds being decided with another shard count as made.
+    let refunded = refunded.first().map_or(0, |row| row.refunded)
+        + movements::refunds_in_progress(sql, capture_id)?;
     if refunded + amount_minor > capture.amount_minor {
         return Ok(refuse(
             BankFailure::RefundExceedsCapture,
             amount_minor,
             &capture.currency,
         ));
+    }
+    // The paid account is on another shard: phase one asks it to pay back.
+    if let Some((remote_account, remote_shard)) = remote_of(&capture) {
+        return Ok(Decision::Across(Across {
+            reference_id: capture.transfer_id.clone(),
+            account_id: account_id.to_owned(),
+            remote_account,
+            remote_shard,
+            amount_minor,
+            currency: capture.currency.clone(),
+        }));
     }
     // The reverse of the capture: the side that was paid pays back.
     Ok(Decision::Write(Plan {
@@ -807,6 +1329,7 @@ fn decide_refund(
         reference_id: Some(capture.transfer_id.clone()),
         expires_at_ms: None,
         entries: vec![("posted", amount_minor)],
+        remote: None,
     }))
 }
 
@@ -823,8 +1346,13 @@ fn decide_settle(
     if !valid_amount(amount_minor) {
         return Ok(refuse(BankFailure::InvalidAmount, 0, currency));
     }
-    let debit = match movement_accounts(sql, debit_account, credit_account, amount_minor, currency)?
-    {
+    let debit = match movement_accounts(
+        sql,
+        debit_account,
+        Some(credit_account),
+        amount_minor,
+        currency,
+    )? {
         Ok(debit) => debit,
         Err(refused) => return Ok(refused),
     };
@@ -844,6 +1372,7 @@ fn decide_settle(
         reference_id: None,
         expires_at_ms: None,
         entries: vec![("posted", amount_minor)],
+        remote: None,
     }))
 }
 
@@ -859,10 +1388,14 @@ fn write_expiry(sql: &SqlStorage, hold: &TransferRow, now_ms: i64) -> worker::Re
     )
 }
 
+/// Open holds that no capture is being decided for (such a hold expires
+/// once its capture is refused or abandoned).
 const OPEN_HOLDS: &str = "FROM transfers h
      WHERE h.kind = 'hold' AND h.status = 'pending'
        AND NOT EXISTS (SELECT 1 FROM transfers r WHERE r.reference_id = h.transfer_id
-                       AND r.kind IN ('capture', 'void', 'expiry') AND r.status = 'posted')";
+                       AND r.kind IN ('capture', 'void', 'expiry') AND r.status = 'posted')
+       AND NOT EXISTS (SELECT 1 FROM movements m WHERE m.reference_id = h.transfer_id
+                       AND m.state = 'preparing')";
 
 /// Releases every open hold whose time is up; answers how many.
 pub fn expire_due_holds(sql: &SqlStorage, now_ms: i64) -> worker::Result<usize> {
@@ -870,7 +1403,8 @@ pub fn expire_due_holds(sql: &SqlStorage, now_ms: i64) -> worker::Result<usize> 
         .exec(
             &format!(
                 "SELECT transfer_id, kind, status, failure_code, debit_account, credit_account, amount_minor,
-                        currency, fingerprint, expires_at_ms {OPEN_HOLDS} AND h.expires_at_ms <= ?"
+                        currency, fingerprint, expires_at_ms, remote_account, remote_shard
+                 {OPEN_HOLDS} AND h.expires_at_ms <= ?"
             ),
             vec![integer(now_ms)],
         )?
@@ -916,8 +1450,9 @@ pub fn set_meta(sql: &SqlStorage, key: &str, value: &str) -> worker::Result<()> 
     Ok(())
 }
 
-/// The ledger checks itself. Each query returns the rows that break a rule.
-pub fn check_invariants(sql: &SqlStorage) -> worker::Result<InvariantReport> {
+/// The shard checks itself (each query returns the rows that break a
+/// rule) and reports what the bank-wide check compares across shards.
+pub fn check_invariants(sql: &SqlStorage) -> worker::Result<ShardReport> {
     #[derive(Deserialize)]
     struct Violation {
         what: String,
@@ -983,12 +1518,20 @@ pub fn check_invariants(sql: &SqlStorage) -> worker::Result<InvariantReport> {
         transfers: 0,
         entries: 0,
     });
-    Ok(InvariantReport {
-        ok: violations.is_empty(),
-        violations,
-        accounts: counts.accounts,
-        transfers: counts.transfers,
-        entries: counts.entries,
+    let facts = movements::facts(sql)?;
+    Ok(ShardReport {
+        report: InvariantReport {
+            ok: violations.is_empty(),
+            violations,
+            accounts: counts.accounts,
+            transfers: counts.transfers,
+            entries: counts.entries,
+            // Known only across shards (`client.rs`).
+            in_flight_minor: std::collections::BTreeMap::new(),
+        },
+        transit_net_minor: facts.transit_net.into_iter().collect(),
+        movements: facts.movements,
+        legs: facts.legs,
     })
 }
 
@@ -996,7 +1539,14 @@ pub fn check_invariants(sql: &SqlStorage) -> worker::Result<InvariantReport> {
 /// that the bank stores no card data).
 pub fn dump(sql: &SqlStorage) -> worker::Result<serde_json::Value> {
     let mut tables = serde_json::Map::new();
-    for table in ["accounts", "transfers", "entries", "meta"] {
+    for table in [
+        "accounts",
+        "transfers",
+        "entries",
+        "meta",
+        "movements",
+        "legs",
+    ] {
         let rows: Vec<serde_json::Value> = sql
             .exec(&format!("SELECT * FROM {table}"), None)?
             .to_array()?;

@@ -1,6 +1,8 @@
 //! The bank's own API: what an issuer (or the operator) sends a bank, and
 //! what it answers. Amounts are integer minor units below 2^53.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// The banks of the demo, one ledger object each.
@@ -79,21 +81,26 @@ pub enum TransferRequest {
         currency: String,
         timeout_ms: u64,
     },
-    /// Post all or part of a hold; the rest is released.
+    /// Post all or part of a hold; the rest is released. `account_id` is
+    /// the account the hold draws on: the bank finds the hold there.
     Capture {
         transfer_id: String,
         hold_id: String,
+        account_id: String,
         amount_minor: i64,
     },
     /// Release a hold without moving money.
     Void {
         transfer_id: String,
         hold_id: String,
+        account_id: String,
     },
-    /// Move captured money back: a new, reverse transfer.
+    /// Move captured money back: a new, reverse transfer. `account_id` is
+    /// the account the capture drew on.
     Refund {
         transfer_id: String,
         capture_id: String,
+        account_id: String,
         amount_minor: i64,
     },
     /// Move money at once, between accounts of the bank's own side: from a
@@ -109,6 +116,29 @@ pub enum TransferRequest {
 }
 
 impl TransferRequest {
+    /// The account whose shard keeps this transfer: the account a hold,
+    /// capture, void or refund draws on; for a settlement, the side that is
+    /// not the bank's own (the bank's own accounts exist on every shard).
+    pub fn home_account(&self) -> &str {
+        match self {
+            TransferRequest::Hold { debit_account, .. } => debit_account,
+            TransferRequest::Capture { account_id, .. }
+            | TransferRequest::Void { account_id, .. }
+            | TransferRequest::Refund { account_id, .. } => account_id,
+            TransferRequest::Settle {
+                debit_account,
+                credit_account,
+                ..
+            } => {
+                if crate::bank::shards::is_bank_own(debit_account) {
+                    credit_account
+                } else {
+                    debit_account
+                }
+            }
+        }
+    }
+
     pub fn transfer_id(&self) -> &str {
         match self {
             TransferRequest::Hold { transfer_id, .. }
@@ -130,11 +160,16 @@ pub enum TransferKind {
     Expiry,
     Refund,
     Settle,
+    /// The far side of a capture or refund whose two accounts live on two
+    /// shards: posted on the shard of the account that is not the
+    /// transfer's own (see `movements.rs`).
+    Leg,
 }
 
 impl TransferKind {
     pub fn code(self) -> &'static str {
         match self {
+            TransferKind::Leg => "leg",
             TransferKind::Deposit => "deposit",
             TransferKind::Hold => "hold",
             TransferKind::Capture => "capture",
@@ -243,12 +278,16 @@ pub struct AccountBalance {
     pub credits_posted_minor: i64,
     pub credit_limit_minor: i64,
     /// What a new hold may still take: for a debit account the posted
-    /// balance less pending debits; for a credit account the limit less
-    /// what is used and held. Unbounded kinds report their posted balance.
+    /// balance less pending debits and less what refunds being decided
+    /// have reserved; for a credit account the limit less what is used and
+    /// held. Unbounded kinds report their posted balance.
     pub available_minor: i64,
+    /// The ledger shard that keeps the account (the bank's own accounts
+    /// exist on every shard; their balance is the sum over all).
+    pub shard: u32,
 }
 
-/// The ledger's self-check.
+/// The bank's self-check, over every shard.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvariantReport {
     pub ok: bool,
@@ -256,4 +295,83 @@ pub struct InvariantReport {
     pub accounts: u64,
     pub transfers: u64,
     pub entries: u64,
+    /// Money between two shards, per currency: captures and refunds the
+    /// shard that keeps them has posted and the other shard has not yet
+    /// (a refund counts negative). Zero once every movement is finished.
+    pub in_flight_minor: BTreeMap<String, i64>,
+}
+
+/// One shard's self-check, with what the bank-wide check compares across
+/// shards (`client.rs`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardReport {
+    pub report: InvariantReport,
+    /// Posted credits less debits of the shard's transit accounts, per
+    /// currency.
+    pub transit_net_minor: BTreeMap<String, i64>,
+    /// Movements this shard decided (not those still preparing).
+    pub movements: Vec<MovementFact>,
+    /// Legs this shard keeps for other shards' movements: `(movement id,
+    /// "prepared" | "committed" | "aborted")`.
+    pub legs: Vec<(String, String)>,
+}
+
+/// One decided movement, as the bank-wide check sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MovementFact {
+    pub movement_id: String,
+    /// `committed` or `aborted`.
+    pub state: String,
+    /// Whether the other shard acknowledged the decision.
+    pub acked: bool,
+    pub currency: String,
+    /// What the movement adds to this shard's transit: a capture's amount,
+    /// or a refund's, negative.
+    pub transit_minor: i64,
+}
+
+/// Which way a leg moves money on the account it names: `credit` for a
+/// capture (the account is paid), `debit` for a refund (it pays back).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LegDirection {
+    Credit,
+    Debit,
+}
+
+/// Phase one, from the shard that keeps a capture or refund to the shard
+/// of the other account: check the account and reserve what the leg needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegPrepare {
+    pub movement_id: String,
+    pub account_id: String,
+    pub direction: LegDirection,
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+/// Phase two: post the prepared leg (`commit`) or release it (`abort`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegDecision {
+    pub movement_id: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LegState {
+    Prepared,
+    Committed,
+    Aborted,
+    /// Refused at phase one; nothing was reserved.
+    Refused,
+}
+
+/// A shard's answer about one leg.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegAnswer {
+    pub movement_id: String,
+    pub state: LegState,
+    pub failure: Option<BankFailure>,
 }

@@ -133,7 +133,7 @@ async fn hold(
         row.hold_id = Some(row.authorization_id.clone());
         if !registry::finish_authorization(env, &row).await? {
             // Reversed while the bank was asked: release the late hold.
-            return release_late_hold(env, &card.bank_id, &row.authorization_id).await;
+            return release_late_hold(env, card, &row.authorization_id).await;
         }
         return Ok(AuthorizeAnswer::Approved {
             authorization_code: code,
@@ -165,14 +165,15 @@ async fn stored_answer(env: &Env, authorization_id: &str) -> Result<AuthorizeAns
 /// at once (its transfer id derived from the hold's, so a retry finds it).
 async fn release_late_hold(
     env: &Env,
-    bank_id: &str,
+    card: &registry::CardRow,
     authorization_id: &str,
 ) -> Result<AuthorizeAnswer, ApiError> {
     let void = TransferRequest::Void {
         transfer_id: format!("{authorization_id}.reversal"),
         hold_id: authorization_id.to_owned(),
+        account_id: card.account_id.clone(),
     };
-    if client::transfer(env, bank_id, &void).await?.is_none() {
+    if client::transfer(env, &card.bank_id, &void).await?.is_none() {
         worker::console_error!("issuer: a late hold was not released yet");
         return Ok(AuthorizeAnswer::Unknown);
     }
@@ -215,6 +216,7 @@ pub async fn authorize(
         decline_code: None,
         authorization_code: None,
         bank_id: card.as_ref().map(|card| card.bank_id.clone()),
+        account_id: card.as_ref().map(|card| card.account_id.clone()),
         hold_id: None,
         created_at_ms: i64::try_from(request.now_ms).unwrap_or(i64::MAX),
         request_digest: Some(digest),
@@ -331,6 +333,7 @@ pub async fn reverse(
         decline_code: Some(DeclineCode::ProcessingError),
         authorization_code: None,
         bank_id: None,
+        account_id: None,
         hold_id: None,
         created_at_ms: i64::try_from(now_ms).unwrap_or(i64::MAX),
         request_digest: None,
@@ -339,12 +342,14 @@ pub async fn reverse(
     let stored = registry::reverse(env, &row).await?;
     if stored.outcome == Outcome::Reversed
         && let Some(bank_id) = stored.bank_id.as_deref()
+        && let Some(account_id) = account_of(env, &stored).await?
     {
         // A hold may have landed before the reversal: release it (a void of
         // a hold the bank never placed is refused, which is fine).
         let void = TransferRequest::Void {
             transfer_id: format!("{authorization_id}.reversal"),
             hold_id: authorization_id.to_owned(),
+            account_id,
         };
         if client::transfer(env, bank_id, &void).await?.is_none() {
             return Ok(AuthorizeAnswer::Unknown);
@@ -353,18 +358,48 @@ pub async fn reverse(
     Ok(answer_of(&stored))
 }
 
-/// The approved authorization `authorization_id`, with its bank and hold.
-async fn approved(
-    env: &Env,
-    authorization_id: &str,
-) -> Result<Option<(AuthorizationRow, String, String)>, ApiError> {
+/// The account an authorization's card draws on: recorded with it, or,
+/// for one recorded before that, looked up by the card.
+async fn account_of(env: &Env, row: &AuthorizationRow) -> Result<Option<String>, ApiError> {
+    if let Some(account_id) = &row.account_id {
+        return Ok(Some(account_id.clone()));
+    }
+    let Some(card_key) = row.card_key.as_deref() else {
+        return Ok(None);
+    };
+    Ok(registry::find_card(env, card_key)
+        .await?
+        .map(|card| card.account_id))
+}
+
+/// An approved authorization, with where its money is: its bank, its hold
+/// and the account the hold draws on.
+struct Approved {
+    row: AuthorizationRow,
+    bank_id: String,
+    hold_id: String,
+    account_id: String,
+}
+
+/// The approved authorization `authorization_id`.
+async fn approved(env: &Env, authorization_id: &str) -> Result<Option<Approved>, ApiError> {
     let Some(row) = registry::authorization(env, authorization_id).await? else {
         return Ok(None);
     };
-    match (row.outcome, row.bank_id.clone(), row.hold_id.clone()) {
-        (Outcome::Approved, Some(bank_id), Some(hold_id)) => Ok(Some((row, bank_id, hold_id))),
-        _ => Ok(None),
-    }
+    let (Outcome::Approved, Some(bank_id), Some(hold_id)) =
+        (row.outcome, row.bank_id.clone(), row.hold_id.clone())
+    else {
+        return Ok(None);
+    };
+    let Some(account_id) = account_of(env, &row).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Approved {
+        row,
+        bank_id,
+        hold_id,
+        account_id,
+    }))
 }
 
 fn movement(outcome: Option<crate::bank::wire::TransferOutcome>) -> MovementAnswer {
@@ -410,12 +445,19 @@ pub async fn capture(
     capture_id: &str,
     amount: &Money,
 ) -> Result<MovementAnswer, ApiError> {
-    let Some((row, bank_id, hold_id)) = approved(env, authorization_id).await? else {
+    let Some(Approved {
+        row,
+        bank_id,
+        hold_id,
+        account_id,
+    }) = approved(env, authorization_id).await?
+    else {
         return Ok(MovementAnswer::NotFound);
     };
     let capture = TransferRequest::Capture {
         transfer_id: capture_id.to_owned(),
         hold_id,
+        account_id: account_id.clone(),
         amount_minor: amount.to_minor(),
     };
     let answer = movement(client::transfer(env, &bank_id, &capture).await?);
@@ -434,6 +476,7 @@ pub async fn capture(
     let undo = TransferRequest::Refund {
         transfer_id: format!("undo-{capture_id}"),
         capture_id: capture_id.to_owned(),
+        account_id,
         amount_minor: amount.to_minor(),
     };
     match movement(client::transfer(env, &bank_id, &undo).await?) {
@@ -451,12 +494,19 @@ pub async fn void(
     authorization_id: &str,
     void_id: &str,
 ) -> Result<MovementAnswer, ApiError> {
-    let Some((_, bank_id, hold_id)) = approved(env, authorization_id).await? else {
+    let Some(Approved {
+        bank_id,
+        hold_id,
+        account_id,
+        ..
+    }) = approved(env, authorization_id).await?
+    else {
         return Ok(MovementAnswer::NotFound);
     };
     let void = TransferRequest::Void {
         transfer_id: void_id.to_owned(),
         hold_id,
+        account_id,
     };
     Ok(movement(client::transfer(env, &bank_id, &void).await?))
 }
@@ -468,12 +518,19 @@ pub async fn refund(
     refund_id: &str,
     amount: &Money,
 ) -> Result<MovementAnswer, ApiError> {
-    let Some((row, bank_id, _)) = approved(env, authorization_id).await? else {
+    let Some(Approved {
+        row,
+        bank_id,
+        account_id,
+        ..
+    }) = approved(env, authorization_id).await?
+    else {
         return Ok(MovementAnswer::NotFound);
     };
     let refund = TransferRequest::Refund {
         transfer_id: refund_id.to_owned(),
         capture_id: capture_id.to_owned(),
+        account_id,
         amount_minor: amount.to_minor(),
     };
     // The card's bank checks the refund against the capture and returns the

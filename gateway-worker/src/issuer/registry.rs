@@ -54,6 +54,10 @@ pub struct AuthorizationRow {
     pub decline_code: Option<DeclineCode>,
     pub authorization_code: Option<String>,
     pub bank_id: Option<String>,
+    /// The account at `bank_id` the card draws on (NULL for rows recorded
+    /// before the bank was sharded).
+    #[serde(default)]
+    pub account_id: Option<String>,
     pub hold_id: Option<String>,
     pub created_at_ms: i64,
     pub request_digest: Option<String>,
@@ -195,12 +199,12 @@ pub async fn record_checked(
         .prepare(
             "INSERT OR IGNORE INTO authorizations (authorization_id, card_key, last_four, merchant_id, amount_minor,
                  currency, outcome, decline_code, authorization_code, bank_id, hold_id, created_at_ms,
-                 request_digest, security_failure)
+                 request_digest, security_failure, account_id)
              SELECT ?1, ?2, ?3, ?4, ?5, ?6,
                  CASE WHEN locked THEN 'declined' ELSE ?7 END,
                  CASE WHEN locked THEN 'security_checks_locked' ELSE ?8 END,
                  NULL, ?9, NULL, ?10, ?11,
-                 CASE WHEN locked THEN 0 ELSE ?12 END
+                 CASE WHEN locked THEN 0 ELSE ?12 END, ?15
              FROM (SELECT ?2 IS NOT NULL AND (SELECT COUNT(*) FROM authorizations
                        WHERE card_key = ?2 AND security_failure = 1 AND created_at_ms > ?13) >= ?14 AS locked)
              RETURNING *",
@@ -220,6 +224,7 @@ pub async fn record_checked(
             JsValue::from_f64(row.security_failure as f64),
             since,
             JsValue::from(SECURITY_FAILURES_MAX as f64),
+            optional(row.account_id.as_deref()),
         ])?
         .first::<AuthorizationRow>(None)
         .await?;
