@@ -102,6 +102,25 @@ impl<'a> Bank<'a> {
 
 pub const MINUTE_MS: u64 = 60_000;
 
+/// Merchant accounts opened, at most, to find one on another shard than
+/// the shopper's (each try misses with odds 1 in 8).
+const SHARD_TRIES_MAX: usize = 64;
+
+/// A fresh shopper's debit account (100.00) and a fresh merchant account
+/// at `bank`, kept by two different ledger shards; the merchant's shard.
+pub fn accounts_on_two_shards(operator: &Operator<'_>, bank: &str) -> (String, String, u64) {
+    let shopper = operator.open_account(bank, "acct.shard", "debit", 100_00, 0);
+    let shopper_shard = operator.balance(bank, &shopper)["shard"].as_u64().unwrap();
+    for _ in 0..SHARD_TRIES_MAX {
+        let shop = operator.open_account(bank, "merchant.shard", "merchant", 0, 0);
+        let shop_shard = operator.balance(bank, &shop)["shard"].as_u64().unwrap();
+        if shop_shard != shopper_shard {
+            return (shopper, shop, shop_shard);
+        }
+    }
+    panic!("{SHARD_TRIES_MAX} merchant accounts all on the shopper's shard");
+}
+
 fn status_and_failure(outcome: &Value) -> (String, String) {
     (
         outcome["status"].as_str().unwrap_or_default().to_owned(),
@@ -405,7 +424,7 @@ fn refunds_between_shards_at_once_never_pass_the_capture(world: &World) {
     // pass it. Method: a 10.00 capture from a shopper to a shop on another
     // shard; twelve refunds of 1.00 at once.
     let operator = Operator::new(&world.server);
-    let (shopper, shop, _) = crate::fault::accounts_on_two_shards(&operator, BANK);
+    let (shopper, shop, _) = accounts_on_two_shards(&operator, BANK);
     let bank = Bank::new(world);
     let hold = unique("hold");
     assert_eq!(

@@ -61,7 +61,7 @@ fn print_costs(
     let costs: Vec<String> = after
         .iter()
         .filter_map(|(what, count)| {
-            let spent = count - before.get(what).copied().unwrap_or(0);
+            let spent = count.saturating_sub(before.get(what).copied().unwrap_or(0));
             (spent > 0).then(|| format!("{what} {:.1}", spent as f64 / calls as f64))
         })
         .collect();

@@ -94,22 +94,10 @@ fn a_bank_that_does_not_answer_leaves_the_payment_pending_until_it_does(world: &
 
 /// The bank whose shards the movement drill uses.
 const DRILL_BANK: &str = "southbank";
+/// How long the shop's shard refuses second phases in the movement drill.
+const COMMITS_OUTAGE_SECONDS: u32 = 6;
 /// How long a movement may take to finish once its shard answers again.
 const FINISH_WITHIN: Duration = Duration::from_secs(30);
-
-/// A shopper's debit account and a shop's merchant account at
-/// `DRILL_BANK`, on two different shards; the shop's shard.
-pub fn accounts_on_two_shards(operator: &Operator<'_>, bank: &str) -> (String, String, u64) {
-    let shopper = operator.open_account(bank, "acct.shard", "debit", 100_00, 0);
-    let shopper_shard = operator.balance(bank, &shopper)["shard"].as_u64().unwrap();
-    loop {
-        let shop = operator.open_account(bank, "merchant.shard", "merchant", 0, 0);
-        let shop_shard = operator.balance(bank, &shop)["shard"].as_u64().unwrap();
-        if shop_shard != shopper_shard {
-            return (shopper, shop, shop_shard);
-        }
-    }
-}
 
 fn a_movement_between_shards_is_all_or_nothing(world: &World) {
     // Goal: a capture between two shards of a bank posts on both or on
@@ -120,7 +108,7 @@ fn a_movement_between_shards_is_all_or_nothing(world: &World) {
     // capture posts on the shopper's shard, and the shop is paid once its
     // shard answers again); the bank-wide check after every step.
     let operator = Operator::new(&world.server);
-    let (shopper, shop, shop_shard) = accounts_on_two_shards(&operator, DRILL_BANK);
+    let (shopper, shop, shop_shard) = crate::bank::accounts_on_two_shards(&operator, DRILL_BANK);
     let transfer = |body: &Value| -> Answer {
         operator.post_answer(&format!("/api/operator/banks/{DRILL_BANK}/transfers"), body)
     };
@@ -144,10 +132,10 @@ fn a_movement_between_shards_is_all_or_nothing(world: &World) {
             "account_id": shopper, "amount_minor": 10_00}),
         )
     };
-    let drill = |refuses: &str| {
+    let drill = |refuses: &str, seconds: u32| {
         operator.post(
             &format!("/api/operator/banks/{DRILL_BANK}/outage"),
-            &json!({"seconds": OUTAGE_SECONDS, "shard": shop_shard, "refuses": refuses}),
+            &json!({"seconds": seconds, "shard": shop_shard, "refuses": refuses}),
         );
     };
     let figure = |account: &str, field: &str| {
@@ -161,9 +149,9 @@ fn a_movement_between_shards_is_all_or_nothing(world: &World) {
         report["in_flight_minor"]["USD"].as_i64().unwrap_or(0)
     };
 
-    // Nothing: the shop's shard does not answer phase one.
+    // Nothing moves: the shop's shard does not answer phase one.
     let first = hold();
-    drill("all");
+    drill("all", OUTAGE_SECONDS);
     let first_capture = unique("capture");
     let refused = capture(&first_capture, &first);
     assert_eq!(
@@ -196,9 +184,10 @@ fn a_movement_between_shards_is_all_or_nothing(world: &World) {
     assert_eq!(figure(&shop, "credits_posted_minor"), 10_00);
     assert_eq!(in_flight(), 0);
 
-    // All: the shop's shard stops answering between the two phases.
+    // Everything moves: the shop's shard stops answering between the two
+    // phases (long enough that the checks below run while it is silent).
     let second = hold();
-    drill("commits");
+    drill("commits", COMMITS_OUTAGE_SECONDS);
     let second_capture = unique("capture");
     let posted = capture(&second_capture, &second);
     assert_eq!(posted.status, 200, "{}", posted.body);
@@ -216,7 +205,7 @@ fn a_movement_between_shards_is_all_or_nothing(world: &World) {
         std::thread::sleep(Duration::from_millis(250));
     }
     println!(
-        "fault drill: a shard silent between the phases for {OUTAGE_SECONDS} s; its leg posted {:.1} s after the capture",
+        "fault drill: a shard silent between the phases for {COMMITS_OUTAGE_SECONDS} s; its leg posted {:.1} s after the capture",
         started.elapsed().as_secs_f64()
     );
     assert_eq!(in_flight(), 0);

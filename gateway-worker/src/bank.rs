@@ -8,7 +8,7 @@
 //!
 //! Architecture invariant: balances change only inside `BankLedger`
 //! (`bank_ledger.rs`), and only by appending double-entry rows in
-//! `ledger.rs`, the bank's only SQL. Other parties reach a bank through
+//! `ledger.rs` and `ledger/movements.rs`, the bank's only SQL. Other parties reach a bank through
 //! `client.rs` with the bank's own wire types (`wire.rs`); it routes each
 //! request to the shard that keeps its account.
 

@@ -36,7 +36,7 @@ pub const PAYMENT_SUITE: &str = "DHKEM(X25519,HKDF-SHA256)/HKDF-SHA256/AES-256-G
 pub const KEY_SET_KEYS_MAX: usize = 16;
 
 /// How old a signed key set may be when the wallet seals to it. The gateway
-/// signs a fresh set at least once a minute, so an older one is a replay
+/// serves a set at most a minute after signing it, so an older one is a replay
 /// (say, of a set from before an emergency rotation).
 pub const KEY_SET_AGE_MS_MAX: u64 = 5 * 60 * 1000;
 

@@ -73,6 +73,13 @@ impl Answer {
         self.json()
     }
 
+    /// A plain-text 503 is `wrangler dev`'s own answer when it sheds a
+    /// request of a burst (or the runtime restarted under it), not the
+    /// worker's: the request may be sent again.
+    pub fn shed_by_the_local_proxy(&self) -> bool {
+        self.status == 503 && !self.content_type.starts_with("application/json")
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -118,12 +125,8 @@ fn read_and_record(
         headers,
         body: response.body_mut().read_to_string().unwrap_or_default(),
     };
-    // A plain-text 503 is `wrangler dev`'s own answer when it sheds a burst
-    // before the worker sees the request, not the worker's: the document
-    // speaks for the worker only.
-    let shed_by_the_local_proxy =
-        answer.status == 503 && !answer.content_type.starts_with("application/json");
-    if recorded && !shed_by_the_local_proxy {
+    // The document speaks for the worker only, not for `wrangler dev`.
+    if recorded && !answer.shed_by_the_local_proxy() {
         crate::openapi::record(&path, answer.status, &answer.body);
     }
     answer

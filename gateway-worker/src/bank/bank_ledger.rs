@@ -7,7 +7,7 @@
 //! (`ledger/movements.rs`); the alarm releases holds whose time is up and
 //! sends the decisions other shards have not acknowledged.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -36,6 +36,8 @@ pub struct BankLedger {
     /// Whether this instance has made sure of the schema and demo accounts:
     /// checked once per instance, not on every request.
     prepared: Cell<bool>,
+    /// The bank and shard this object is, as first recorded.
+    identity: RefCell<Option<(String, u32)>>,
 }
 
 fn json<T: Serialize>(value: &T, status: u16) -> Result<Response> {
@@ -153,6 +155,9 @@ impl BankLedger {
             ledger::set_meta(&sql, "shard", &shard.to_string())?;
             ledger::set_meta(&sql, "bank_id", bank_id)?;
         }
+        let recorded_shard = ledger::meta(&sql, "shard")?.and_then(|text| text.parse().ok());
+        let identity = ledger::meta(&sql, "bank_id")?.zip(recorded_shard);
+        self.identity.replace(identity);
         self.prepared.set(true);
         Ok(())
     }
@@ -212,6 +217,9 @@ impl BankLedger {
                 "this hold or transfer is being decided right now; ask again shortly",
             ),
             Applied::Begun(begun) => {
+                // The alarm is armed before the await: if this request
+                // dies between the phases, the alarm aborts the movement.
+                self.schedule().await?;
                 let answer: Option<LegAnswer> =
                     client::leg_call(&self.env, bank_id, begun.shard, "/legs/prepare", &begun.leg)
                         .await;
@@ -252,6 +260,11 @@ impl BankLedger {
         };
         self.prepare(&bank_id, shard)?;
         let sql = self.state.storage().sql();
+        // An object is one shard of one bank for good: a request naming
+        // another is refused rather than served from the wrong ledger.
+        if self.identity.borrow().as_ref() != Some(&(bank_id.clone(), shard)) {
+            return error(404, "bank_not_found", "no such bank");
+        }
         let path = request.path();
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let unavailable = || {
@@ -347,6 +360,7 @@ impl DurableObject for BankLedger {
             state,
             env,
             prepared: Cell::new(false),
+            identity: RefCell::new(None),
         }
     }
 

@@ -15,7 +15,10 @@
 
 mod movements;
 
-pub use movements::{Begun, Due};
+pub use movements::{
+    Begun, Due, Finished, abort_leg, commit_leg, decision_answered, due_decisions, finish_movement,
+    next_decision, prepare_leg,
+};
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -24,9 +27,8 @@ use worker::{SqlStorage, SqlStorageValue};
 use crate::bank::shards::{is_bank_own, shard_of, transit_account};
 use crate::bank::wire::{
     AccountBalance, AccountKind, BankFailure, HOLD_TIMEOUT_MS_MAX, HOLD_TIMEOUT_MS_MIN,
-    InvariantReport, LEDGER_ID_BYTES_MAX, LegAnswer, LegDecision, LegDirection, LegPrepare,
-    LegState, OpenAccount, ShardReport, TransferKind, TransferOutcome, TransferRequest,
-    TransferStatus,
+    InvariantReport, LEDGER_ID_BYTES_MAX, OpenAccount, ShardReport, TransferKind, TransferOutcome,
+    TransferRequest, TransferStatus,
 };
 
 /// Amounts stay below 2^53 minor units: SQLite values reach Rust through
@@ -162,6 +164,17 @@ fn available(kind: AccountKind, sums: &Sums, credit_limit_minor: i64) -> i64 {
             credit_limit_minor - (sums.debits_posted + sums.debits_pending - sums.credits_posted)
         }
         AccountKind::Merchant | AccountKind::Internal => sums.credits_posted - sums.debits_posted,
+    }
+}
+
+/// The refusal when a customer's account of this kind cannot cover an
+/// amount; `None` for the kinds that have no floor (merchants, the bank's
+/// own accounts).
+fn shortfall_of(kind: AccountKind) -> Option<BankFailure> {
+    match kind {
+        AccountKind::Debit => Some(BankFailure::InsufficientFunds),
+        AccountKind::Credit => Some(BankFailure::CreditLimitExceeded),
+        AccountKind::Merchant | AccountKind::Internal => None,
     }
 }
 
@@ -632,6 +645,7 @@ pub fn apply(
                     kind: kind.code(),
                     reference_id: &across.reference_id,
                     account_id: &across.account_id,
+                    shard: here,
                     remote_account: &across.remote_account,
                     remote_shard: across.remote_shard,
                     amount_minor: across.amount_minor,
@@ -650,301 +664,6 @@ fn recorded(sql: &SqlStorage, transfer_id: &str) -> worker::Result<TransferOutco
     transfer_row(sql, transfer_id)?
         .map(|row| outcome_of(&row))
         .ok_or_else(|| worker::Error::RustError("transfer not recorded".into()))
-}
-
-/// How a movement with another shard ended for the caller.
-#[derive(Debug)]
-pub enum Finished {
-    /// Decided: the transfer's outcome, and the commit this shard owes the
-    /// other one now (also owed, until acknowledged, by the alarm).
-    Done {
-        outcome: TransferOutcome,
-        commit: Option<Due>,
-    },
-    /// The other shard did not answer phase one: nothing moved (an abort
-    /// is owed to it, in case it prepared); ask again.
-    Unavailable,
-}
-
-/// Phase two at the coordinator, in one synchronous run: commits the
-/// movement (the transfer posts here, through this shard's transit
-/// account) when the other shard prepared its leg, records the transfer
-/// failed when it refused, and aborts it when it did not answer.
-pub fn finish_movement(
-    sql: &SqlStorage,
-    movement_id: &str,
-    answer: Option<LegAnswer>,
-    now_ms: i64,
-) -> worker::Result<Finished> {
-    let row = movements::movement(sql, movement_id)?
-        .ok_or_else(|| worker::Error::RustError("movement not recorded".into()))?;
-    // The alarm gave up on it meanwhile (and owes the abort).
-    if row.state != "preparing" {
-        return Ok(Finished::Unavailable);
-    }
-    let kind = if row.kind == "capture" {
-        TransferKind::Capture
-    } else {
-        TransferKind::Refund
-    };
-    let shard = u32::try_from(row.remote_shard).unwrap_or(0);
-    match answer.map(|answer| (answer.state, answer.failure)) {
-        Some((LegState::Prepared | LegState::Committed, _)) => {
-            let plan = match kind {
-                TransferKind::Capture => {
-                    let hold = transfer_row(sql, &row.reference_id)?.filter(|_| {
-                        closing_kind(sql, &row.reference_id)
-                            .ok()
-                            .flatten()
-                            .is_none()
-                    });
-                    let Some(hold) = hold else {
-                        // Cannot happen while the movement holds the hold;
-                        // if it did, nothing posts anywhere.
-                        movements::decide(sql, movement_id, "aborted", false, now_ms)?;
-                        return Ok(Finished::Unavailable);
-                    };
-                    release_plan(&hold, Some(row.amount_minor))
-                }
-                _ => Plan {
-                    status: TransferStatus::Posted,
-                    debit: transit_account(&row.currency),
-                    credit: row.account_id.clone(),
-                    amount_minor: row.amount_minor,
-                    currency: row.currency.clone(),
-                    reference_id: Some(row.reference_id.clone()),
-                    expires_at_ms: None,
-                    entries: vec![("posted", row.amount_minor)],
-                    remote: Some((row.remote_account.clone(), shard)),
-                },
-            };
-            movements::decide(sql, movement_id, "committed", false, now_ms)?;
-            write(sql, &row.transfer_id, kind, &row.fingerprint, &plan, now_ms)?;
-            Ok(Finished::Done {
-                outcome: recorded(sql, &row.transfer_id)?,
-                commit: Some(Due {
-                    movement_id: movement_id.to_owned(),
-                    shard,
-                    commit: true,
-                }),
-            })
-        }
-        Some((LegState::Refused, failure)) => {
-            movements::decide(sql, movement_id, "aborted", true, now_ms)?;
-            insert_transfer(
-                sql,
-                &NewTransfer {
-                    transfer_id: &row.transfer_id,
-                    kind,
-                    status: TransferStatus::Failed,
-                    failure: Some(failure.unwrap_or(BankFailure::InvalidRequest)),
-                    debit_account: None,
-                    credit_account: None,
-                    amount_minor: row.amount_minor,
-                    currency: &row.currency,
-                    reference_id: None,
-                    fingerprint: &row.fingerprint,
-                    now_ms,
-                    expires_at_ms: None,
-                    remote: None,
-                },
-            )?;
-            Ok(Finished::Done {
-                outcome: recorded(sql, &row.transfer_id)?,
-                commit: None,
-            })
-        }
-        // The other shard had aborted this movement already.
-        Some((LegState::Aborted, _)) => {
-            movements::decide(sql, movement_id, "aborted", true, now_ms)?;
-            Ok(Finished::Unavailable)
-        }
-        None => {
-            movements::decide(sql, movement_id, "aborted", false, now_ms)?;
-            Ok(Finished::Unavailable)
-        }
-    }
-}
-
-/// The decisions this shard owes other shards now (after aborting
-/// movements whose request died while preparing).
-pub fn due_decisions(sql: &SqlStorage, now_ms: i64) -> worker::Result<Vec<Due>> {
-    movements::due(sql, now_ms)
-}
-
-/// The other shard answered a decision: acknowledged when its leg is in
-/// the decided state, sent again later otherwise.
-pub fn decision_answered(
-    sql: &SqlStorage,
-    due: &Due,
-    answer: Option<&LegAnswer>,
-    now_ms: i64,
-) -> worker::Result<()> {
-    let expected = if due.commit {
-        LegState::Committed
-    } else {
-        LegState::Aborted
-    };
-    match answer {
-        Some(answer) if answer.state == expected => movements::acknowledged(sql, &due.movement_id),
-        _ => movements::retry_later(sql, &due.movement_id, now_ms),
-    }
-}
-
-/// When the alarm has a movement to look at next.
-pub fn next_decision(sql: &SqlStorage) -> worker::Result<Option<i64>> {
-    movements::next_due(sql)
-}
-
-/// A leg id: a movement id (`<transfer id>~<attempt>`).
-fn valid_leg_id(id: &str) -> bool {
-    id.split_once('~').is_some_and(|(transfer_id, attempt)| {
-        valid_id(transfer_id) && !attempt.is_empty() && attempt.bytes().all(|b| b.is_ascii_digit())
-    })
-}
-
-/// Phase one at the shard of the other account: checks the account and,
-/// for a refund leg, that it can pay back (reserving the amount). Answers
-/// `prepared`, or `refused` with the reason; a leg already known answers
-/// its state (an aborted one refuses a late phase one).
-pub fn prepare_leg(
-    sql: &SqlStorage,
-    leg: &LegPrepare,
-    here: u32,
-    now_ms: i64,
-) -> worker::Result<LegAnswer> {
-    if let Some(existing) = movements::leg(sql, &leg.movement_id)? {
-        return Ok(movements::answer(
-            &leg.movement_id,
-            movements::leg_state(&existing),
-            None,
-        ));
-    }
-    let refused = |failure| {
-        Ok(movements::answer(
-            &leg.movement_id,
-            LegState::Refused,
-            Some(failure),
-        ))
-    };
-    if !valid_leg_id(&leg.movement_id)
-        || !valid_currency(&leg.currency)
-        || !valid_amount(leg.amount_minor)
-    {
-        return refused(BankFailure::InvalidRequest);
-    }
-    if is_bank_own(&leg.account_id) || shard_of(&leg.account_id) != here {
-        return refused(BankFailure::AccountNotFound);
-    }
-    let Some(account) = account(sql, &leg.account_id)? else {
-        return refused(BankFailure::AccountNotFound);
-    };
-    if account.currency != leg.currency {
-        return refused(BankFailure::CurrencyMismatch);
-    }
-    if leg.direction == LegDirection::Debit {
-        let kind = AccountKind::from_code(&account.kind).unwrap_or(AccountKind::Internal);
-        let shortfall = match kind {
-            AccountKind::Debit => Some(BankFailure::InsufficientFunds),
-            AccountKind::Credit => Some(BankFailure::CreditLimitExceeded),
-            AccountKind::Merchant | AccountKind::Internal => None,
-        };
-        if let Some(failure) = shortfall
-            && spendable(sql, &account, kind)? < leg.amount_minor
-        {
-            return refused(failure);
-        }
-    }
-    movements::insert_prepared_leg(sql, leg, now_ms)?;
-    Ok(movements::answer(
-        &leg.movement_id,
-        LegState::Prepared,
-        None,
-    ))
-}
-
-/// Phase two, commit, at the shard of the other account: posts the
-/// prepared leg through this shard's transit account. `None` for a leg
-/// this shard never prepared.
-pub fn commit_leg(
-    sql: &SqlStorage,
-    decision: &LegDecision,
-    now_ms: i64,
-) -> worker::Result<Option<LegAnswer>> {
-    let Some(leg) = movements::leg(sql, &decision.movement_id)? else {
-        return Ok(None);
-    };
-    if leg.state != "prepared" {
-        return Ok(Some(movements::answer(
-            &decision.movement_id,
-            movements::leg_state(&leg),
-            None,
-        )));
-    }
-    let account = leg.account_id.clone().unwrap_or_default();
-    let transit = transit_account(&leg.currency);
-    let (debit, credit) = if leg.direction.as_deref() == Some("credit") {
-        (transit, account)
-    } else {
-        (account, transit)
-    };
-    movements::set_leg_state(sql, &decision.movement_id, "committed")?;
-    let plan = Plan {
-        status: TransferStatus::Posted,
-        debit,
-        credit,
-        amount_minor: leg.amount_minor,
-        currency: leg.currency.clone(),
-        reference_id: None,
-        expires_at_ms: None,
-        entries: vec![("posted", leg.amount_minor)],
-        remote: None,
-    };
-    write(
-        sql,
-        &decision.movement_id,
-        TransferKind::Leg,
-        "leg",
-        &plan,
-        now_ms,
-    )?;
-    Ok(Some(movements::answer(
-        &decision.movement_id,
-        LegState::Committed,
-        None,
-    )))
-}
-
-/// Phase two, abort, at the shard of the other account: releases a
-/// prepared leg, and remembers an abort for a leg it never saw.
-pub fn abort_leg(
-    sql: &SqlStorage,
-    decision: &LegDecision,
-    now_ms: i64,
-) -> worker::Result<LegAnswer> {
-    match movements::leg(sql, &decision.movement_id)? {
-        None => {
-            movements::insert_tombstone(sql, decision, now_ms)?;
-            Ok(movements::answer(
-                &decision.movement_id,
-                LegState::Aborted,
-                None,
-            ))
-        }
-        Some(leg) if leg.state == "prepared" => {
-            movements::set_leg_state(sql, &decision.movement_id, "aborted")?;
-            Ok(movements::answer(
-                &decision.movement_id,
-                LegState::Aborted,
-                None,
-            ))
-        }
-        Some(leg) => Ok(movements::answer(
-            &decision.movement_id,
-            movements::leg_state(&leg),
-            None,
-        )),
-    }
 }
 
 /// A capture or refund whose other account is on another shard.
@@ -1171,12 +890,7 @@ fn decide_hold(
     };
     let debit_kind = AccountKind::from_code(&debit.kind).unwrap_or(AccountKind::Internal);
     let available = spendable(sql, &debit, debit_kind)?;
-    let shortfall = match debit_kind {
-        AccountKind::Debit => Some(BankFailure::InsufficientFunds),
-        AccountKind::Credit => Some(BankFailure::CreditLimitExceeded),
-        AccountKind::Merchant | AccountKind::Internal => None,
-    };
-    match shortfall {
+    match shortfall_of(debit_kind) {
         None => return Ok(refuse(BankFailure::InvalidRequest, amount_minor, currency)),
         Some(failure) if available < amount_minor => {
             return Ok(refuse(failure, amount_minor, currency));

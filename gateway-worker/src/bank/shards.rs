@@ -47,6 +47,19 @@ pub fn shard_of(account_id: &str) -> u32 {
     u32::try_from(hash % u64::from(BANK_SHARDS)).unwrap_or(0)
 }
 
+/// Whether `bank_id` names a bank; the error every bank route answers
+/// otherwise.
+pub fn is_bank(bank_id: &str) -> Result<(), crate::error::ApiError> {
+    if crate::bank::wire::BANK_IDS.contains(&bank_id) {
+        Ok(())
+    } else {
+        Err(crate::error::ApiError::not_found(
+            "bank_not_found",
+            "no such bank",
+        ))
+    }
+}
+
 /// The Durable Object name of shard `shard` of bank `bank_id`.
 pub fn object_name(bank_id: &str, shard: u32) -> String {
     format!("{bank_id}/{shard}")

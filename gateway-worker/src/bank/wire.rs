@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// The banks of the demo, one ledger object each.
+/// The banks of the demo, each a ledger of `shards::BANK_SHARDS` objects.
 pub const BANK_IDS: [&str; 2] = ["northbank", "southbank"];
 
 /// The longest account or transfer id, in bytes.

@@ -41,6 +41,11 @@ pub const SUCCESSOR_LEAD_MS: i64 = 60 * 60 * 1000;
 /// serves its own keys; the key set lists every shard's current key.
 pub const KEYRING_SHARDS: u8 = 8;
 
+// The key set lists each shard's current key and, in its last hour, the
+// next one: a wallet refuses a set with more than `KEY_SET_KEYS_MAX`, so
+// more shards need a larger limit (and a rebuilt wallet).
+const _: () = assert!(2 * KEYRING_SHARDS as usize <= shared::keyset::KEY_SET_KEYS_MAX);
+
 /// The request header through which the gateway names the shard it calls.
 pub const SHARD_HEADER: &str = "x-keyring-shard";
 
@@ -188,6 +193,18 @@ impl GatewayKeyring {
         Ok(shard)
     }
 
+    /// Whether this object has recorded which shard it is.
+    fn has_shard(&self) -> Result<bool> {
+        self.ensure_schema()?;
+        let stored: Vec<ShardRow> = self
+            .state
+            .storage()
+            .sql()
+            .exec("SELECT shard FROM shard WHERE only_row = 1", None)?
+            .to_array()?;
+        Ok(!stored.is_empty())
+    }
+
     /// Makes a new key pair of shard `shard`, valid from `from_ms` for a day.
     fn create_key(&self, shard: u8, from_ms: i64) -> Result<()> {
         let mut ikm = Zeroizing::new([0_u8; 32]);
@@ -218,15 +235,7 @@ impl GatewayKeyring {
     /// next key when the newest is within `SUCCESSOR_LEAD_MS` of its end
     /// (or already past it).
     fn maintain(&self, shard: u8, now_ms: i64) -> Result<()> {
-        self.ensure_schema()?;
-        self.state.storage().sql().exec(
-            "UPDATE hpke_keys SET ikm = NULL, deleted_at_ms = ? WHERE ikm IS NOT NULL AND not_after_ms + ? <= ?",
-            vec![
-                SqlStorageValue::Integer(now_ms),
-                SqlStorageValue::Integer(HPKE_KEY_GRACE_MS),
-                SqlStorageValue::Integer(now_ms),
-            ],
-        )?;
+        self.delete_due_halves(now_ms)?;
         let newest_end = self
             .rows()?
             .iter()
@@ -240,6 +249,23 @@ impl GatewayKeyring {
             Some(end) => self.create_key(shard, end.max(now_ms))?,
             None => self.create_key(shard, now_ms)?,
         }
+        Ok(())
+    }
+
+    /// Deletes the private halves whose grace has ended. Needs no shard
+    /// number: it runs even in an object that never recorded one (the
+    /// single keyring before the shards), so no private half outlives its
+    /// grace.
+    fn delete_due_halves(&self, now_ms: i64) -> Result<()> {
+        self.ensure_schema()?;
+        self.state.storage().sql().exec(
+            "UPDATE hpke_keys SET ikm = NULL, deleted_at_ms = ? WHERE ikm IS NOT NULL AND not_after_ms + ? <= ?",
+            vec![
+                SqlStorageValue::Integer(now_ms),
+                SqlStorageValue::Integer(HPKE_KEY_GRACE_MS),
+                SqlStorageValue::Integer(now_ms),
+            ],
+        )?;
         Ok(())
     }
 
@@ -428,8 +454,13 @@ impl DurableObject for GatewayKeyring {
 
     async fn alarm(&self) -> Result<Response> {
         let now = now_ms();
-        let shard = self.shard(None)?;
-        self.maintain(shard, now)?;
+        self.delete_due_halves(now)?;
+        // Only a shard makes keys; an object that is no shard (the single
+        // keyring of before) just lets its private halves expire.
+        if self.has_shard()? {
+            let shard = self.shard(None)?;
+            self.maintain(shard, now)?;
+        }
         self.schedule(now).await?;
         Response::ok("maintained")
     }

@@ -121,8 +121,13 @@ pub async fn keyring_call(
     Ok(stub.fetch_with_request(request).await?)
 }
 
-/// Calls every keyring shard at once; answers the keys they report.
-pub async fn keyring(env: &Env, method: Method, path: &str) -> Result<Vec<KeyStatus>, ApiError> {
+/// Calls every keyring shard at once; answers each shard's keys, or why
+/// it gave none.
+async fn every_shard(
+    env: &Env,
+    method: Method,
+    path: &str,
+) -> Vec<Result<Vec<KeyStatus>, ApiError>> {
     let calls = (0..KEYRING_SHARDS).map(|shard| {
         let method = method.clone();
         async move {
@@ -139,11 +144,38 @@ pub async fn keyring(env: &Env, method: Method, path: &str) -> Result<Vec<KeySta
                 .map_err(ApiError::internal)
         }
     });
+    futures_util::future::join_all(calls).await
+}
+
+/// The keys every shard reports; any shard's failure fails it.
+#[cfg(feature = "operator")]
+async fn keyring(env: &Env, method: Method, path: &str) -> Result<Vec<KeyStatus>, ApiError> {
     let mut keys = Vec::new();
-    for answer in futures_util::future::join_all(calls).await {
+    for answer in every_shard(env, method, path).await {
         keys.extend(answer?);
     }
     Ok(keys)
+}
+
+/// The current keys of every shard that answers: a shard that does not
+/// is left out of the key set (wallets seal to the others) and logged; only
+/// when none answers is there no key set.
+async fn current_keys(env: &Env) -> Result<Vec<KeyStatus>, ApiError> {
+    let mut keys = Vec::new();
+    let mut failure = None;
+    for answer in every_shard(env, Method::Get, "/keys").await {
+        match answer {
+            Ok(shard_keys) => keys.extend(shard_keys),
+            Err(error) => {
+                worker::console_error!("gateway key set: a keyring shard gave no keys: {error}");
+                failure = Some(error);
+            }
+        }
+    }
+    match failure {
+        Some(error) if keys.is_empty() => Err(error),
+        _ => Ok(keys),
+    }
 }
 
 /// How long this isolate serves the key set it signed before asking the
@@ -183,7 +215,8 @@ pub async fn key_set(env: &Env) -> Result<Response, ApiError> {
     let body = match cached {
         Some(body) => body,
         None => {
-            let keys = keyring(env, Method::Get, "/keys").await?;
+            crate::meter::count("keyring.key_set_signed");
+            let keys = current_keys(env).await?;
             let until_ms = keys
                 .iter()
                 .map(|status| status.key.not_after_ms)

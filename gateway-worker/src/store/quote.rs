@@ -189,16 +189,12 @@ pub async fn create(mut request: Request, env: &Env) -> Result<Response, ApiErro
         .get("cf-connecting-ip")?
         .filter(|address| !address.is_empty() && address.len() <= SHOPPER_ADDRESS_BYTES_MAX)
         .unwrap_or_else(|| UNKNOWN_SHOPPER_ADDRESS.to_owned());
-    // Price every line from the catalog, never from the request. The
-    // budget and the catalog are independent: asked at once.
-    let subject = shopper_address_subject(&shopper_address);
-    let (taken, products) = futures_util::future::join(
-        quote_budget::take(env, &subject),
-        db::products_by_sku(env, &skus),
-    )
-    .await;
-    taken?;
-    let products = products?;
+    // The budget first: a shopper past it costs the store's database
+    // nothing.
+    quote_budget::take(env, &shopper_address_subject(&shopper_address)).await?;
+
+    // Price every line from the catalog, never from the request.
+    let products = db::products_by_sku(env, &skus).await?;
     let mut lines = Vec::with_capacity(order.lines.len());
     let mut subtotal = Money::zero(STORE_CURRENCY);
     for (index, line) in order.lines.iter().enumerate() {

@@ -19,15 +19,21 @@
 //! keeps an aborted leg (or a tombstone for one it never saw), so a late
 //! phase one is refused. So a movement is all or nothing: both legs post,
 //! or neither does. Each shard stays a balanced ledger on its own; across
-//! shards the transit accounts sum to what is committed and not yet
-//! acknowledged (`in_flight`), which the bank-wide check compares.
+//! shards the transit accounts sum to what is committed and not yet posted
+//! on the other shard (`in_flight`), which the bank-wide check compares.
 
 use serde::Deserialize;
 use worker::SqlStorage;
 
-use super::{integer, optional_text, text};
+use super::{
+    NewTransfer, Plan, account, closing_kind, insert_transfer, integer, optional_text, recorded,
+    release_plan, shortfall_of, spendable, text, transfer_row, valid_amount, valid_currency,
+    valid_id, write,
+};
+use crate::bank::shards::{is_bank_own, shard_of, transit_account};
 use crate::bank::wire::{
-    BankFailure, LegAnswer, LegDecision, LegDirection, LegPrepare, LegState, MovementFact,
+    AccountKind, BankFailure, LegAnswer, LegDecision, LegDirection, LegPrepare, LegState,
+    MovementFact, TransferKind, TransferOutcome, TransferStatus,
 };
 
 pub const SCHEMA: &str = "
@@ -97,8 +103,9 @@ pub struct NewMovement<'a> {
     pub kind: &'static str,
     /// The hold a capture closes, or the capture a refund returns.
     pub reference_id: &'a str,
-    /// The customer's account, on this shard.
+    /// The customer's account, on this shard (the coordinator).
     pub account_id: &'a str,
+    pub shard: u32,
     pub remote_account: &'a str,
     pub remote_shard: u32,
     pub amount_minor: i64,
@@ -121,6 +128,304 @@ pub struct Due {
     pub shard: u32,
     pub commit: bool,
 }
+
+// The protocol's rules: the coordinator's phase two, and the
+// participant's answers to both phases. Each runs synchronously, so its
+// checks and writes are one unit.
+
+/// How a movement with another shard ended for the caller.
+#[derive(Debug)]
+pub enum Finished {
+    /// Decided: the transfer's outcome, and the commit this shard owes the
+    /// other one now (also owed, until acknowledged, by the alarm).
+    Done {
+        outcome: TransferOutcome,
+        commit: Option<Due>,
+    },
+    /// The other shard did not answer phase one: nothing moved (an abort
+    /// is owed to it, in case it prepared); ask again.
+    Unavailable,
+}
+
+/// Phase two at the coordinator, in one synchronous run: commits the
+/// movement (the transfer posts here, through this shard's transit
+/// account) when the other shard prepared its leg, records the transfer
+/// failed when it refused, and aborts it when it did not answer.
+pub fn finish_movement(
+    sql: &SqlStorage,
+    movement_id: &str,
+    answer: Option<LegAnswer>,
+    now_ms: i64,
+) -> worker::Result<Finished> {
+    let row = movement(sql, movement_id)?
+        .ok_or_else(|| worker::Error::RustError("movement not recorded".into()))?;
+    // The alarm gave up on it meanwhile (and owes the abort).
+    if row.state != "preparing" {
+        return Ok(Finished::Unavailable);
+    }
+    let kind = movement_kind(&row.kind)?;
+    let shard = stored_shard(row.remote_shard)?;
+    match answer.map(|answer| (answer.state, answer.failure)) {
+        Some((LegState::Prepared | LegState::Committed, _)) => {
+            let plan = match kind {
+                TransferKind::Capture => {
+                    let hold = match transfer_row(sql, &row.reference_id)? {
+                        Some(hold) if closing_kind(sql, &row.reference_id)?.is_none() => Some(hold),
+                        _ => None,
+                    };
+                    let Some(hold) = hold else {
+                        // Cannot happen while the movement holds the hold;
+                        // if it did, nothing posts anywhere.
+                        decide(sql, movement_id, "aborted", false, now_ms)?;
+                        return Ok(Finished::Unavailable);
+                    };
+                    release_plan(&hold, Some(row.amount_minor))
+                }
+                _ => Plan {
+                    status: TransferStatus::Posted,
+                    debit: transit_account(&row.currency),
+                    credit: row.account_id.clone(),
+                    amount_minor: row.amount_minor,
+                    currency: row.currency.clone(),
+                    reference_id: Some(row.reference_id.clone()),
+                    expires_at_ms: None,
+                    entries: vec![("posted", row.amount_minor)],
+                    remote: Some((row.remote_account.clone(), shard)),
+                },
+            };
+            decide(sql, movement_id, "committed", false, now_ms)?;
+            write(sql, &row.transfer_id, kind, &row.fingerprint, &plan, now_ms)?;
+            Ok(Finished::Done {
+                outcome: recorded(sql, &row.transfer_id)?,
+                commit: Some(Due {
+                    movement_id: movement_id.to_owned(),
+                    shard,
+                    commit: true,
+                }),
+            })
+        }
+        Some((LegState::Refused, failure)) => {
+            decide(sql, movement_id, "aborted", true, now_ms)?;
+            insert_transfer(
+                sql,
+                &NewTransfer {
+                    transfer_id: &row.transfer_id,
+                    kind,
+                    status: TransferStatus::Failed,
+                    failure: Some(failure.unwrap_or(BankFailure::InvalidRequest)),
+                    debit_account: None,
+                    credit_account: None,
+                    amount_minor: row.amount_minor,
+                    currency: &row.currency,
+                    reference_id: None,
+                    fingerprint: &row.fingerprint,
+                    now_ms,
+                    expires_at_ms: None,
+                    remote: None,
+                },
+            )?;
+            Ok(Finished::Done {
+                outcome: recorded(sql, &row.transfer_id)?,
+                commit: None,
+            })
+        }
+        // The other shard had aborted this movement already.
+        Some((LegState::Aborted, _)) => {
+            decide(sql, movement_id, "aborted", true, now_ms)?;
+            Ok(Finished::Unavailable)
+        }
+        None => {
+            decide(sql, movement_id, "aborted", false, now_ms)?;
+            Ok(Finished::Unavailable)
+        }
+    }
+}
+
+/// A stored movement kind: a capture or a refund, nothing else.
+fn movement_kind(code: &str) -> worker::Result<TransferKind> {
+    match code {
+        "capture" => Ok(TransferKind::Capture),
+        "refund" => Ok(TransferKind::Refund),
+        other => Err(damaged(&format!("movement kind {other}"))),
+    }
+}
+
+/// A stored shard number.
+fn stored_shard(shard: i64) -> worker::Result<u32> {
+    u32::try_from(shard).map_err(|_| damaged("shard number"))
+}
+
+fn damaged(what: &str) -> worker::Error {
+    worker::Error::RustError(format!("stored {what} is damaged"))
+}
+
+/// The other shard answered a decision: acknowledged when its leg is in
+/// the decided state, sent again later otherwise.
+pub fn decision_answered(
+    sql: &SqlStorage,
+    due: &Due,
+    answer: Option<&LegAnswer>,
+    now_ms: i64,
+) -> worker::Result<()> {
+    let expected = if due.commit {
+        LegState::Committed
+    } else {
+        LegState::Aborted
+    };
+    match answer {
+        Some(answer) if answer.state == expected => acknowledged(sql, &due.movement_id),
+        _ => retry_later(sql, &due.movement_id, now_ms),
+    }
+}
+
+/// A leg id: a movement id (`<transfer id>~<coordinator shard>~<attempt>`).
+fn valid_leg_id(id: &str) -> bool {
+    let digits = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let mut parts = id.split('~');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(transfer_id), Some(shard), Some(attempt), None) => {
+            valid_id(transfer_id) && digits(shard) && digits(attempt)
+        }
+        _ => false,
+    }
+}
+
+/// Phase one at the shard of the other account: checks the account and,
+/// for a refund leg, that it can pay back (reserving the amount). Answers
+/// `prepared`, or `refused` with the reason; a leg already known answers
+/// its state (an aborted one refuses a late phase one).
+pub fn prepare_leg(
+    sql: &SqlStorage,
+    leg: &LegPrepare,
+    here: u32,
+    now_ms: i64,
+) -> worker::Result<LegAnswer> {
+    if let Some(existing) = leg_row(sql, &leg.movement_id)? {
+        // The same leg asked again answers its state; another leg under
+        // the same id is refused and changes nothing.
+        let same = existing.account_id.as_deref() == Some(leg.account_id.as_str())
+            && existing.direction()? == Some(leg.direction)
+            && existing.amount_minor == leg.amount_minor
+            && existing.currency == leg.currency;
+        if !same && existing.state != "aborted" {
+            return Ok(leg_answer(
+                &leg.movement_id,
+                LegState::Refused,
+                Some(BankFailure::TransferIdReused),
+            ));
+        }
+        return Ok(leg_answer(&leg.movement_id, leg_state(&existing)?, None));
+    }
+    let refused = |failure| {
+        Ok(leg_answer(
+            &leg.movement_id,
+            LegState::Refused,
+            Some(failure),
+        ))
+    };
+    if !valid_leg_id(&leg.movement_id)
+        || !valid_currency(&leg.currency)
+        || !valid_amount(leg.amount_minor)
+    {
+        return refused(BankFailure::InvalidRequest);
+    }
+    if is_bank_own(&leg.account_id) || shard_of(&leg.account_id) != here {
+        return refused(BankFailure::AccountNotFound);
+    }
+    let Some(account) = account(sql, &leg.account_id)? else {
+        return refused(BankFailure::AccountNotFound);
+    };
+    if account.currency != leg.currency {
+        return refused(BankFailure::CurrencyMismatch);
+    }
+    if leg.direction == LegDirection::Debit {
+        let kind = AccountKind::from_code(&account.kind).unwrap_or(AccountKind::Internal);
+        if let Some(failure) = shortfall_of(kind)
+            && spendable(sql, &account, kind)? < leg.amount_minor
+        {
+            return refused(failure);
+        }
+    }
+    insert_prepared_leg(sql, leg, now_ms)?;
+    Ok(leg_answer(&leg.movement_id, LegState::Prepared, None))
+}
+
+/// Phase two, commit, at the shard of the other account: posts the
+/// prepared leg through this shard's transit account. `None` for a leg
+/// this shard never prepared.
+pub fn commit_leg(
+    sql: &SqlStorage,
+    decision: &LegDecision,
+    now_ms: i64,
+) -> worker::Result<Option<LegAnswer>> {
+    let Some(leg) = leg_row(sql, &decision.movement_id)? else {
+        return Ok(None);
+    };
+    if leg.state != "prepared" {
+        return Ok(Some(leg_answer(
+            &decision.movement_id,
+            leg_state(&leg)?,
+            None,
+        )));
+    }
+    let account = leg
+        .account_id
+        .clone()
+        .ok_or_else(|| damaged("leg account"))?;
+    let transit = transit_account(&leg.currency);
+    let (debit, credit) = match leg.direction()? {
+        Some(LegDirection::Credit) => (transit, account),
+        Some(LegDirection::Debit) => (account, transit),
+        None => return Err(damaged("leg direction")),
+    };
+    set_leg_state(sql, &decision.movement_id, "committed")?;
+    let plan = Plan {
+        status: TransferStatus::Posted,
+        debit,
+        credit,
+        amount_minor: leg.amount_minor,
+        currency: leg.currency.clone(),
+        reference_id: None,
+        expires_at_ms: None,
+        entries: vec![("posted", leg.amount_minor)],
+        remote: None,
+    };
+    write(
+        sql,
+        &decision.movement_id,
+        TransferKind::Leg,
+        "leg",
+        &plan,
+        now_ms,
+    )?;
+    Ok(Some(leg_answer(
+        &decision.movement_id,
+        LegState::Committed,
+        None,
+    )))
+}
+
+/// Phase two, abort, at the shard of the other account: releases a
+/// prepared leg, and remembers an abort for a leg it never saw.
+pub fn abort_leg(
+    sql: &SqlStorage,
+    decision: &LegDecision,
+    now_ms: i64,
+) -> worker::Result<LegAnswer> {
+    match leg_row(sql, &decision.movement_id)? {
+        None => {
+            insert_tombstone(sql, decision, now_ms)?;
+            Ok(leg_answer(&decision.movement_id, LegState::Aborted, None))
+        }
+        Some(leg) if leg.state == "prepared" => {
+            set_leg_state(sql, &decision.movement_id, "aborted")?;
+            Ok(leg_answer(&decision.movement_id, LegState::Aborted, None))
+        }
+        Some(leg) => Ok(leg_answer(&decision.movement_id, leg_state(&leg)?, None)),
+    }
+}
+
+// The protocol's SQL.
 
 const MOVEMENT_COLUMNS: &str = "transfer_id, kind, reference_id, account_id, remote_account, \
      remote_shard, amount_minor, currency, fingerprint, state";
@@ -174,15 +479,16 @@ fn count(sql: &SqlStorage, query: &str, key: &str) -> worker::Result<i64> {
     Ok(rows.first().map_or(0, |row| row.n))
 }
 
-/// Records a movement `preparing` (attempt `n` of its transfer id is
-/// `<transfer id>~<n>`) and answers phase one.
+/// Records a movement `preparing` (attempt `n` of a transfer id on shard
+/// `s` is `<transfer id>~<s>~<n>`, unique across the bank) and answers
+/// phase one.
 pub fn begin(sql: &SqlStorage, new: &NewMovement<'_>, now_ms: i64) -> worker::Result<Begun> {
     let attempts = count(
         sql,
         "SELECT COUNT(*) AS n FROM movements WHERE transfer_id = ?",
         new.transfer_id,
     )?;
-    let movement_id = format!("{}~{}", new.transfer_id, attempts + 1);
+    let movement_id = format!("{}~{}~{}", new.transfer_id, new.shard, attempts + 1);
     sql.exec(
         "INSERT INTO movements (movement_id, transfer_id, kind, reference_id, account_id, remote_account,
              remote_shard, amount_minor, currency, fingerprint, state, acked, tries, next_try_ms, created_at_ms)
@@ -274,9 +580,9 @@ pub fn retry_later(sql: &SqlStorage, movement_id: &str, now_ms: i64) -> worker::
     Ok(())
 }
 
-/// The decisions due now, after aborting movements whose request died
-/// while `preparing`.
-pub fn due(sql: &SqlStorage, now_ms: i64) -> worker::Result<Vec<Due>> {
+/// The decisions this shard owes other shards now, after aborting
+/// movements whose request died while `preparing`.
+pub fn due_decisions(sql: &SqlStorage, now_ms: i64) -> worker::Result<Vec<Due>> {
     sql.exec(
         "UPDATE movements SET state = 'aborted', next_try_ms = ?
          WHERE state = 'preparing' AND next_try_ms <= ?",
@@ -296,18 +602,19 @@ pub fn due(sql: &SqlStorage, now_ms: i64) -> worker::Result<Vec<Due>> {
             vec![integer(now_ms), integer(DUE_PER_ALARM_MAX)],
         )?
         .to_array()?;
-    Ok(rows
-        .into_iter()
-        .map(|row| Due {
-            movement_id: row.movement_id,
-            shard: u32::try_from(row.remote_shard).unwrap_or(0),
-            commit: row.state == "committed",
+    rows.into_iter()
+        .map(|row| {
+            Ok(Due {
+                shard: stored_shard(row.remote_shard)?,
+                commit: row.state == "committed",
+                movement_id: row.movement_id,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// When the alarm has a movement to look at next.
-pub fn next_due(sql: &SqlStorage) -> worker::Result<Option<i64>> {
+pub fn next_decision(sql: &SqlStorage) -> worker::Result<Option<i64>> {
     #[derive(Deserialize)]
     struct Row {
         next: Option<i64>,
@@ -331,7 +638,7 @@ pub struct LegRow {
     pub state: String,
 }
 
-pub fn leg(sql: &SqlStorage, movement_id: &str) -> worker::Result<Option<LegRow>> {
+pub fn leg_row(sql: &SqlStorage, movement_id: &str) -> worker::Result<Option<LegRow>> {
     let rows: Vec<LegRow> = sql
         .exec(
             "SELECT account_id, direction, amount_minor, currency, state FROM legs
@@ -342,15 +649,28 @@ pub fn leg(sql: &SqlStorage, movement_id: &str) -> worker::Result<Option<LegRow>
     Ok(rows.into_iter().next())
 }
 
-pub fn leg_state(row: &LegRow) -> LegState {
+pub fn leg_state(row: &LegRow) -> worker::Result<LegState> {
     match row.state.as_str() {
-        "prepared" => LegState::Prepared,
-        "committed" => LegState::Committed,
-        _ => LegState::Aborted,
+        "prepared" => Ok(LegState::Prepared),
+        "committed" => Ok(LegState::Committed),
+        "aborted" => Ok(LegState::Aborted),
+        other => Err(damaged(&format!("leg state {other}"))),
     }
 }
 
-pub fn answer(movement_id: &str, state: LegState, failure: Option<BankFailure>) -> LegAnswer {
+impl LegRow {
+    /// The leg's direction (`None` for the tombstone of an abort).
+    fn direction(&self) -> worker::Result<Option<LegDirection>> {
+        match self.direction.as_deref() {
+            None => Ok(None),
+            Some("credit") => Ok(Some(LegDirection::Credit)),
+            Some("debit") => Ok(Some(LegDirection::Debit)),
+            Some(other) => Err(damaged(&format!("leg direction {other}"))),
+        }
+    }
+}
+
+pub fn leg_answer(movement_id: &str, state: LegState, failure: Option<BankFailure>) -> LegAnswer {
     LegAnswer {
         movement_id: movement_id.to_owned(),
         state,
