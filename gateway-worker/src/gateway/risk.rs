@@ -110,9 +110,20 @@ pub async fn release(env: &Env, fingerprints: &Fingerprints, slot: &str) -> Resu
     let command = BudgetCommand::Release {
         slot: slot.to_owned(),
     };
-    attempt_budget::send(env, &fingerprints.card_subject(), &command).await?;
-    if let Some(address) = fingerprints.address_subject() {
-        attempt_budget::send(env, &address, &command).await?;
+    // The two budgets are separate objects: released at once.
+    let card_subject = fingerprints.card_subject();
+    let card = attempt_budget::send(env, &card_subject, &command);
+    match fingerprints.address_subject() {
+        Some(address) => {
+            let (card, address) =
+                futures_util::future::join(card, attempt_budget::send(env, &address, &command))
+                    .await;
+            card?;
+            address?;
+        }
+        None => {
+            card.await?;
+        }
     }
     Ok(())
 }
@@ -129,9 +140,17 @@ pub async fn decline(
         slot: slot.to_owned(),
         security_check,
     };
-    let card = attempt_budget::send(env, &fingerprints.card_subject(), &command).await?;
-    if let Some(address) = fingerprints.address_subject() {
-        attempt_budget::send(env, &address, &command).await?;
-    }
+    let card_subject = fingerprints.card_subject();
+    let card = attempt_budget::send(env, &card_subject, &command);
+    let card = match fingerprints.address_subject() {
+        Some(address) => {
+            let (card, address) =
+                futures_util::future::join(card, attempt_budget::send(env, &address, &command))
+                    .await;
+            address?;
+            card?
+        }
+        None => card.await?,
+    };
     Ok(card.prior_security_declines)
 }
