@@ -129,3 +129,121 @@ fn crypto_speed() {
         unlock / open
     ));
 }
+
+/// The peers, run interleaved with ours in the same page: each round runs
+/// ours once and the peer once, so both see the same page, heap and CPU.
+#[cfg(all(target_arch = "wasm32", feature = "peers"))]
+mod peers {
+    use wasm_bindgen::prelude::wasm_bindgen;
+    use wasm_bindgen_futures::JsFuture;
+
+    use super::{ARGON2_RUNS, SEAL_RUNS, now_ms, plaintext, report};
+    use shared::encoding::Bytes;
+    use shared::rand_core::UnwrapErr;
+    use shared::seal::{GatewayPrivateKey, HPKE_INFO, seal_payment};
+    use shared::sign::KeyId;
+    use shared::vault::{KdfParams, create_vault, unlock_vault};
+
+    #[wasm_bindgen(module = "/tests/peers/peers.js")]
+    extern "C" {
+        fn peer_hpke_recipient(public_key: &[u8]) -> js_sys::Promise;
+        fn peer_hpke_seal(plaintext: &[u8], info: &[u8], aad: &[u8]) -> js_sys::Promise;
+        fn peer_argon2id(
+            password: &str,
+            salt: &[u8],
+            memory_kib: u32,
+            passes: u32,
+            lanes: u32,
+        ) -> js_sys::Promise;
+    }
+
+    fn median(mut times: Vec<f64>) -> f64 {
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    }
+
+    /// Ours (the whole sealed payment, and the HPKE seal alone on the same
+    /// bytes) against @hpke/core, interleaved.
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    async fn seal_beside_hpke_core() {
+        use hpke::aead::AesGcm256;
+        use hpke::kdf::HkdfSha256;
+        use hpke::kem::X25519HkdfSha256;
+        use hpke::{Deserializable, OpModeS};
+        let mut rng = UnwrapErr(getrandom::SysRng);
+        let gateway = GatewayPrivateKey::derive(KeyId::new("gw-bench").unwrap(), &[7; 32]);
+        let public = gateway.public_key(u64::MAX);
+        let payment = plaintext();
+        let bytes = payment.encode();
+        let aad = [0x5a_u8; 96];
+        let recipient =
+            <X25519HkdfSha256 as hpke::Kem>::PublicKey::from_bytes(&public.public_key.0).unwrap();
+        JsFuture::from(peer_hpke_recipient(&public.public_key.0))
+            .await
+            .unwrap();
+        let (mut whole, mut alone, mut peer) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..SEAL_RUNS {
+            let started = now_ms();
+            seal_payment(&payment, &public, &mut rng).unwrap();
+            whole.push(now_ms() - started);
+            let started = now_ms();
+            hpke::single_shot_seal_with_rng::<AesGcm256, HkdfSha256, X25519HkdfSha256>(
+                &OpModeS::Base,
+                &recipient,
+                HPKE_INFO,
+                &bytes,
+                &aad,
+                &mut rng,
+            )
+            .unwrap();
+            alone.push(now_ms() - started);
+            let started = now_ms();
+            JsFuture::from(peer_hpke_seal(&bytes, HPKE_INFO, &aad))
+                .await
+                .unwrap();
+            peer.push(now_ms() - started);
+        }
+        let (whole, alone, peer) = (median(whole), median(alone), median(peer));
+        report(format!(
+            "bench peers [headless Chromium] seal {} bytes: ours (sealed payment) {whole:.3} ms, ours (HPKE alone) {alone:.3} ms, @hpke/core 1.9.0 {peer:.3} ms; ours/peer {:.2} (HPKE alone {:.2}); medians of {SEAL_RUNS}, interleaved",
+            bytes.len(),
+            whole / peer,
+            alone / peer,
+        ));
+    }
+
+    /// The vault's unlock (Argon2id, the wallet's parameters) against
+    /// hash-wasm's Argon2id with the same parameters, interleaved.
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    async fn unlock_beside_hash_wasm() {
+        let mut rng = UnwrapErr(getrandom::SysRng);
+        let params = KdfParams::DEFAULT;
+        let (header, _) = create_vault("correct horse battery", params, &mut rng).unwrap();
+        let salt: Bytes<16> = Bytes([0x42; 16]);
+        let (mut ours, mut peer) = (Vec::new(), Vec::new());
+        for _ in 0..ARGON2_RUNS {
+            let started = now_ms();
+            unlock_vault(&header, "correct horse battery").unwrap();
+            ours.push(now_ms() - started);
+            let started = now_ms();
+            JsFuture::from(peer_argon2id(
+                "correct horse battery",
+                &salt.0,
+                params.memory_kib,
+                params.passes,
+                params.lanes,
+            ))
+            .await
+            .unwrap();
+            peer.push(now_ms() - started);
+        }
+        let (ours, peer) = (median(ours), median(peer));
+        report(format!(
+            "bench peers [headless Chromium] Argon2id {} KiB / {} passes / {} lanes: ours (vault unlock) {ours:.1} ms, hash-wasm 4.13.0 {peer:.1} ms; ours/peer {:.2}; medians of {ARGON2_RUNS}, interleaved",
+            params.memory_kib,
+            params.passes,
+            params.lanes,
+            ours / peer,
+        ));
+    }
+}

@@ -55,7 +55,8 @@ pub fn test() -> Result<(), Failure> {
         for package in WASM_PACKAGES {
             arguments.extend(["--package", package]);
         }
-        arguments.extend(["--features", "gateway-worker/operator"]);
+        // The peer benchmark (`cargo xtask bench --peers`) is linted too.
+        arguments.extend(["--features", "gateway-worker/operator,shared/peers"]);
         arguments.extend(["--", "-D", "warnings"]);
         cmd("cargo").args(arguments).run()?;
         // And the deployable worker as it ships: without the operator

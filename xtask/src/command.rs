@@ -133,6 +133,33 @@ impl Cmd {
         }
     }
 
+    /// Runs to completion, showing its output as it comes and answering
+    /// its standard output too; a non-zero exit fails.
+    pub fn run_and_keep(mut self) -> Result<String, Failure> {
+        use std::io::BufRead;
+        println!("xtask: $ {}", self.shown);
+        let mut child = self
+            .command
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|error| Failure::new(format!("could not start `{}`: {error}", self.shown)))?;
+        let mut kept = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let line = line?;
+                println!("{line}");
+                kept.push_str(&line);
+                kept.push('\n');
+            }
+        }
+        let status = child.wait()?;
+        if status.success() {
+            Ok(kept)
+        } else {
+            Err(Failure::new(format!("`{}` failed ({status})", self.shown)))
+        }
+    }
+
     /// Runs quietly and returns standard output, or `None` if the program is
     /// missing or fails (used to probe installed versions).
     pub fn probe(mut self) -> Option<String> {

@@ -16,7 +16,9 @@
 //! - `cargo xtask cards`: the demo cards with their CVCs under the local key.
 //! - `cargo xtask pay CARD [--order ID]`: pay an order on the running worker
 //!   with a demo card, sealed as the wallet seals it.
-//! - `cargo xtask bench`: crypto speed figures, native and in Chromium.
+//! - `cargo xtask bench [--peers]`: speed and size figures, native, in
+//!   Chromium (with `--peers`, beside peer libraries in the same page) and
+//!   against `wrangler dev`.
 //! - `cargo xtask fuzz [SECONDS]`: a bounded run of the decoders' fuzz
 //!   targets, growing the corpus the unit tests replay.
 
@@ -50,7 +52,8 @@ fn main() -> ExitCode {
         ["run"] => run(),
         ["test"] => check::test(),
         ["build"] => build::build_unless_prebuilt(),
-        ["bench"] => bench::bench(),
+        ["bench"] => bench::bench(false),
+        ["bench", "--peers"] => bench::bench(true),
         ["secrets"] => secrets::ensure_dev_vars(),
         ["cards"] => cards::print(),
         ["pay", card] => pay::pay(card, None),
@@ -63,7 +66,7 @@ fn main() -> ExitCode {
         ["setup"] => setup::ensure(setup::Needs::Build),
         ["setup", "--browser"] => setup::ensure(setup::Needs::BuildAndBrowser),
         _ => Err(Failure::usage(
-            "usage: cargo xtask (run | test | build | setup [--browser] | secrets | provision [--persist-to DIR | --remote] | cards | pay CARD [--order ID] | bench | fuzz [SECONDS])",
+            "usage: cargo xtask (run | test | build | setup [--browser] | secrets | provision [--persist-to DIR | --remote] | cards | pay CARD [--order ID] | bench [--peers] | fuzz [SECONDS])",
         )),
     };
     match outcome {
