@@ -26,7 +26,17 @@ pub const JOURNEYS: &[Journey] = &[
         "bench::approved_payments_per_second",
         approved_payments_per_second,
     ),
+    (
+        "bench::page_weight_and_first_render",
+        page_weight_and_first_render,
+    ),
 ];
+
+/// Cold loads of the wallet page, each in a fresh browser profile.
+const COLD_LOADS: usize = 5;
+
+/// How long a page may take to show the catalog.
+const RENDER_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Holds timed, and the clients sending them at once.
 const THROUGHPUT_HOLDS: usize = 400;
@@ -411,4 +421,117 @@ fn approved_payments_per_second(world: &World) {
         per_second / health_per_second,
     );
     operator.assert_invariants();
+}
+
+/// The gzipped size of a file, at the strongest level (what a CDN serves).
+fn gzipped(bytes: &[u8]) -> usize {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap().len()
+}
+
+/// Waits for the wallet's `catalog-rendered` performance mark; answers its
+/// time since the navigation started, in milliseconds.
+async fn catalog_rendered_ms(client: &fantoccini::Client) -> f64 {
+    let started = Instant::now();
+    loop {
+        let mark = client
+            .execute(
+                "const mark = performance.getEntriesByName('catalog-rendered')[0];\n\
+                 return mark ? mark.startTime : null;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if let Some(ms) = mark.as_f64() {
+            return ms;
+        }
+        assert!(
+            started.elapsed() < RENDER_WITHIN,
+            "the catalog never rendered"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Bytes a page load moved over the network: the navigation and every
+/// resource (0 for one the cache served, headers only for a 304), split
+/// into the API's answers and everything else.
+async fn transferred(client: &fantoccini::Client) -> (u64, u64) {
+    let sizes = client
+        .execute(
+            "return performance.getEntries()\n\
+               .filter(e => e.entryType === 'navigation' || e.entryType === 'resource')\n\
+               .map(e => [new URL(e.name).pathname, e.transferSize]);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let mut api = 0;
+    let mut page = 0;
+    for entry in sizes.as_array().unwrap() {
+        let path = entry[0].as_str().unwrap_or_default();
+        let bytes = entry[1].as_u64().unwrap_or(0);
+        if path.starts_with("/api/") {
+            api += bytes;
+        } else {
+            page += bytes;
+        }
+    }
+    (page, api)
+}
+
+fn page_weight_and_first_render(world: &World) {
+    // Method: the files a first visit fetches (the page and everything
+    // under /assets/), each gzipped at the strongest level; then cold
+    // loads in fresh browser profiles, timed from navigation start to the
+    // wallet's `catalog-rendered` mark (median); then each profile visits
+    // again, and the bytes that moved are summed from Resource Timing.
+    let dist = e2e::workspace_root().join("dist");
+    let mut files: Vec<(String, usize, usize)> = std::fs::read_dir(dist.join("assets"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .chain(std::iter::once(dist.join("index.html")))
+        .map(|path| {
+            let bytes = std::fs::read(&path).unwrap();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, bytes.len(), gzipped(&bytes))
+        })
+        .collect();
+    files.sort_by_key(|(_, _, gzipped)| std::cmp::Reverse(*gzipped));
+    for (name, raw, gzipped) in &files {
+        println!("bench page: {name:<40} {raw:>9} bytes, {gzipped:>8} gzipped");
+    }
+    let total: usize = files.iter().map(|(_, _, gzipped)| gzipped).sum();
+    println!("bench page: first visit transfers {total} bytes gzipped (the goal: at most 200,000)");
+    let (render_ms, again) = e2e::browser::block_on(async {
+        let mut render_ms = Vec::new();
+        let mut again = Vec::new();
+        for _ in 0..COLD_LOADS {
+            let client = world.driver.session().await;
+            client.goto(&world.server.url("/")).await.unwrap();
+            render_ms.push(catalog_rendered_ms(&client).await);
+            client.goto(&world.server.url("/")).await.unwrap();
+            catalog_rendered_ms(&client).await;
+            again.push(transferred(&client).await);
+            client.close().await.unwrap();
+        }
+        (render_ms, again)
+    });
+    let mut sorted = render_ms.clone();
+    sorted.sort_by(f64::total_cmp);
+    println!(
+        "bench page: navigation to a rendered catalog, cold: median {:.0} ms of {COLD_LOADS} ({})",
+        percentile(&sorted, 0.5),
+        render_ms
+            .iter()
+            .map(|ms| format!("{ms:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let (page, api) = again[again.len() / 2];
+    println!(
+        "bench page: a return visit moves {page} bytes of page and assets, and {api} bytes of API answers (the catalog, not cached)"
+    );
 }

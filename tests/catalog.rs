@@ -251,9 +251,37 @@ fn page_has_strict_security_headers(world: &World) {
         );
     }
     assert!(!page.body.contains("<script>"), "no inline script");
-    let wasm = api::get(&world.server.url("/pkg/wallet_web_bg.wasm"));
+    // The page names its boot module by content; the boot module names
+    // the wasm the same way; both may be kept for a year.
+    let boot_path = asset_named(&page.body, "/assets/boot.", ".js");
+    let boot = api::get(&world.server.url(&boot_path));
+    assert_eq!(boot.status, 200);
+    let wasm_path = asset_named(&boot.body, "/assets/wallet_web_bg.", ".wasm");
+    let wasm = api::get(&world.server.url(&wasm_path));
     assert_eq!(wasm.status, 200);
     assert_eq!(wasm.content_type, "application/wasm");
+    for asset in [&boot, &wasm] {
+        assert_eq!(
+            asset.header("cache-control"),
+            Some("public, max-age=31536000, immutable")
+        );
+    }
+    assert_ne!(
+        page.header("cache-control"),
+        Some("public, max-age=31536000, immutable"),
+        "the page itself is revalidated"
+    );
+}
+
+/// The path in `text` that starts with `prefix` and ends with `suffix`
+/// (a content-named asset).
+fn asset_named(text: &str, prefix: &str, suffix: &str) -> String {
+    let start = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} in {text}"));
+    let rest = &text[start..];
+    let end = rest.find(suffix).unwrap() + suffix.len();
+    rest[..end].to_owned()
 }
 
 fn page_shows_the_catalog_and_searches_it(world: &World) {

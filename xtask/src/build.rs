@@ -136,18 +136,19 @@ where
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
 }
 
-/// The wallet: cargo (release, wasm32), wasm-bindgen's web glue, wasm-opt
-/// for size, then the static files beside it.
+/// The wallet: cargo (release, wasm32), wasm-bindgen's web glue and
+/// wasm-opt for size into `target/wallet-pkg/`, then `dist/` assembled
+/// from it and `static/` (`assemble_dist`).
 fn build_wallet() -> Result<(), Failure> {
     let root = workspace_root();
-    let dist = root.join(DIST_DIR);
-    let built_wasm = dist.join("pkg").join("wallet_web_bg.wasm");
+    let package_dir = target_dir().join(WALLET_PACKAGE_DIR);
+    let built_wasm = package_dir.join(WALLET_WASM);
     let gateway_root = gateway_root_public_key()?;
     let stamp = target_dir().join("wallet-gateway-root.txt");
     let same_key = std::fs::read_to_string(&stamp).is_ok_and(|built| built == gateway_root);
     if same_key && up_to_date(&built_wasm, &WALLET_SOURCES) {
-        println!("xtask: the wallet is up to date; copying static files only");
-        return copy_dir(&root.join("static"), &dist);
+        println!("xtask: the wallet is up to date; assembling dist/ only");
+        return assemble_dist(&root, &package_dir);
     }
     cmd("cargo")
         .args([
@@ -160,16 +161,14 @@ fn build_wallet() -> Result<(), Failure> {
         ])
         .env(GATEWAY_ROOT_VARIABLE, &gateway_root)
         .run()?;
-    if dist.exists() {
-        std::fs::remove_dir_all(&dist)?;
+    if package_dir.exists() {
+        std::fs::remove_dir_all(&package_dir)?;
     }
-    let package_dir = dist.join("pkg");
     let wasm = target_dir().join("wasm32-unknown-unknown/release/wallet_web.wasm");
     cmd(cargo_bin_dir().join("wasm-bindgen"))
         .args(["--target", "web", "--no-typescript", "--out-dir"])
         .args([&package_dir, &wasm])
         .run()?;
-    let bindgen_wasm = package_dir.join("wallet_web_bg.wasm");
     cmd(node_bin("wasm-opt"))
         .args([
             "-Oz",
@@ -181,11 +180,95 @@ fn build_wallet() -> Result<(), Failure> {
             "--enable-multivalue",
             "-o",
         ])
-        .args([&bindgen_wasm, &bindgen_wasm])
+        .args([&built_wasm, &built_wasm])
         .run()?;
-    copy_dir(&root.join("static"), &dist)?;
     std::fs::write(stamp, gateway_root)?;
+    assemble_dist(&root, &package_dir)
+}
+
+/// Where wasm-bindgen's output for the wallet is kept before `dist/`.
+const WALLET_PACKAGE_DIR: &str = "wallet-pkg";
+const WALLET_WASM: &str = "wallet_web_bg.wasm";
+const WALLET_GLUE: &str = "wallet_web.js";
+
+/// Where the content-addressed assets go inside `dist/`; `static/_headers`
+/// lets browsers keep everything under it for a year.
+const ASSETS_DIR: &str = "assets";
+
+/// The static files that are named by their content in `dist/`, as the
+/// pages in `static/` refer to them.
+const HASHED_STATIC: [&str; 2] = ["app.css", "boot.js"];
+
+/// `dist/`, afresh: the wallet's wasm and glue, the stylesheet and the
+/// boot module under `assets/`, each named by the first 16 hex digits of
+/// the SHA-256 of its content (so a changed file is a new name, and an
+/// unchanged one is never fetched again), and every other file of
+/// `static/` as it is, with each reference to a renamed file (in the pages
+/// and the boot module) rewritten to its new name.
+fn assemble_dist(root: &Path, package_dir: &Path) -> Result<(), Failure> {
+    let dist = root.join(DIST_DIR);
+    if dist.exists() {
+        std::fs::remove_dir_all(&dist)?;
+    }
+    let assets = dist.join(ASSETS_DIR);
+    std::fs::create_dir_all(&assets)?;
+    // Exactly the wasm and its glue: a snippet module wasm-bindgen wrote
+    // beside them would be a file the assembly does not know to serve.
+    let mut built: Vec<String> = std::fs::read_dir(package_dir)?
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .collect();
+    built.sort();
+    if built != [WALLET_GLUE, WALLET_WASM] {
+        return Err(Failure::new(format!(
+            "wasm-bindgen wrote {built:?}; dist/ assembles only {WALLET_GLUE} and {WALLET_WASM}"
+        )));
+    }
+    let mut renamed: Vec<(String, String)> = Vec::new();
+    // The wasm first: the glue and the boot module name it.
+    for (from, file) in [(WALLET_WASM, WALLET_WASM), (WALLET_GLUE, WALLET_GLUE)] {
+        let bytes = std::fs::read(package_dir.join(file))?;
+        let served = place(&assets, from, &bytes)?;
+        renamed.push((format!("/pkg/{from}"), served));
+    }
+    let static_dir = root.join("static");
+    for file in HASHED_STATIC {
+        let text = rewrite(&std::fs::read_to_string(static_dir.join(file))?, &renamed);
+        let served = place(&assets, file, text.as_bytes())?;
+        renamed.push((format!("/{file}"), served));
+    }
+    copy_dir_except(&static_dir, &dist, &HASHED_STATIC)?;
+    for page in ["index.html", "404.html"] {
+        let path = dist.join(page);
+        let text = rewrite(&std::fs::read_to_string(&path)?, &renamed);
+        std::fs::write(path, text)?;
+    }
     Ok(())
+}
+
+/// Writes `bytes` under `assets` as `<stem>.<hash>.<extension>` of `name`;
+/// answers the path it is served at.
+fn place(assets: &Path, name: &str, bytes: &[u8]) -> Result<String, Failure> {
+    let (stem, extension) = name.split_once('.').unwrap_or((name, ""));
+    let hashed = format!("{stem}.{}.{extension}", content_hash(bytes));
+    std::fs::write(assets.join(&hashed), bytes)?;
+    Ok(format!("/{ASSETS_DIR}/{hashed}"))
+}
+
+/// `text` with each old name replaced by its new one.
+fn rewrite(text: &str, renamed: &[(String, String)]) -> String {
+    renamed.iter().fold(text.to_owned(), |text, (from, to)| {
+        text.replace(from.as_str(), to)
+    })
+}
+
+/// The first 16 hex digits of the SHA-256 of `bytes`.
+fn content_hash(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .take(8)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// The variable the wallet reads its compiled-in gateway key from.
@@ -235,14 +318,15 @@ pub fn build_worker(worker: Worker) -> Result<(), Failure> {
     Ok(())
 }
 
-fn copy_dir(from: &Path, to: &Path) -> Result<(), Failure> {
+/// Copies `from` into `to`, leaving out the top-level files `except`.
+fn copy_dir_except(from: &Path, to: &Path, except: &[&str]) -> Result<(), Failure> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         let destination = to.join(entry.file_name());
         if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &destination)?;
-        } else {
+            copy_dir_except(&entry.path(), &destination, &[])?;
+        } else if !except.iter().any(|name| entry.file_name() == *name) {
             std::fs::copy(entry.path(), destination)?;
         }
     }
