@@ -6,7 +6,7 @@
 //! (`tests/bench.rs`) against `wrangler dev`. It prints medians,
 //! percentiles and ratios; no test asserts a time.
 
-use crate::command::{Failure, cmd, workspace_root};
+use crate::command::{Failure, cargo_bin_dir, cmd, target_dir, workspace_root};
 use crate::setup::{self, CHROMEDRIVER};
 
 /// The peers' npm project (pinned in its own lock file, installed only
@@ -55,6 +55,7 @@ pub fn bench(peers: bool) -> Result<(), Failure> {
         .env("WASM_BINDGEN_TEST_TIMEOUT", "600")
         .run_and_keep()?;
     print_wasm_over_native(&native, &browser);
+    print_wallet_sizes()?;
     // The worker's figures: route latency beside /api/health, where an
     // approved payment's time goes, what each route costs in D1
     // statements and Durable Object requests, and payments per second.
@@ -124,5 +125,94 @@ fn print_wasm_over_native(native: &str, browser: &str) {
             "bench ratio: vault unlock (Argon2id): wasm {wasm_ms:.1} ms / native {native_ms:.1} ms = {:.2}",
             wasm_ms / native_ms
         );
+    }
+}
+
+/// The size profiler, pinned; installed for the benchmark only.
+const TWIGGY_VERSION: &str = "0.8.0";
+
+/// How many crates the size profile names; the rest are summed.
+const SIZE_PROFILE_CRATES: usize = 16;
+
+/// What each crate costs in the wallet's wasm: twiggy's shallow sizes of
+/// the release build's functions and data (before wasm-bindgen and
+/// wasm-opt, which keep the names), summed by the crate each item's name
+/// starts with. Shares, not the shipped bytes: `bench::page_weight…`
+/// prints those.
+fn print_wallet_sizes() -> Result<(), Failure> {
+    crate::build::build_wallet()?;
+    crate::setup::ensure_cargo_tool("twiggy", "twiggy", TWIGGY_VERSION)?;
+    let wasm = target_dir().join("wasm32-unknown-unknown/release/wallet_web.wasm");
+    let table = cmd(cargo_bin_dir().join("twiggy"))
+        .args(["top", "-n", "1000000", "--format", "csv"])
+        .args([&wasm])
+        .read()?;
+    let mut by_crate: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for line in table.lines().skip(1) {
+        // name,shallow size,shallow %,retained size,retained %: the name
+        // may hold commas, the four numbers after it do not.
+        let mut fields = line.rsplitn(5, ',');
+        let (Some(_), Some(_), Some(_), Some(size), Some(name)) = (
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+        ) else {
+            continue;
+        };
+        let Ok(size) = size.parse::<u64>() else {
+            continue;
+        };
+        // Custom sections (names, wasm-bindgen's descriptors) never ship.
+        if name.contains("custom section")
+            || name.contains("subsection")
+            || name.contains("__wbindgen_describe")
+        {
+            continue;
+        }
+        *by_crate.entry(crate_of(name)).or_default() += size;
+    }
+    let total: u64 = by_crate.values().sum();
+    let mut ranked: Vec<(String, u64)> = by_crate.into_iter().collect();
+    ranked.sort_by_key(|(_, size)| std::cmp::Reverse(*size));
+    println!(
+        "bench size: the wallet's wasm by crate, {total} bytes of code and data before wasm-bindgen and wasm-opt (twiggy {TWIGGY_VERSION}):"
+    );
+    let rest: u64 = ranked
+        .iter()
+        .skip(SIZE_PROFILE_CRATES)
+        .map(|(_, size)| size)
+        .sum();
+    for (name, size) in ranked.iter().take(SIZE_PROFILE_CRATES) {
+        println!(
+            "bench size:   {name:<24} {size:>8} bytes {:>5.1} %",
+            *size as f64 * 100.0 / total as f64
+        );
+    }
+    println!(
+        "bench size:   {:<24} {rest:>8} bytes {:>5.1} %",
+        "(the rest)",
+        rest as f64 * 100.0 / total as f64
+    );
+    Ok(())
+}
+
+/// The crate an item's name starts with: the first path segment, past a
+/// leading `<` or `&` of a trait impl; data segments and unnamed items
+/// are grouped as they are.
+fn crate_of(name: &str) -> String {
+    let name = name.trim_matches('"');
+    if name.starts_with("data[") || name.starts_with("data segment") {
+        return "(data)".to_owned();
+    }
+    let trimmed = name
+        .trim_start_matches(['<', '&'])
+        .trim_start_matches("mut ");
+    match trimmed.split_once("::") {
+        Some((first, _)) if first.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            first.to_owned()
+        }
+        _ => "(other)".to_owned(),
     }
 }

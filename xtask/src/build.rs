@@ -139,7 +139,7 @@ where
 /// The wallet: cargo (release, wasm32), wasm-bindgen's web glue and
 /// wasm-opt for size into `target/wallet-pkg/`, then `dist/` assembled
 /// from it and `static/` (`assemble_dist`).
-fn build_wallet() -> Result<(), Failure> {
+pub fn build_wallet() -> Result<(), Failure> {
     let root = workspace_root();
     let package_dir = target_dir().join(WALLET_PACKAGE_DIR);
     let built_wasm = package_dir.join(WALLET_WASM);

@@ -62,7 +62,7 @@ fn ensure_wasm_target() -> Result<(), Failure> {
 /// Installs `crate_name` with `cargo install` unless `binary --version`
 /// already reports `version`. (`--locked` is not used: the registry mirror
 /// here lacks one of wasm-bindgen-cli's locked dependencies.)
-fn ensure_cargo_tool(binary: &str, crate_name: &str, version: &str) -> Result<(), Failure> {
+pub fn ensure_cargo_tool(binary: &str, crate_name: &str, version: &str) -> Result<(), Failure> {
     let installed = cmd(cargo_bin_dir().join(binary))
         .args(["--version"])
         .probe()
