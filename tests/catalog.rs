@@ -271,6 +271,19 @@ fn page_has_strict_security_headers(world: &World) {
         Some("public, max-age=31536000, immutable"),
         "the page itself is revalidated"
     );
+    // An icon: the page links its own, and the address browsers and
+    // bookmarks ask for answers one too.
+    let icon = api::get(
+        &world
+            .server
+            .url(&asset_named(&page.body, "/assets/favicon.", ".svg")),
+    );
+    assert_eq!(
+        (icon.status, icon.content_type.as_str()),
+        (200, "image/svg+xml")
+    );
+    let ico = api::get(&world.server.url("/favicon.ico"));
+    assert_eq!(ico.status, 200);
 }
 
 /// The path in `text` that starts with `prefix` and ends with `suffix`

@@ -98,10 +98,20 @@ fn create_add_cards_reload_and_unlock(world: &World) {
         )
         .await;
         wait_for_count(&client, "li.wallet-card", 1).await;
+        // The expiry typed as digits only: the slash goes in as it is typed.
+        fill(&client, "#card-expiry", "0629").await;
+        let typed = client
+            .find(Locator::Css("#card-expiry"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap();
+        assert_eq!(typed.as_deref(), Some("06/29"));
         add_card(
             &client,
             "5555555555554444",
-            "06/29",
+            "0629",
             "Ada Lovelace",
             "travel",
         )

@@ -330,12 +330,16 @@ impl Expiry {
         Ok(Expiry { month, year })
     }
 
-    /// Parses "MM/YY" or "MM/YYYY" as printed on cards.
+    /// Parses "MM/YY" or "MM/YYYY" as printed on cards (spaces around the
+    /// slash allowed), or the same digits typed without the slash: "MMYY"
+    /// or "MMYYYY".
     pub fn parse(text: &str) -> Result<Expiry, CardError> {
-        let (month, year) = text
-            .trim()
-            .split_once('/')
-            .ok_or(CardError::InvalidExpiry)?;
+        let text = text.trim();
+        let (month, year) = match text.split_once('/') {
+            Some(parts) => parts,
+            None if matches!(text.len(), 4 | 6) && text.is_ascii() => text.split_at(2),
+            None => return Err(CardError::InvalidExpiry),
+        };
         let month: u8 = parse_digits(month.trim(), 1, 2).ok_or(CardError::InvalidExpiry)?;
         let year_text = year.trim();
         let year: u16 = match year_text.len() {

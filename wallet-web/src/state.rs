@@ -199,6 +199,19 @@ impl Strength {
     }
 }
 
+/// An expiry as typed: once more than two digits are in and no slash is,
+/// the slash goes after the month ("123" becomes "12/3", "1230" becomes
+/// "12/30"); anything with a slash, or not only digits, is left as typed.
+pub fn format_expiry_typing(raw: &str) -> String {
+    let digits_only = !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit());
+    if digits_only && raw.len() > 2 {
+        let (month, year) = raw.split_at(2);
+        format!("{month}/{year}")
+    } else {
+        raw.to_owned()
+    }
+}
+
 /// A card number as typed, grouped for reading: 4-4-4-4(-3), or 4-6-5 for
 /// American Express. Anything but digits is dropped; at most 19 digits.
 pub fn group_card_number(raw: &str) -> String {

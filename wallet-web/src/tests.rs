@@ -85,7 +85,8 @@ mod vault_rules {
 
     use crate::hooks::use_vault::{NewCard, parse_new_card};
     use crate::state::{
-        Strength, WalletAction, WalletState, WalletView, card_number_feedback, group_card_number,
+        Strength, WalletAction, WalletState, WalletView, card_number_feedback,
+        format_expiry_typing, group_card_number,
     };
     use crate::vault::{UNLOCK_DELAY_MS_MAX, unlock_delay_ms};
 
@@ -98,6 +99,23 @@ mod vault_rules {
         );
         assert_eq!(unlock_delay_ms(40), UNLOCK_DELAY_MS_MAX);
         assert_eq!(unlock_delay_ms(u32::MAX), UNLOCK_DELAY_MS_MAX);
+    }
+
+    #[test]
+    fn an_expiry_gets_its_slash_as_it_is_typed() {
+        for (typed, shown) in [
+            ("1", "1"),
+            ("12", "12"),
+            ("123", "12/3"),
+            ("1230", "12/30"),
+            ("122030", "12/2030"),
+            ("12/30", "12/30"),
+            ("12 / 30", "12 / 30"),
+            ("12/", "12/"),
+            ("", ""),
+        ] {
+            assert_eq!(format_expiry_typing(typed), shown, "{typed}");
+        }
     }
 
     #[test]

@@ -197,7 +197,7 @@ const ASSETS_DIR: &str = "assets";
 
 /// The static files that are named by their content in `dist/`, as the
 /// pages in `static/` refer to them.
-const HASHED_STATIC: [&str; 2] = ["app.css", "boot.js"];
+const HASHED_STATIC: [&str; 3] = ["app.css", "boot.js", "favicon.svg"];
 
 /// `dist/`, afresh: the wallet's wasm and glue, the stylesheet and the
 /// boot module under `assets/`, each named by the first 16 hex digits of

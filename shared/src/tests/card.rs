@@ -89,6 +89,11 @@ fn expiry_is_valid_through_its_month() {
     let expiry = Expiry::parse("08/27").unwrap();
     assert_eq!((expiry.month(), expiry.year()), (8, 2027));
     assert_eq!(Expiry::parse(" 8 / 2027 ").unwrap(), expiry);
+    // As people type it: with or without the slash, spaces, two or four
+    // digits of year.
+    for typed in ["0827", "08/27", "08 / 27", "08/2027", "082027", " 0827 "] {
+        assert_eq!(Expiry::parse(typed), Ok(expiry), "{typed}");
+    }
     assert_eq!(expiry.display(), "08/27");
     assert!(!expiry.is_expired_at(YearMonth {
         year: 2027,
@@ -107,7 +112,8 @@ fn expiry_is_valid_through_its_month() {
         month: 12
     }));
     for bad in [
-        "13/27", "00/27", "8/2", "08-27", "08/", "ab/cd", "08/123", "08/1999",
+        "13/27", "00/27", "8/2", "08-27", "08/", "ab/cd", "08/123", "08/1999", "827", "08277",
+        "1327", "0027", "081999", "0é27", "08 27",
     ] {
         assert_eq!(Expiry::parse(bad), Err(CardError::InvalidExpiry), "{bad}");
     }

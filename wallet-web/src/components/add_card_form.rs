@@ -10,7 +10,9 @@ use yew::{
 };
 
 use crate::hooks::use_vault::NewCard;
-use crate::state::{card_number_feedback, expiry_feedback, group_card_number};
+use crate::state::{
+    card_number_feedback, expiry_feedback, format_expiry_typing, group_card_number,
+};
 
 #[derive(Properties, PartialEq)]
 pub struct AddCardFormProps {
@@ -50,7 +52,11 @@ pub fn AddCardForm(props: &AddCardFormProps) -> Html {
     let on_expiry_input = {
         let expiry_hint = expiry_hint.clone();
         move |event: InputEvent| {
-            let value = event.target_unchecked_into::<HtmlInputElement>().value();
+            let input = event.target_unchecked_into::<HtmlInputElement>();
+            let value = format_expiry_typing(&input.value());
+            if value != input.value() {
+                input.set_value(&value);
+            }
             let today = shared::card::YearMonth::from_unix_ms(js_sys::Date::now() as u64);
             expiry_hint.set(expiry_feedback(&value, today));
         }
