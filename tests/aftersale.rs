@@ -2,7 +2,9 @@
 //! back office ships, delivers and refunds in parts (each once per
 //! Idempotency-Key, never above what was captured), and cancels an unpaid
 //! order; a merchant with manual capture captures or cancels (the hold is
-//! voided at the bank). The shopper follows each step in the order's events.
+//! voided at the bank); the shopper cancels a paid order before it ships
+//! and is refunded in full. The shopper follows each step in the order's
+//! events.
 
 use e2e::api::{self, Answer};
 use e2e::operator::{Operator, unique};
@@ -25,7 +27,14 @@ pub const JOURNEYS: &[Journey] = &[
         "aftersale::manual_capture_captures_or_voids_the_hold",
         manual_capture_captures_or_voids_the_hold,
     ),
+    (
+        "aftersale::the_shopper_cancels_a_paid_order_before_it_ships",
+        the_shopper_cancels_a_paid_order_before_it_ships,
+    ),
 ];
+
+/// Cancels sent at once by one shopper (a double-click, many times over).
+const CANCELS_AT_ONCE: usize = 10;
 
 fn staff_token() -> String {
     e2e::dev_var("STORE_STAFF_TOKEN")
@@ -314,4 +323,140 @@ fn manual_capture_captures_or_voids_the_hold(world: &World) {
         &json!({}),
     );
     operator.assert_invariants();
+}
+
+/// `POST /api/orders/{id}/cancel` with the order's client secret.
+fn shopper_cancel(world: &World, order: &shared::wire::QuoteAnswer, secret: &str) -> Answer {
+    api::read(
+        api::agent()
+            .post(
+                &world
+                    .server
+                    .url(&format!("/api/orders/{}/cancel", order.order_id)),
+            )
+            .header("x-client-secret", secret)
+            .send_json(json!({})),
+    )
+}
+
+fn the_shopper_cancels_a_paid_order_before_it_ships(world: &World) {
+    // Goal: a shopper who changes their mind before the goods ship gets
+    // the money back once, however often they click, and an order that
+    // ships is no longer canceled (nor one that is canceled shipped).
+    // Method: ten cancels at once on a paid order; then the back office
+    // tries to ship it; an order that shipped, one not paid and a wrong
+    // secret are refused; a cancel and a shipment at once on another
+    // order: exactly one of them happens.
+    let _keys = crate::payment::keyring_read();
+    let order = new_order(world);
+    assert_eq!(pay_with(world, &order, &demo_card("visa-pays")).status, 200);
+    let total = order.quote.body.total.clone();
+    let answers: Vec<Answer> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..CANCELS_AT_ONCE)
+            .map(|_| scope.spawn(|| shopper_cancel(world, &order, &order.client_secret)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap())
+            .collect()
+    });
+    for answer in &answers {
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(answer.json::<OrderView>().status, OrderStatus::Canceled);
+    }
+    let settled = payment(world, &order.payment_id);
+    assert_eq!(settled.status, PaymentStatus::Refunded);
+    assert_eq!(settled.amount_refunded.as_deref(), Some(total.as_str()));
+    let view = crate::payment::shopper_get(world, &order, "").json::<OrderView>();
+    let refunds: Vec<_> = view
+        .events
+        .iter()
+        .filter(|event| event.kind == "refunded")
+        .collect();
+    assert_eq!(refunds.len(), 1, "refunded once: {:?}", kinds(&view));
+    assert_eq!(refunds[0].amount.as_deref(), Some(total.as_str()));
+    // Canceled is final: the back office cannot ship it, and cancelling
+    // again changes nothing.
+    let ship = staff(
+        world,
+        &order.order_id,
+        "ship",
+        None,
+        &json!({"tracking": "TRK-1"}),
+    );
+    assert_eq!(
+        (ship.status, ship.error().code.as_str()),
+        (409, "order_not_paid")
+    );
+    let again = shopper_cancel(world, &order, &order.client_secret);
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(kinds(&again.json::<OrderView>()), kinds(&view));
+
+    // Not this way: a shipped order, an unpaid one, a wrong secret.
+    let shipped = new_order(world);
+    assert_eq!(
+        pay_with(world, &shipped, &demo_card("visa-pays")).status,
+        200
+    );
+    let ship = staff(
+        world,
+        &shipped.order_id,
+        "ship",
+        None,
+        &json!({"tracking": "TRK-2"}),
+    );
+    assert_eq!(ship.status, 200, "{}", ship.body);
+    let refused = shopper_cancel(world, &shipped, &shipped.client_secret);
+    assert_eq!(
+        (refused.status, refused.error().code.as_str()),
+        (409, "order_not_cancelable")
+    );
+    let unpaid = new_order(world);
+    let refused = shopper_cancel(world, &unpaid, &unpaid.client_secret);
+    assert_eq!(
+        (refused.status, refused.error().code.as_str()),
+        (409, "order_not_cancelable")
+    );
+    let stranger = shopper_cancel(world, &unpaid, "not-the-secret");
+    assert_eq!(
+        (stranger.status, stranger.error().code.as_str()),
+        (404, "order_not_found")
+    );
+
+    // A cancel and a shipment at once: one of them, never both.
+    let raced = new_order(world);
+    assert_eq!(pay_with(world, &raced, &demo_card("visa-pays")).status, 200);
+    let (cancel, ship) = std::thread::scope(|scope| {
+        let cancel = scope.spawn(|| shopper_cancel(world, &raced, &raced.client_secret));
+        let ship = scope.spawn(|| {
+            staff(
+                world,
+                &raced.order_id,
+                "ship",
+                None,
+                &json!({"tracking": "TRK-3"}),
+            )
+        });
+        (cancel.join().unwrap(), ship.join().unwrap())
+    });
+    let final_view = crate::payment::shopper_get(world, &raced, "").json::<OrderView>();
+    let refunded = final_view
+        .events
+        .iter()
+        .any(|event| event.kind == "refunded");
+    match (cancel.status, ship.status) {
+        (200, 409) => {
+            assert_eq!(final_view.status, OrderStatus::Canceled);
+            assert!(refunded, "{:?}", kinds(&final_view));
+        }
+        (409, 200) => {
+            assert_eq!(final_view.status, OrderStatus::Shipped);
+            assert!(!refunded, "{:?}", kinds(&final_view));
+        }
+        other => panic!(
+            "cancel and ship both or neither: {other:?} {} {}",
+            cancel.body, ship.body
+        ),
+    }
+    Operator::new(&world.server).assert_invariants();
 }

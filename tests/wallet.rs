@@ -29,6 +29,16 @@ async fn fill(client: &Client, css: &str, text: &str) {
     field.send_keys(text).await.unwrap();
 }
 
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 async fn submit(client: &Client, form_css: &str) {
     client
         .find(Locator::Css(&format!("{form_css} button[type=submit]")))
@@ -270,6 +280,19 @@ fn checkout_declined_then_paid_with_another_card(world: &World) {
         // The page keeps no card number or security code in its DOM.
         let html = client.source().await.unwrap();
         assert!(!html.contains("4242424242424242") && !html.contains("4242 4242 4242 4242"));
+
+        // The shopper changes their mind before it ships: asked once more,
+        // the order is canceled and the refund shows among its events.
+        click(&client, "button.cancel-order").await;
+        click(&client, "button.confirm-cancel").await;
+        wait_for_text(&client, ".paid h3", "Order canceled").await;
+        wait_for_text(&client, ".checkout .status", "refunded the full amount").await;
+        let events = wait_for_count(&client, ".order-events li", 4).await;
+        assert!(
+            events[3].contains("refunded") && events[3].contains(&total),
+            "{events:?}"
+        );
+        screenshot(&client, "checkout-canceled").await;
         client.close().await.unwrap();
     });
 }

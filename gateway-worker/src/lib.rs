@@ -138,6 +138,10 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
             let order_id = (*order_id).to_owned();
             store::orders::receipt(request, env, &order_id).await
         }
+        (Method::Post, ["api", "orders", order_id, "cancel"]) => {
+            let order_id = (*order_id).to_owned();
+            store::orders::cancel(request, env, &order_id).await
+        }
         (
             Method::Post,
             [
@@ -196,7 +200,7 @@ fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
         | ["api", "gateway", "v1", "payments", _]
         | ["api", "gateway", "v1", "payments", _, "attempts"] => Some("GET, HEAD"),
         ["api", "quotes"]
-        | ["api", "orders", _, "pay"]
+        | ["api", "orders", _, "pay" | "cancel"]
         | ["api", "gateway", "v1", "payments"]
         | [
             "api",

@@ -119,6 +119,17 @@ pub async fn fetch_order(order_id: &str, client_secret: &str) -> Result<OrderVie
     read_json(response).await
 }
 
+/// `POST /api/orders/{id}/cancel`: cancels a paid order that has not
+/// shipped; the store refunds it in full. Answers the order as it now is.
+pub async fn cancel_order(order_id: &str, client_secret: &str) -> Result<OrderView, ApiFailure> {
+    let response = Request::post(&format!("/api/orders/{order_id}/cancel"))
+        .header(CLIENT_SECRET_HEADER, client_secret)
+        .send()
+        .await
+        .map_err(|_| ApiFailure::network())?;
+    read_json(response).await
+}
+
 /// `GET /api/orders/{id}/receipt`: the signed receipt of a paid order.
 pub async fn fetch_receipt(
     order_id: &str,

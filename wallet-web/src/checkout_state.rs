@@ -168,6 +168,11 @@ pub enum CheckoutAction {
     },
     Done(Box<PaidOrder>),
     OrderRefreshed(OrderView),
+    /// The shopper canceled the paid order: the store's answer.
+    OrderCanceled(OrderView),
+    /// Something after the sale failed (a cancel the store refused, say);
+    /// the order stays as it was.
+    AfterSaleFailed(String),
     StartOver,
 }
 
@@ -252,6 +257,23 @@ impl CheckoutState {
                     })))
                 },
                 _ => self.clone(),
+            },
+            CheckoutAction::OrderCanceled(order) => match &self.stage {
+                Stage::Done(paid) => CheckoutState {
+                    message: Some(
+                        "Order canceled. The store refunded the full amount to your card."
+                            .to_owned(),
+                    ),
+                    ..quiet(Stage::Done(Rc::new(PaidOrder {
+                        order,
+                        ..(**paid).clone()
+                    })))
+                },
+                _ => self.clone(),
+            },
+            CheckoutAction::AfterSaleFailed(message) => CheckoutState {
+                alert: Some(message),
+                ..quiet(self.stage.clone())
             },
             CheckoutAction::StartOver => CheckoutState::default(),
         }

@@ -248,6 +248,22 @@ pub async fn record_events(
     Ok(())
 }
 
+/// Moves an order from status `from` to `to` in one guarded statement;
+/// answers whether it moved (another request may have moved it first).
+pub async fn transition(env: &Env, order_id: &str, from: &str, to: &str) -> Result<bool, ApiError> {
+    let result = crate::meter::d1(env, STORE_DB)?
+        .prepare("UPDATE orders SET status = ?3 WHERE order_id = ?1 AND status = ?2")
+        .bind(&[
+            JsValue::from_str(order_id),
+            JsValue::from_str(from),
+            JsValue::from_str(to),
+        ])?
+        .run()
+        .await?;
+    let changes = result.meta()?.and_then(|meta| meta.changes);
+    Ok(changes == Some(1))
+}
+
 /// Every money event of an order, in order.
 #[derive(Debug, Deserialize, serde::Serialize)]
 pub struct OrderEventRow {

@@ -1,8 +1,9 @@
 //! The shopper's order routes, each with the client secret the quote
 //! answered (header `x-client-secret`): `GET /api/orders/{id}` follows the
 //! order and its money events, `GET /api/orders/{id}/receipt` answers the
-//! signed receipt once paid. A missing or wrong secret answers 404, the
-//! same as an order that does not exist.
+//! signed receipt once paid, `POST /api/orders/{id}/cancel` cancels a paid
+//! order that has not shipped and refunds it in full. A missing or wrong
+//! secret answers 404, the same as an order that does not exist.
 
 use sha2::{Digest, Sha256};
 use shared::encoding::to_base64url;
@@ -104,4 +105,108 @@ pub async fn receipt(request: Request, env: &Env, order_id: &str) -> Result<Resp
             "this order has no receipt yet; it is issued once the payment succeeds",
         )),
     }
+}
+
+/// `POST /api/orders/{id}/cancel`: the shopper cancels a paid order that
+/// has not shipped. The order moves from `paid` to `canceled` in one
+/// guarded statement first, so the back office can no longer ship it (and
+/// an order shipped meanwhile is not canceled); then the store refunds
+/// what is left of the payment at the gateway, under an idempotency key of
+/// the order's own, so a repeat (or a retry after the gateway did not
+/// answer) refunds once.
+pub async fn cancel(request: Request, env: &Env, order_id: &str) -> Result<Response, ApiError> {
+    let order = authenticated(&request, env, order_id).await?;
+    let not_cancelable = || ApiError::Conflict {
+        code: "order_not_cancelable",
+        message: "only a paid order that has not shipped can be canceled".to_owned(),
+    };
+    let order = match order.status.as_str() {
+        "paid" if db::transition(env, &order.order_id, "paid", "canceled").await? => OrderRow {
+            status: "canceled".to_owned(),
+            ..order
+        },
+        // Moved meanwhile: canceled by a request like this one, or shipped.
+        "paid" => db::order(env, order_id)
+            .await?
+            .filter(|now| now.status == "canceled")
+            .ok_or_else(not_cancelable)?,
+        "canceled" => order,
+        _ => return Err(not_cancelable()),
+    };
+    refund_what_is_left(env, &order).await?;
+    let order = db::order(env, order_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("order vanished"))?;
+    Ok(crate::http::json(&view(env, &order).await?, 200))
+}
+
+/// Refunds what the order's payment captured and was not refunded yet (a
+/// canceled order that never paid has nothing to refund).
+async fn refund_what_is_left(env: &Env, order: &OrderRow) -> Result<(), ApiError> {
+    let events = db::order_events(env, &order.order_id).await?;
+    let sum = |kind: &str| -> i64 {
+        events
+            .iter()
+            .filter(|event| event.kind == kind)
+            .filter_map(|event| event.amount_minor)
+            .sum()
+    };
+    let key = format!("{}.shopper-cancel", order.order_id);
+    let authorized = events.iter().any(|event| event.kind == "authorized");
+    let captured = sum("captured");
+    if authorized && captured == 0 {
+        // Held, never captured: the hold is released instead.
+        let (status, text) =
+            crate::store::gateway_client::cancel(env, &order.payment_id, &key).await?;
+        return match status {
+            200 => Ok(()),
+            other => Err(ApiError::BadGateway(format!(
+                "gateway answered {other} to a cancel: {}",
+                error_code(&text)
+            ))),
+        };
+    }
+    let left = captured - sum("refunded");
+    if left <= 0 {
+        return Ok(());
+    }
+    let currency = Currency::from_code(&order.currency).map_err(ApiError::internal)?;
+    let amount = Money::from_minor(left, currency).map_err(ApiError::internal)?;
+    let body = shared::wire::RefundRequest {
+        amount: amount.amount_string(),
+    };
+    let (status, text) =
+        crate::store::gateway_client::refund(env, &order.payment_id, &body, &key).await?;
+    match status {
+        200 => {
+            let refunded: shared::wire::RefundAnswer = serde_json::from_str(&text)
+                .map_err(|error| ApiError::BadGateway(error.to_string()))?;
+            let refund = &refunded.refund;
+            crate::store::records::record_refund(env, order, &refund.refund_id, &refund.amount)
+                .await?;
+            Ok(())
+        }
+        // Pending at the bank: the gateway's event records it.
+        202 => Ok(()),
+        // Refunded in full by the back office meanwhile, or this very
+        // refund still being made by a request like this one.
+        409 if matches!(
+            error_code(&text).as_str(),
+            "already_refunded" | "idempotency_key_in_use"
+        ) =>
+        {
+            Ok(())
+        }
+        other => Err(ApiError::BadGateway(format!(
+            "gateway answered {other} to a refund: {}",
+            error_code(&text)
+        ))),
+    }
+}
+
+/// The `code` of a gateway's error answer (empty if it has none).
+fn error_code(text: &str) -> String {
+    serde_json::from_str::<shared::wire::ErrorBody>(text)
+        .map(|body| body.code)
+        .unwrap_or_default()
 }

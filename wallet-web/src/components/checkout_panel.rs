@@ -88,7 +88,7 @@ pub fn CheckoutPanel(props: &CheckoutPanelProps) -> Html {
             html! {
                 <>
                     { alert }
-                    <ReceiptView paid={paid.clone()} on_refresh={checkout.refresh.clone()} {new_order} />
+                    <ReceiptView paid={paid.clone()} on_refresh={checkout.refresh.clone()} on_cancel={checkout.cancel.clone()} {new_order} />
                 </>
             }
         }

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use yew::{Callback, Html, Properties, component, html};
+use yew::{Callback, Html, Properties, component, html, use_state};
 
 use crate::checkout_state::PaidOrder;
 use crate::trust::ReceiptCheck;
@@ -13,6 +13,8 @@ use crate::trust::ReceiptCheck;
 pub struct ReceiptViewProps {
     pub paid: Rc<PaidOrder>,
     pub on_refresh: Callback<()>,
+    /// Cancels the order; offered while it is paid and not shipped.
+    pub on_cancel: Callback<()>,
     pub new_order: Callback<()>,
 }
 
@@ -32,7 +34,22 @@ pub fn ReceiptView(props: &ReceiptViewProps) -> Html {
     let paid = &props.paid;
     let order = &paid.order;
     let refresh = props.on_refresh.clone();
+    let cancel = props.on_cancel.clone();
     let new_order = props.new_order.clone();
+    let cancelable = order.status == shared::wire::OrderStatus::Paid;
+    // Cancelling asks once more: a stray click does not undo a purchase.
+    let confirming = use_state(|| false);
+    let (ask, keep) = {
+        let (ask, keep) = (confirming.clone(), confirming.clone());
+        (move |_| ask.set(true), move |_| keep.set(false))
+    };
+    let confirm = {
+        let confirming = confirming.clone();
+        move |_| {
+            confirming.set(false);
+            cancel.emit(());
+        }
+    };
     let receipt = match &paid.receipt {
         Some(receipt) => {
             let body = &receipt.body;
@@ -73,6 +90,14 @@ pub fn ReceiptView(props: &ReceiptViewProps) -> Html {
             </ol>
             <div class="paid-actions">
                 <button type="button" class="secondary" onclick={move |_| refresh.emit(())}>{ "Refresh order" }</button>
+                if cancelable && !*confirming {
+                    <button type="button" class="secondary cancel-order" onclick={ask}>{ "Cancel order…" }</button>
+                }
+                if cancelable && *confirming {
+                    <p class="hint" role="alert">{ "Cancel this order? The store refunds the full amount to your card, and nothing ships." }</p>
+                    <button type="button" class="confirm-cancel" onclick={confirm}>{ "Yes, cancel and refund" }</button>
+                    <button type="button" class="secondary" onclick={keep}>{ "Keep the order" }</button>
+                }
                 <button type="button" onclick={move |_| new_order.emit(())}>{ "New order" }</button>
             </div>
         </section>

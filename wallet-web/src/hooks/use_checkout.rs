@@ -55,6 +55,8 @@ pub struct CheckoutHandle {
     /// Pays with (card id, CVC as typed).
     pub pay: Callback<(String, String)>,
     pub refresh: Callback<()>,
+    /// Cancels the paid order (before it ships); the store refunds it.
+    pub cancel: Callback<()>,
     pub start_over: Callback<()>,
 }
 
@@ -303,6 +305,27 @@ pub fn use_checkout(sealer: Sealer) -> CheckoutHandle {
         })
     };
 
+    let cancel = {
+        let state = state.clone();
+        Callback::from(move |()| {
+            let Stage::Done(paid) = &state.stage else {
+                return;
+            };
+            let (order_id, secret) = (
+                paid.quote.order_id.clone(),
+                paid.quote.client_secret.clone(),
+            );
+            let state = state.clone();
+            spawn_local(async move {
+                let action = match api::cancel_order(&order_id, &secret).await {
+                    Ok(order) => CheckoutAction::OrderCanceled(order),
+                    Err(failure) => CheckoutAction::AfterSaleFailed(sentence(&failure)),
+                };
+                state.dispatch(action);
+            });
+        })
+    };
+
     let start_over = {
         let state = state.clone();
         Callback::from(move |()| state.dispatch(CheckoutAction::StartOver))
@@ -313,6 +336,7 @@ pub fn use_checkout(sealer: Sealer) -> CheckoutHandle {
         request_quote,
         pay: pay_callback,
         refresh,
+        cancel,
         start_over,
     }
 }
