@@ -257,6 +257,16 @@ fn bad_payment_requests_get_clear_errors(world: &World) {
         ),
         (
             {
+                // A reference that could be a card number is never stored.
+                let mut body = new_payment("1.00");
+                body["order_reference"] = json!("card 4242424242424242");
+                body
+            },
+            422,
+            "invalid_order_reference",
+        ),
+        (
+            {
                 let mut body = new_payment("1.00");
                 body["order_reference"] = json!("x".repeat(20_000));
                 body

@@ -99,14 +99,15 @@ fn figure(output: &str, platform: &str, name: &str) -> Option<f64> {
 /// Each browser figure over its native one, both measured in this run.
 fn print_wasm_over_native(native: &str, browser: &str) {
     for name in ["seal payment", "open payment", "verify key-set signature"] {
-        if let (Some(native_ms), Some(wasm_ms)) = (
+        match (
             figure(native, "native", name),
             figure(browser, "headless Chromium (wasm32)", name),
         ) {
-            println!(
+            (Some(native_ms), Some(wasm_ms)) if native_ms > 0.0 => println!(
                 "bench ratio: {name}: wasm {wasm_ms:.3} ms / native {native_ms:.3} ms = {:.2}",
                 wasm_ms / native_ms
-            );
+            ),
+            _ => println!("bench ratio: {name}: a figure is missing from the runs above"),
         }
     }
     let unlock = |output: &str, platform: &str| {
@@ -174,6 +175,12 @@ fn print_wallet_sizes() -> Result<(), Failure> {
         *by_crate.entry(crate_of(name)).or_default() += size;
     }
     let total: u64 = by_crate.values().sum();
+    let unnamed = by_crate.get("(other)").copied().unwrap_or(0);
+    if total == 0 || unnamed * 2 > total {
+        return Err(Failure::new(format!(
+            "twiggy's table did not parse into crates ({total} bytes, {unnamed} unnamed): has its format or the build's name section changed?"
+        )));
+    }
     let mut ranked: Vec<(String, u64)> = by_crate.into_iter().collect();
     ranked.sort_by_key(|(_, size)| std::cmp::Reverse(*size));
     println!(

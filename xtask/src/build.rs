@@ -224,7 +224,8 @@ fn assemble_dist(root: &Path, package_dir: &Path) -> Result<(), Failure> {
         )));
     }
     let mut renamed: Vec<(String, String)> = Vec::new();
-    // The wasm first: the glue and the boot module name it.
+    // The wasm first: the boot module names it (it passes the wasm's path
+    // to the glue, whose own default name is never used).
     for (from, file) in [(WALLET_WASM, WALLET_WASM), (WALLET_GLUE, WALLET_GLUE)] {
         let bytes = std::fs::read(package_dir.join(file))?;
         let served = place(&assets, from, &bytes)?;
@@ -240,6 +241,13 @@ fn assemble_dist(root: &Path, package_dir: &Path) -> Result<(), Failure> {
     for page in ["index.html", "404.html"] {
         let path = dist.join(page);
         let text = rewrite(&std::fs::read_to_string(&path)?, &renamed);
+        // A name left unrewritten would be a page that loads nothing.
+        if let Some((from, _)) = renamed
+            .iter()
+            .find(|(from, _)| text.contains(from.as_str()))
+        {
+            return Err(Failure::new(format!("{page} still names {from}")));
+        }
         std::fs::write(path, text)?;
     }
     Ok(())

@@ -63,6 +63,19 @@ pub async fn create(mut request: Request, env: &Env) -> Result<Response, ApiErro
     }
 }
 
+/// The longest run of digits a merchant's order reference may hold: a
+/// longer one could be a card number, which the gateway stores nowhere
+/// but in the sealed payment's ciphertext.
+const REFERENCE_DIGIT_RUN_MAX: usize = 11;
+
+/// The length of the longest run of ASCII digits in `text`.
+fn longest_digit_run(text: &str) -> usize {
+    text.split(|c: char| !c.is_ascii_digit())
+        .map(str::len)
+        .max()
+        .unwrap_or(0)
+}
+
 async fn create_payment(env: &Env, merchant: &KeyOwner, bytes: &[u8]) -> Result<Payment, ApiError> {
     let body: CreatePayment = serde_json::from_slice(bytes)
         .map_err(|_| ApiError::unprocessable("invalid_body", "body is not a payment to create"))?;
@@ -83,11 +96,12 @@ async fn create_payment(env: &Env, merchant: &KeyOwner, bytes: &[u8]) -> Result<
     }
     let reference_ok = !body.order_reference.is_empty()
         && body.order_reference.len() <= ORDER_REFERENCE_BYTES_MAX
-        && !body.order_reference.chars().any(char::is_control);
+        && !body.order_reference.chars().any(char::is_control)
+        && longest_digit_run(&body.order_reference) <= REFERENCE_DIGIT_RUN_MAX;
     if !reference_ok {
         return Err(ApiError::unprocessable(
             "invalid_order_reference",
-            "order_reference must be 1 to 64 bytes of printable text",
+            "order_reference must be 1 to 64 bytes of printable text, without a run of 12 or more digits",
         ));
     }
     let payment = Payment {
@@ -239,4 +253,18 @@ pub async fn operate(
 fn text_of(bytes: Vec<u8>) -> Result<String, ApiError> {
     String::from_utf8(bytes)
         .map_err(|_| ApiError::unprocessable("invalid_body", "body is not JSON"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{REFERENCE_DIGIT_RUN_MAX, longest_digit_run};
+
+    #[test]
+    fn an_order_reference_may_not_look_like_a_card_number() {
+        assert_eq!(longest_digit_run("ord_2026-11-30"), 4);
+        assert_eq!(longest_digit_run("invoice 12345678901"), REFERENCE_DIGIT_RUN_MAX);
+        assert!(longest_digit_run("4242424242424242") > REFERENCE_DIGIT_RUN_MAX);
+        assert!(longest_digit_run("x-424242424242-y") > REFERENCE_DIGIT_RUN_MAX);
+        assert_eq!(longest_digit_run("no digits"), 0);
+    }
 }
