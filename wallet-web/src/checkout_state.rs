@@ -260,10 +260,7 @@ impl CheckoutState {
             },
             CheckoutAction::OrderCanceled(order) => match &self.stage {
                 Stage::Done(paid) => CheckoutState {
-                    message: Some(
-                        "Order canceled. The store refunded the full amount to your card."
-                            .to_owned(),
-                    ),
+                    message: Some(canceled_message(&order)),
                     ..quiet(Stage::Done(Rc::new(PaidOrder {
                         order,
                         ..(**paid).clone()
@@ -277,6 +274,38 @@ impl CheckoutState {
             },
             CheckoutAction::StartOver => CheckoutState::default(),
         }
+    }
+}
+
+/// Minor units of the amounts of `order`'s events of `kind`.
+fn event_total(order: &OrderView, kind: &str) -> i64 {
+    order
+        .events
+        .iter()
+        .filter(|event| event.kind == kind)
+        .filter_map(|event| event.amount.as_deref())
+        .filter_map(|amount| shared::money::Money::parse_non_negative(amount, order.currency).ok())
+        .map(|money| money.to_minor())
+        .sum()
+}
+
+/// Whether a canceled order still owes the shopper money: captured, and
+/// not refunded in full (nor released) yet.
+pub fn refund_owed(order: &OrderView) -> bool {
+    order.status == shared::wire::OrderStatus::Canceled
+        && event_total(order, "captured") > event_total(order, "refunded")
+}
+
+/// What the shopper is told once the order is canceled, from what the
+/// store recorded: the refund made, or on its way.
+pub fn canceled_message(order: &OrderView) -> String {
+    if refund_owed(order) {
+        "Order canceled. The refund is on its way to your card; refresh the order to follow it."
+            .to_owned()
+    } else if event_total(order, "refunded") > 0 {
+        "Order canceled. The store refunded the full amount to your card.".to_owned()
+    } else {
+        "Order canceled. Nothing was charged to your card.".to_owned()
     }
 }
 

@@ -250,3 +250,39 @@ fn a_decline_keeps_the_order_for_another_card() {
     );
     assert_eq!(done.apply(CheckoutAction::StartOver).stage, Stage::Shopping);
 }
+
+#[test]
+fn a_canceled_order_says_whether_its_refund_is_made_or_on_its_way() {
+    use crate::checkout_state::{canceled_message, refund_owed};
+    use shared::wire::OrderEventView;
+    let event = |kind: &str, amount: &str| OrderEventView {
+        kind: kind.to_owned(),
+        amount: Some(amount.to_owned()),
+        at_ms: 1,
+    };
+    let mut order = OrderView {
+        order_id: "ord_1".to_owned(),
+        status: OrderStatus::Canceled,
+        payment_id: "pay_1".to_owned(),
+        total: "10.72".to_owned(),
+        currency: Currency::Usd,
+        created_at_ms: 1,
+        events: vec![event("authorized", "10.72"), event("captured", "10.72")],
+    };
+    assert!(refund_owed(&order));
+    assert!(canceled_message(&order).contains("on its way"));
+    // A part refunded by the back office earlier: the rest is still owed.
+    order.events.push(event("refunded", "2.00"));
+    assert!(refund_owed(&order));
+    order.events.push(event("refunded", "8.72"));
+    assert!(!refund_owed(&order));
+    assert!(canceled_message(&order).contains("refunded the full amount"));
+    // An order canceled before it was paid owes nothing.
+    order.events.clear();
+    assert!(!refund_owed(&order));
+    assert!(canceled_message(&order).contains("Nothing was charged"));
+    // A paid order that is not canceled owes no refund.
+    order.status = OrderStatus::Paid;
+    order.events.push(event("captured", "10.72"));
+    assert!(!refund_owed(&order));
+}

@@ -262,7 +262,10 @@ mod tests {
     #[test]
     fn an_order_reference_may_not_look_like_a_card_number() {
         assert_eq!(longest_digit_run("ord_2026-11-30"), 4);
-        assert_eq!(longest_digit_run("invoice 12345678901"), REFERENCE_DIGIT_RUN_MAX);
+        assert_eq!(
+            longest_digit_run("invoice 12345678901"),
+            REFERENCE_DIGIT_RUN_MAX
+        );
         assert!(longest_digit_run("4242424242424242") > REFERENCE_DIGIT_RUN_MAX);
         assert!(longest_digit_run("x-424242424242-y") > REFERENCE_DIGIT_RUN_MAX);
         assert_eq!(longest_digit_run("no digits"), 0);

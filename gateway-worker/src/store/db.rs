@@ -248,6 +248,47 @@ pub async fn record_events(
     Ok(())
 }
 
+/// Ships an order in one transaction: its status moves to `shipped` if it
+/// is `paid` (or `shipped` already: a new tracking reference), and the
+/// `shipped` event is written only if it did, so an order the shopper
+/// canceled meanwhile is neither shipped nor recorded shipped. Answers
+/// whether it shipped.
+pub async fn ship(
+    env: &Env,
+    order: &OrderRow,
+    tracking: &str,
+    now_ms: u64,
+) -> Result<bool, ApiError> {
+    let db = crate::meter::d1(env, STORE_DB)?;
+    let id = JsValue::from_str(&order.order_id);
+    let update = db
+        .prepare(
+            "UPDATE orders SET status = 'shipped' WHERE order_id = ?1 AND status IN ('paid', 'shipped')",
+        )
+        .bind(std::slice::from_ref(&id))?;
+    let event = db
+        .prepare(
+            "INSERT OR IGNORE INTO order_events (order_id, sequence, kind, amount_minor, currency, detail, at_ms)
+             SELECT ?1, next, 'shipped', 0, ?2, ?3, ?4
+             FROM (SELECT COALESCE(MAX(sequence), 0) + 1 AS next FROM order_events WHERE order_id = ?1)
+             WHERE EXISTS (SELECT 1 FROM orders WHERE order_id = ?1 AND status = 'shipped')",
+        )
+        .bind(&[
+            id,
+            JsValue::from_str(&order.currency),
+            JsValue::from_str(tracking),
+            JsValue::from_f64(now_ms as f64),
+        ])?;
+    let results = db.batch(vec![update, event]).await?;
+    let changes = results
+        .first()
+        .map(worker::D1Result::meta)
+        .transpose()?
+        .flatten()
+        .and_then(|meta| meta.changes);
+    Ok(changes == Some(1))
+}
+
 /// Moves an order from status `from` to `to` in one guarded statement;
 /// answers whether it moved (another request may have moved it first).
 pub async fn transition(env: &Env, order_id: &str, from: &str, to: &str) -> Result<bool, ApiError> {

@@ -68,6 +68,35 @@ pub async fn key_set(env: &Env) -> Result<Signed<GatewayKeySet>, ApiError> {
         .map_err(|error| ApiError::BadGateway(error.to_string()))
 }
 
+/// A payment as the gateway has it (`GET /api/gateway/v1/payments/{id}`).
+pub async fn payment(env: &Env, payment_id: &str) -> Result<Payment, ApiError> {
+    let key = secrets::text(env, secrets::STORE_GATEWAY_API_KEY)?;
+    let headers = Headers::new();
+    headers.set("authorization", &format!("Bearer {key}"))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers);
+    let request = Request::new_with_init(
+        &format!("https://gateway.internal/api/gateway/v1/payments/{payment_id}"),
+        &init,
+    )?;
+    crate::meter::count("service.GATEWAY");
+    let mut response = env
+        .service(GATEWAY_BINDING)?
+        .fetch_request(request)
+        .await
+        .map_err(|error| ApiError::BadGateway(error.to_string()))?;
+    if response.status_code() != 200 {
+        return Err(ApiError::BadGateway(format!(
+            "gateway answered {} to a payment read",
+            response.status_code()
+        )));
+    }
+    response
+        .json::<Payment>()
+        .await
+        .map_err(|error| ApiError::BadGateway(error.to_string()))
+}
+
 /// Registers the payment for a quote at the gateway. The order reference is
 /// the Idempotency-Key, so a retried call never makes a second payment.
 pub async fn create_payment(env: &Env, body: &CreatePayment) -> Result<Payment, ApiError> {

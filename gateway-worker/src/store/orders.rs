@@ -10,7 +10,7 @@ use shared::encoding::to_base64url;
 use shared::money::{Currency, Money};
 use shared::receipt::Receipt;
 use shared::sign::Signed;
-use shared::wire::{OrderEventView, OrderStatus, OrderView};
+use shared::wire::{OrderEventView, OrderStatus, OrderView, PaymentStatus};
 use worker::{Env, Request, Response};
 
 use crate::error::ApiError;
@@ -140,67 +140,78 @@ pub async fn cancel(request: Request, env: &Env, order_id: &str) -> Result<Respo
     Ok(crate::http::json(&view(env, &order).await?, 200))
 }
 
-/// Refunds what the order's payment captured and was not refunded yet (a
-/// canceled order that never paid has nothing to refund).
+/// Gives the shopper's money back, as the gateway's own record of the
+/// payment says is left: a hold never captured is released; what was
+/// captured and not refunded yet is refunded, under an idempotency key
+/// that names the order and the amount (a repeat with the same amount
+/// refunds once; after a back-office refund meanwhile the amount, so the
+/// key, is new, and the gateway still never refunds more than was
+/// captured). A refund or release under way counts as done here: the
+/// gateway's event records how it ends.
 async fn refund_what_is_left(env: &Env, order: &OrderRow) -> Result<(), ApiError> {
-    let events = db::order_events(env, &order.order_id).await?;
-    let sum = |kind: &str| -> i64 {
-        events
-            .iter()
-            .filter(|event| event.kind == kind)
-            .filter_map(|event| event.amount_minor)
-            .sum()
-    };
-    let key = format!("{}.shopper-cancel", order.order_id);
-    let authorized = events.iter().any(|event| event.kind == "authorized");
-    let captured = sum("captured");
-    if authorized && captured == 0 {
-        // Held, never captured: the hold is released instead.
-        let (status, text) =
-            crate::store::gateway_client::cancel(env, &order.payment_id, &key).await?;
-        return match status {
-            200 => Ok(()),
-            other => Err(ApiError::BadGateway(format!(
-                "gateway answered {other} to a cancel: {}",
-                error_code(&text)
-            ))),
-        };
-    }
-    let left = captured - sum("refunded");
-    if left <= 0 {
-        return Ok(());
-    }
-    let currency = Currency::from_code(&order.currency).map_err(ApiError::internal)?;
-    let amount = Money::from_minor(left, currency).map_err(ApiError::internal)?;
-    let body = shared::wire::RefundRequest {
-        amount: amount.amount_string(),
-    };
-    let (status, text) =
-        crate::store::gateway_client::refund(env, &order.payment_id, &body, &key).await?;
-    match status {
-        200 => {
-            let refunded: shared::wire::RefundAnswer = serde_json::from_str(&text)
-                .map_err(|error| ApiError::BadGateway(error.to_string()))?;
-            let refund = &refunded.refund;
-            crate::store::records::record_refund(env, order, &refund.refund_id, &refund.amount)
-                .await?;
-            Ok(())
+    let payment = crate::store::gateway_client::payment(env, &order.payment_id).await?;
+    match payment.status {
+        PaymentStatus::RequiresCapture => {
+            let key = format!("{}.shopper-cancel", order.order_id);
+            let (status, text) =
+                crate::store::gateway_client::cancel(env, &order.payment_id, &key).await?;
+            settled(status, &text, "a cancel")
         }
-        // Pending at the bank: the gateway's event records it.
-        202 => Ok(()),
-        // Refunded in full by the back office meanwhile, or this very
-        // refund still being made by a request like this one.
-        409 if matches!(
-            error_code(&text).as_str(),
-            "already_refunded" | "idempotency_key_in_use"
-        ) =>
-        {
-            Ok(())
+        PaymentStatus::Succeeded => {
+            let currency = Currency::from_code(&order.currency).map_err(ApiError::internal)?;
+            let amount = |text: Option<&str>| -> Result<i64, ApiError> {
+                text.map_or(Ok(0), |text| {
+                    Money::parse_non_negative(text, currency)
+                        .map(|money| money.to_minor())
+                        .map_err(|error| ApiError::BadGateway(error.to_string()))
+                })
+            };
+            let left = amount(Some(&payment.amount))? - amount(payment.amount_refunded.as_deref())?;
+            if left <= 0 {
+                return Ok(());
+            }
+            let left = Money::from_minor(left, currency).map_err(ApiError::internal)?;
+            let body = shared::wire::RefundRequest {
+                amount: left.amount_string(),
+            };
+            let key = format!("{}.shopper-cancel.{}", order.order_id, left.to_minor());
+            let (status, text) =
+                crate::store::gateway_client::refund(env, &order.payment_id, &body, &key).await?;
+            if status == 200 {
+                let refunded: shared::wire::RefundAnswer = serde_json::from_str(&text)
+                    .map_err(|error| ApiError::BadGateway(error.to_string()))?;
+                let refund = &refunded.refund;
+                crate::store::records::record_refund(env, order, &refund.refund_id, &refund.amount)
+                    .await?;
+                return Ok(());
+            }
+            settled(status, &text, "a refund")
         }
-        other => Err(ApiError::BadGateway(format!(
-            "gateway answered {other} to a refund: {}",
-            error_code(&text)
-        ))),
+        // Refunded or released already, or never charged.
+        PaymentStatus::Refunded
+        | PaymentStatus::Canceled
+        | PaymentStatus::RequiresPaymentMethod
+        | PaymentStatus::Processing => Ok(()),
+    }
+}
+
+/// Whether the gateway's answer to a refund or release means it is done
+/// or under way (pending at the bank, being made by a request like this
+/// one, already made in full, or covered by refunds under way): the
+/// gateway's events record how it ends. Anything else is an error, and a
+/// repeat of the cancel asks again.
+fn settled(status: u16, text: &str, what: &str) -> Result<(), ApiError> {
+    let code = error_code(text);
+    let under_way = matches!(status, 200 | 202)
+        || (status == 409
+            && matches!(code.as_str(), "already_refunded" | "idempotency_key_in_use"))
+        || (status == 422 && code == "refund_exceeds_payment");
+    if under_way {
+        Ok(())
+    } else {
+        Err(ApiError::BadGateway(format!(
+            "gateway answered {status} to {what}: {code}"
+        )))
     }
 }
 

@@ -76,27 +76,11 @@ pub async fn operate(
                     "tracking: must be 1 to 64 printable characters",
                 ));
             }
-            // The status moves first, guarded, so an order the shopper
-            // canceled meanwhile is never shipped (nor recorded shipped).
-            let shippable = match order.status.as_str() {
-                "shipped" => true,
-                "paid" => {
-                    db::transition(env, &order.order_id, "paid", "shipped").await?
-                        || db::order(env, order_id)
-                            .await?
-                            .is_some_and(|now| now.status == "shipped")
-                }
-                _ => false,
-            };
-            if !shippable {
+            // Status and event in one guarded transaction: an order the
+            // shopper canceled meanwhile is never shipped.
+            if !db::ship(env, &order, tracking, now_ms).await? {
                 return Err(conflict("order_not_paid", "only a paid order can ship"));
             }
-            let shipped = OrderEvent {
-                kind: "shipped",
-                amount_minor: 0,
-                detail: tracking,
-            };
-            db::record_events(env, &order, &[shipped], None, now_ms).await?;
             answer(env, &order).await
         }
         "deliver" => {

@@ -4,7 +4,9 @@
 
 use std::rc::Rc;
 
-use yew::{Callback, Html, Properties, component, html, use_state};
+use yew::{
+    Callback, Html, NodeRef, Properties, component, html, use_effect_with, use_node_ref, use_state,
+};
 
 use crate::checkout_state::PaidOrder;
 use crate::trust::ReceiptCheck;
@@ -37,8 +39,23 @@ pub fn ReceiptView(props: &ReceiptViewProps) -> Html {
     let cancel = props.on_cancel.clone();
     let new_order = props.new_order.clone();
     let cancelable = order.status == shared::wire::OrderStatus::Paid;
+    let owed = crate::checkout_state::refund_owed(order);
+    let ask_again = {
+        let cancel = props.on_cancel.clone();
+        move |_| cancel.emit(())
+    };
     // Cancelling asks once more: a stray click does not undo a purchase.
+    // The question takes the keyboard's focus when it appears.
     let confirming = use_state(|| false);
+    let confirm_button: NodeRef = use_node_ref();
+    {
+        let confirm_button = confirm_button.clone();
+        use_effect_with(*confirming, move |asking| {
+            if *asking && let Some(button) = confirm_button.cast::<web_sys::HtmlElement>() {
+                let _ = button.focus();
+            }
+        });
+    }
     let (ask, keep) = {
         let (ask, keep) = (confirming.clone(), confirming.clone());
         (move |_| ask.set(true), move |_| keep.set(false))
@@ -90,13 +107,18 @@ pub fn ReceiptView(props: &ReceiptViewProps) -> Html {
             </ol>
             <div class="paid-actions">
                 <button type="button" class="secondary" onclick={move |_| refresh.emit(())}>{ "Refresh order" }</button>
+                if owed {
+                    <button type="button" class="secondary refund-again" onclick={ask_again}>{ "Ask for the refund again" }</button>
+                }
                 if cancelable && !*confirming {
                     <button type="button" class="secondary cancel-order" onclick={ask}>{ "Cancel order…" }</button>
                 }
                 if cancelable && *confirming {
-                    <p class="hint" role="alert">{ "Cancel this order? The store refunds the full amount to your card, and nothing ships." }</p>
-                    <button type="button" class="confirm-cancel" onclick={confirm}>{ "Yes, cancel and refund" }</button>
-                    <button type="button" class="secondary" onclick={keep}>{ "Keep the order" }</button>
+                    <div role="group" aria-labelledby="cancel-question">
+                        <p class="hint" id="cancel-question">{ "Cancel this order? The store refunds the full amount to your card, and nothing ships." }</p>
+                        <button type="button" class="confirm-cancel" ref={confirm_button} onclick={confirm}>{ "Yes, cancel and refund" }</button>
+                        <button type="button" class="secondary" onclick={keep}>{ "Keep the order" }</button>
+                    </div>
                 }
                 <button type="button" onclick={move |_| new_order.emit(())}>{ "New order" }</button>
             </div>
