@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::command::{Failure, cargo_bin_dir, cmd, workspace_root};
+use crate::command::{Failure, cargo_bin_dir, cmd, target_dir, workspace_root};
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
@@ -71,11 +71,26 @@ pub fn ensure_cargo_tool(binary: &str, crate_name: &str, version: &str) -> Resul
     if installed_version == version {
         return Ok(());
     }
-    println!("xtask: {binary} {version} is needed (found {installed_version:?}); installing");
+    println!(
+        "xtask: {binary} {version} is needed (found {installed_version:?}); compiling it from crates.io, which takes minutes on 2 cores (crates the tools share are compiled once, in target/{TOOLS_TARGET_DIR}/)"
+    );
+    let started = std::time::Instant::now();
     cmd("cargo")
         .args(["install", crate_name, "--version", version, "--force"])
-        .run()
+        .env("CARGO_TARGET_DIR", target_dir().join(TOOLS_TARGET_DIR))
+        .run()?;
+    println!(
+        "xtask: {binary} {version} installed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
+
+/// Where `cargo install` builds the tools: one directory for all of them,
+/// so what wasm-bindgen-cli, worker-build and wasm-pack have in common
+/// (wasm-bindgen's CLI support, clap, serde and more, at the same versions
+/// and features) is compiled once rather than once per tool.
+const TOOLS_TARGET_DIR: &str = "tools";
 
 /// The version of a package as resolved in `Cargo.lock`.
 pub fn locked_version(package: &str) -> Result<String, Failure> {
