@@ -182,8 +182,12 @@ pub async fn record_payment(
         return Ok(false);
     }
     // The receipt's update is the batch's last statement.
-    let changes = results
-        .last()
+    changed_one_row(results.last())
+}
+
+/// Whether a statement's result says it changed exactly one row.
+fn changed_one_row(result: Option<&worker::D1Result>) -> Result<bool, ApiError> {
+    let changes = result
         .map(worker::D1Result::meta)
         .transpose()?
         .flatten()
@@ -280,13 +284,7 @@ pub async fn ship(
             JsValue::from_f64(now_ms as f64),
         ])?;
     let results = db.batch(vec![update, event]).await?;
-    let changes = results
-        .first()
-        .map(worker::D1Result::meta)
-        .transpose()?
-        .flatten()
-        .and_then(|meta| meta.changes);
-    Ok(changes == Some(1))
+    changed_one_row(results.first())
 }
 
 /// Moves an order from status `from` to `to` in one guarded statement;
@@ -301,8 +299,7 @@ pub async fn transition(env: &Env, order_id: &str, from: &str, to: &str) -> Resu
         ])?
         .run()
         .await?;
-    let changes = result.meta()?.and_then(|meta| meta.changes);
-    Ok(changes == Some(1))
+    changed_one_row(Some(&result))
 }
 
 /// Every money event of an order, in order.

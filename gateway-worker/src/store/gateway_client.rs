@@ -47,9 +47,21 @@ async fn post(
     Ok((response.status_code(), text))
 }
 
-/// The gateway's signed key set (`GET /api/gateway/v1/keys`, public).
-pub async fn key_set(env: &Env) -> Result<Signed<GatewayKeySet>, ApiError> {
-    let request = Request::new("https://gateway.internal/api/gateway/v1/keys", Method::Get)?;
+/// Reads `path` of the gateway's API (with the store's key when
+/// `authenticated`) and answers its JSON; any answer but 200 is a 502.
+async fn read<T: serde::de::DeserializeOwned>(
+    env: &Env,
+    path: &str,
+    authenticated: bool,
+) -> Result<T, ApiError> {
+    let headers = Headers::new();
+    if authenticated {
+        let key = secrets::text(env, secrets::STORE_GATEWAY_API_KEY)?;
+        headers.set("authorization", &format!("Bearer {key}"))?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers);
+    let request = Request::new_with_init(&format!("https://gateway.internal{path}"), &init)?;
     crate::meter::count("service.GATEWAY");
     let mut response = env
         .service(GATEWAY_BINDING)?
@@ -58,7 +70,7 @@ pub async fn key_set(env: &Env) -> Result<Signed<GatewayKeySet>, ApiError> {
         .map_err(|error| ApiError::BadGateway(error.to_string()))?;
     if response.status_code() != 200 {
         return Err(ApiError::BadGateway(format!(
-            "gateway answered {} to its key set",
+            "gateway answered {} to {path}",
             response.status_code()
         )));
     }
@@ -68,33 +80,14 @@ pub async fn key_set(env: &Env) -> Result<Signed<GatewayKeySet>, ApiError> {
         .map_err(|error| ApiError::BadGateway(error.to_string()))
 }
 
+/// The gateway's signed key set (`GET /api/gateway/v1/keys`, public).
+pub async fn key_set(env: &Env) -> Result<Signed<GatewayKeySet>, ApiError> {
+    read(env, "/api/gateway/v1/keys", false).await
+}
+
 /// A payment as the gateway has it (`GET /api/gateway/v1/payments/{id}`).
 pub async fn payment(env: &Env, payment_id: &str) -> Result<Payment, ApiError> {
-    let key = secrets::text(env, secrets::STORE_GATEWAY_API_KEY)?;
-    let headers = Headers::new();
-    headers.set("authorization", &format!("Bearer {key}"))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get).with_headers(headers);
-    let request = Request::new_with_init(
-        &format!("https://gateway.internal/api/gateway/v1/payments/{payment_id}"),
-        &init,
-    )?;
-    crate::meter::count("service.GATEWAY");
-    let mut response = env
-        .service(GATEWAY_BINDING)?
-        .fetch_request(request)
-        .await
-        .map_err(|error| ApiError::BadGateway(error.to_string()))?;
-    if response.status_code() != 200 {
-        return Err(ApiError::BadGateway(format!(
-            "gateway answered {} to a payment read",
-            response.status_code()
-        )));
-    }
-    response
-        .json::<Payment>()
-        .await
-        .map_err(|error| ApiError::BadGateway(error.to_string()))
+    read(env, &format!("/api/gateway/v1/payments/{payment_id}"), true).await
 }
 
 /// Registers the payment for a quote at the gateway. The order reference is
