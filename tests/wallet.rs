@@ -255,8 +255,11 @@ fn checkout_declined_then_paid_with_another_card(world: &World) {
         let events = wait_for_count(&client, ".order-events li", 3).await;
         assert!(events[2].contains("captured"), "{events:?}");
         screenshot(&client, "checkout-paid").await;
-        // The receipt and the order read on a narrow phone too.
+        // The receipt and the order read on a narrow phone too, where the
+        // order sits below the catalog and the link at the top leads to it.
         assert_fits_a_phone(&client).await;
+        wait_for_text(&client, "a.to-order", "Your order: 1 item").await;
+        click(&client, "a.to-order").await;
         screenshot(&client, "checkout-paid-360px").await;
 
         // The store's own record agrees.

@@ -42,6 +42,12 @@ pub fn App() -> Html {
         }
     });
     let adding_disabled = !matches!(checkout.state.stage, Stage::Shopping);
+    let items: u32 = cart.lines.iter().map(|line| line.quantity).sum();
+    let order_link = match items {
+        0 => "Your order".to_owned(),
+        1 => "Your order: 1 item".to_owned(),
+        many => format!("Your order: {many} items"),
+    };
     let cards = match &vault.state.view {
         WalletView::Unlocked { cards, .. } => Some(cards.clone()),
         _ => None,
@@ -66,15 +72,23 @@ pub fn App() -> Html {
                 <h1>{ "Wallet" }</h1>
                 <p class="tagline">{ "Shop the store; your cards stay in this browser." }</p>
             </header>
-            <WalletPanel vault={vault.clone()} />
-            <CheckoutPanel cart={(*cart).clone()} {on_cart} {checkout} {cards} />
-            <section class="panel" aria-labelledby="catalog-heading">
-                <h2 id="catalog-heading">{ "Catalog" }</h2>
-                <SearchForm {on_search} />
-                <div aria-live="polite" aria-busy={matches!(catalog.view, CatalogView::Loading).to_string()}>
-                    { body }
-                </div>
-            </section>
+            // The catalog is the main column; the wallet and the order sit
+            // beside it on a wide screen, below it on a phone, where a
+            // link that stays at the top keeps the order one tap away.
+            <a class="to-order" href="#checkout-heading">{ order_link }</a>
+            <div class="shop">
+                <section class="panel catalog-panel" aria-labelledby="catalog-heading">
+                    <h2 id="catalog-heading">{ "Catalog" }</h2>
+                    <SearchForm {on_search} />
+                    <div aria-live="polite" aria-busy={matches!(catalog.view, CatalogView::Loading).to_string()}>
+                        { body }
+                    </div>
+                </section>
+                <aside class="side" aria-label="Your wallet and your order">
+                    <WalletPanel vault={vault.clone()} />
+                    <CheckoutPanel cart={(*cart).clone()} {on_cart} {checkout} {cards} />
+                </aside>
+            </div>
         </>
     }
 }
