@@ -326,17 +326,21 @@ fn manual_capture_captures_or_voids_the_hold(world: &World) {
 }
 
 /// `POST /api/orders/{id}/cancel` with the order's client secret.
+/// (The cancel is idempotent by its order: one shed by the local proxy is
+/// sent again.)
 fn shopper_cancel(world: &World, order: &shared::wire::QuoteAnswer, secret: &str) -> Answer {
-    api::read(
-        api::agent()
-            .post(
-                &world
-                    .server
-                    .url(&format!("/api/orders/{}/cancel", order.order_id)),
-            )
-            .header("x-client-secret", secret)
-            .send_json(json!({})),
-    )
+    api::sent_again_if_shed(|| {
+        api::read(
+            api::agent()
+                .post(
+                    &world
+                        .server
+                        .url(&format!("/api/orders/{}/cancel", order.order_id)),
+                )
+                .header("x-client-secret", secret)
+                .send_json(json!({})),
+        )
+    })
 }
 
 fn the_shopper_cancels_a_paid_order_before_it_ships(world: &World) {

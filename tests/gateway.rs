@@ -417,13 +417,15 @@ fn create_with_key(
     idempotency_key: &str,
     body: &Value,
 ) -> Answer {
-    api::read(
-        api::agent()
-            .post(&world.server.url(PAYMENTS))
-            .header("authorization", &format!("Bearer {merchant_key}"))
-            .header("idempotency-key", idempotency_key)
-            .send_json(body),
-    )
+    api::sent_again_if_shed(|| {
+        api::read(
+            api::agent()
+                .post(&world.server.url(PAYMENTS))
+                .header("authorization", &format!("Bearer {merchant_key}"))
+                .header("idempotency-key", idempotency_key)
+                .send_json(body),
+        )
+    })
 }
 
 fn creation_is_idempotent_by_key(world: &World) {

@@ -686,9 +686,6 @@ fn expired_quotes_and_replays_are_refused(world: &World) {
     assert_eq!(attempts(world, &payment.payment_id).len(), 1);
 }
 
-/// How many times a journey sends again a request `wrangler dev` shed.
-const PROXY_RETRIES_MAX: usize = 3;
-
 fn one_idempotency_key_is_one_authorization(world: &World) {
     // Goal: a shopper's double (or hundredfold) submit pays once. Method:
     // 100 simultaneous pays with one key and body; every answer is the same
@@ -702,15 +699,7 @@ fn one_idempotency_key_is_one_authorization(world: &World) {
         let handles: Vec<_> = (0..DUPLICATES)
             .map(|_| {
                 scope.spawn(|| {
-                    // As a shopper's client does: a request the local proxy
-                    // shed is sent again, with the same key.
-                    let mut answer = pay(world, &order, &sealed, &key);
-                    for _ in 0..PROXY_RETRIES_MAX {
-                        if !answer.shed_by_the_local_proxy() {
-                            break;
-                        }
-                        answer = pay(world, &order, &sealed, &key);
-                    }
+                    let answer = api::sent_again_if_shed(|| pay(world, &order, &sealed, &key));
                     (answer.status, answer.body)
                 })
             })

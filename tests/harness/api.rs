@@ -39,6 +39,24 @@ pub fn shopper_address() -> String {
     SHOPPER_ADDRESS.with(|current| current.borrow().clone())
 }
 
+/// How many times a request `wrangler dev` shed is sent again.
+const SHED_RETRIES_MAX: usize = 3;
+
+/// Sends a request as a client does with an Idempotency-Key: once more
+/// (up to `SHED_RETRIES_MAX` times) when `wrangler dev`'s own proxy shed
+/// it under a burst, which the worker never saw or whose answer was lost;
+/// the key makes the repeat safe.
+pub fn sent_again_if_shed(mut send: impl FnMut() -> Answer) -> Answer {
+    let mut answer = send();
+    for _ in 0..SHED_RETRIES_MAX {
+        if !answer.shed_by_the_local_proxy() {
+            break;
+        }
+        answer = send();
+    }
+    answer
+}
+
 /// A plain HTTP/1.1 client that returns every status as a response.
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
