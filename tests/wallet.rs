@@ -224,6 +224,25 @@ fn checkout_declined_then_paid_with_another_card(world: &World) {
             .await
             .unwrap();
         wait_for_count(&client, "li.cart-line", 1).await;
+        // The steppers: one more makes two, one fewer one again.
+        let quantity = |client: &Client| {
+            let client = client.clone();
+            async move {
+                client
+                    .find(Locator::Css("li.cart-line input.quantity"))
+                    .await
+                    .unwrap()
+                    .prop("value")
+                    .await
+                    .unwrap()
+            }
+        };
+        click(&client, "li.cart-line button.step.more").await;
+        wait_for_text(&client, ".cart-subtotal", "Items: 2").await;
+        assert_eq!(quantity(&client).await.as_deref(), Some("2"));
+        click(&client, "li.cart-line button.step.fewer").await;
+        wait_for_text(&client, ".cart-subtotal", "Items: 1").await;
+        assert_eq!(quantity(&client).await.as_deref(), Some("1"));
         fill(&client, "#ship-name", "Ada Lovelace").await;
         fill(&client, "#ship-line-1", "12 St James's Square").await;
         fill(&client, "#ship-city", "London").await;

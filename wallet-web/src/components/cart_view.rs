@@ -39,6 +39,14 @@ pub fn CartView(props: &CartViewProps) -> Html {
                             }
                         }
                     };
+                    // Steppers beside the field: one fewer, one more (the
+                    // cart keeps the quantity between 1 and what may be had).
+                    let step = |by: i64| {
+                        let (sku, on_change) = (sku.clone(), props.on_change.clone());
+                        let quantity = u32::try_from((i64::from(line.quantity) + by).max(1)).unwrap_or(1);
+                        move |_| on_change.emit(CartAction::SetQuantity { sku: sku.clone(), quantity })
+                    };
+                    let (fewer, more) = (step(-1), step(1));
                     let on_remove = {
                         let (sku, on_change) = (sku.clone(), props.on_change.clone());
                         move |_| on_change.emit(CartAction::Remove(sku.clone()))
@@ -47,10 +55,18 @@ pub fn CartView(props: &CartViewProps) -> Html {
                     html! {
                         <li class="cart-line" key={line.sku.clone()} data-sku={line.sku.clone()}>
                             <label class="cart-name" for={field.clone()}>{ &line.name }</label>
-                            <input id={field} class="quantity" type="number" min="1"
-                                max={line.stock.min(shared::wire::LINE_QUANTITY_MAX).to_string()}
-                                value={line.quantity.to_string()} disabled={props.locked}
-                                onchange={on_quantity} />
+                            <span class="stepper">
+                                <button type="button" class="secondary step fewer" onclick={fewer}
+                                    disabled={props.locked || line.quantity <= 1}
+                                    aria-label={format!("One fewer {}", line.name)}>{ "−" }</button>
+                                <input id={field} class="quantity" type="number" min="1"
+                                    max={line.stock.min(shared::wire::LINE_QUANTITY_MAX).to_string()}
+                                    value={line.quantity.to_string()} disabled={props.locked}
+                                    onchange={on_quantity} />
+                                <button type="button" class="secondary step more" onclick={more}
+                                    disabled={props.locked}
+                                    aria-label={format!("One more {}", line.name)}>{ "+" }</button>
+                            </span>
                             <span class="price">{ format!("× {} {}", line.unit_price.currency(), line.unit_price.amount_string()) }</span>
                             if !props.locked {
                                 <button type="button" class="secondary" onclick={on_remove}
