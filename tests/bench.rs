@@ -488,14 +488,15 @@ async fn transferred(client: &fantoccini::Client) -> (u64, u64) {
 }
 
 fn page_weight_and_first_render(world: &World) {
-    // Method: the files a first visit fetches (the page and everything
-    // under /assets/), each gzipped at the strongest level; then cold
+    // Method: the files a first visit fetches (the page, everything under
+    // /assets/ and the product pictures), each gzipped at the strongest level; then cold
     // loads in fresh browser profiles, timed from navigation start to the
     // wallet's `catalog-rendered` mark (median); then each profile visits
     // again, and the bytes that moved are summed from Resource Timing.
     let dist = e2e::workspace_root().join("dist");
-    let mut files: Vec<(String, usize, usize)> = std::fs::read_dir(dist.join("assets"))
-        .unwrap()
+    let mut files: Vec<(String, usize, usize)> = ["assets", "products"]
+        .iter()
+        .flat_map(|directory| std::fs::read_dir(dist.join(directory)).unwrap())
         .map(|entry| entry.unwrap().path())
         .chain(std::iter::once(dist.join("index.html")))
         .map(|path| {

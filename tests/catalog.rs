@@ -320,6 +320,28 @@ fn page_shows_the_catalog_and_searches_it(world: &World) {
             .map(|row| format!("USD {}", row.2))
             .collect();
         assert_eq!(prices, expected_prices);
+        // Each product shows its drawn picture, served by this origin.
+        let started = std::time::Instant::now();
+        loop {
+            let shown = client
+                .execute(
+                    "return [...document.querySelectorAll('li.product img.product-picture')]\n\
+                       .filter(i => i.complete && i.naturalWidth > 0 && !i.hidden\n\
+                                    && new URL(i.src).origin === location.origin).length;",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            if shown.as_u64() == Some(expected.len() as u64) {
+                break;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "{shown} of {} pictures shown",
+                expected.len()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
         screenshot(&client, "catalog").await;
 
         let search = client.find(Locator::Css("#catalog-search")).await.unwrap();

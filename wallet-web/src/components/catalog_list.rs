@@ -1,7 +1,7 @@
 //! The list of products, or an empty-state line when nothing matches.
 
 use shared::wire::Product;
-use yew::{Callback, Html, Properties, component, html};
+use yew::{Callback, Html, Properties, TargetCast, component, html};
 
 use crate::format;
 
@@ -46,8 +46,17 @@ fn product_item(
     } else {
         "stock"
     };
+    // A drawn picture from this origin, if the store has one for the sku;
+    // one it lacks hides itself rather than show a broken image.
+    let picture = format!("/products/{}.svg", product.sku.to_ascii_lowercase());
+    let hide = |event: web_sys::Event| {
+        event
+            .target_unchecked_into::<web_sys::HtmlElement>()
+            .set_hidden(true);
+    };
     html! {
         <li class="product" key={product.sku.clone()} data-sku={product.sku.clone()}>
+            <img class="product-picture" src={picture} alt="" width="64" height="64" onerror={hide} />
             <h3 class="product-name">{ &product.name }</h3>
             <p class="product-description">{ &product.description }</p>
             <p class="product-meta">
