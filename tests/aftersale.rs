@@ -60,7 +60,8 @@ pub fn staff(
     api::read(request.send_json(body))
 }
 
-fn payment(world: &World, payment_id: &str) -> Payment {
+/// The payment as the gateway has it, read with the store's key.
+pub fn payment(world: &World, payment_id: &str) -> Payment {
     let answer = merchant_get(
         world,
         &crate::store::store_key(),

@@ -18,10 +18,10 @@ use serde_json::{Value, json};
 use shared::money::{Currency, Money};
 use shared::receipt::Receipt;
 use shared::sign::Signed;
-use shared::wire::{OrderStatus, OrderView, Payment, PaymentStatus, QuoteAnswer};
+use shared::wire::{OrderStatus, OrderView, PaymentStatus, QuoteAnswer};
 
 use crate::hostile::Dice;
-use crate::payment::{demo_card, merchant_get, new_order, pay_with, unknown_card};
+use crate::payment::{demo_card, new_order, pay_with, unknown_card};
 use crate::{Journey, World};
 
 pub const JOURNEYS: &[Journey] = &[(
@@ -49,16 +49,6 @@ fn staff(world: &World, order_id: &str, operation: &str, body: &Value) -> Answer
 
 fn view(world: &World, order: &QuoteAnswer) -> OrderView {
     let answer = crate::payment::shopper_get(world, order, "");
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    answer.json()
-}
-
-fn gateway_payment(world: &World, payment_id: &str) -> Payment {
-    let answer = merchant_get(
-        world,
-        &crate::store::store_key(),
-        &format!("/api/gateway/v1/payments/{payment_id}"),
-    );
     assert_eq!(answer.status, 200, "{}", answer.body);
     answer.json()
 }
@@ -196,7 +186,7 @@ fn step(world: &World, dice: &mut Dice, orders: &mut Vec<QuoteAnswer>) -> String
 /// each agrees with the gateway on whether it is paid.
 fn settled(world: &World, orders: &[QuoteAnswer]) -> bool {
     orders.iter().all(|order| {
-        let payment = gateway_payment(world, &order.payment_id);
+        let payment = crate::aftersale::payment(world, &order.payment_id);
         let paid_at_gateway = matches!(
             payment.status,
             PaymentStatus::Succeeded | PaymentStatus::Refunded
@@ -251,7 +241,7 @@ fn check_the_banks(operator: &Operator<'_>) {
 fn check_the_records(world: &World, orders: &[QuoteAnswer]) {
     for order in orders {
         let seen = view(world, order);
-        let payment = gateway_payment(world, &order.payment_id);
+        let payment = crate::aftersale::payment(world, &order.payment_id);
         let paid_at_store = matches!(
             seen.status,
             OrderStatus::Paid | OrderStatus::Shipped | OrderStatus::Delivered

@@ -15,6 +15,16 @@ use crate::secrets;
 
 const GATEWAY_BINDING: &str = "GATEWAY";
 
+/// Sends one request to the gateway over its service binding; a gateway
+/// that does not answer is a 502.
+async fn send(env: &Env, request: Request) -> Result<worker::Response, ApiError> {
+    crate::meter::count("service.GATEWAY");
+    env.service(GATEWAY_BINDING)?
+        .fetch_request(request)
+        .await
+        .map_err(|error| ApiError::BadGateway(error.to_string()))
+}
+
 /// Posts a JSON body to the gateway's merchant API with the store's key and
 /// an Idempotency-Key; answers the gateway's status and body as they are.
 async fn post(
@@ -34,12 +44,7 @@ async fn post(
         .with_headers(headers)
         .with_body(Some(JsValue::from_str(&body)));
     let request = Request::new_with_init(&format!("https://gateway.internal{path}"), &init)?;
-    crate::meter::count("service.GATEWAY");
-    let mut response = env
-        .service(GATEWAY_BINDING)?
-        .fetch_request(request)
-        .await
-        .map_err(|error| ApiError::BadGateway(error.to_string()))?;
+    let mut response = send(env, request).await?;
     let text = response
         .text()
         .await
@@ -62,12 +67,7 @@ async fn read<T: serde::de::DeserializeOwned>(
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(headers);
     let request = Request::new_with_init(&format!("https://gateway.internal{path}"), &init)?;
-    crate::meter::count("service.GATEWAY");
-    let mut response = env
-        .service(GATEWAY_BINDING)?
-        .fetch_request(request)
-        .await
-        .map_err(|error| ApiError::BadGateway(error.to_string()))?;
+    let mut response = send(env, request).await?;
     if response.status_code() != 200 {
         return Err(ApiError::BadGateway(format!(
             "gateway answered {} to {path}",
