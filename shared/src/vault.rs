@@ -31,8 +31,9 @@ const CARD_RECORD_LABEL: &str = "ewallet/vault-card/v1";
 pub const VAULT_PASSWORD_CHARS_MIN: usize = 10;
 pub const VAULT_PASSWORD_BYTES_MAX: usize = 1024;
 
-/// The largest sealed record, in bytes.
-pub const VAULT_RECORD_BYTES_MAX: usize = 4096;
+/// The largest sealed record, in bytes: room for an order record (a signed
+/// quote of the most lines, its receipt and the store's view of the order).
+pub const VAULT_RECORD_BYTES_MAX: usize = 64 * 1024;
 
 /// Bounds on Argon2 parameters read from storage, so a damaged or hostile
 /// header can neither skip the KDF nor make the page allocate without limit.

@@ -239,6 +239,9 @@ pub struct OrderEventView {
     /// Decimal string in the order's currency, for money events.
     pub amount: Option<String>,
     pub at_ms: u64,
+    /// The parcel's tracking reference, on a `shipped` event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<String>,
 }
 
 /// The longest shopper address a merchant forwards, in bytes.

@@ -12,6 +12,7 @@ use crate::components::search_form::SearchForm;
 use crate::components::wallet_panel::WalletPanel;
 use crate::hooks::use_catalog::use_catalog;
 use crate::hooks::use_checkout::use_checkout;
+use crate::hooks::use_orders::use_orders;
 use crate::hooks::use_vault::use_vault;
 use crate::state::{CatalogView, WalletView};
 
@@ -22,6 +23,16 @@ pub fn App() -> Html {
     let vault = use_vault();
     let checkout = use_checkout(vault.sealer.clone());
     let cart = use_reducer(Cart::default);
+    let unlocked = matches!(vault.state.view, WalletView::Unlocked { .. });
+    use_orders(vault.orders.clone(), unlocked, checkout.state.stage.clone());
+    let on_open_order = {
+        let (keeper, resume) = (vault.orders.clone(), checkout.resume.clone());
+        Callback::from(move |order_id: String| {
+            if let Some(record) = keeper.get(&order_id) {
+                resume.emit(record);
+            }
+        })
+    };
     let on_search = {
         let search = search.clone();
         Callback::from(move |text: Option<String>| search.set(text))
@@ -85,7 +96,7 @@ pub fn App() -> Html {
                     </div>
                 </section>
                 <aside class="side" aria-label="Your wallet and your order">
-                    <WalletPanel vault={vault.clone()} />
+                    <WalletPanel vault={vault.clone()} {on_open_order} />
                     <CheckoutPanel cart={(*cart).clone()} {on_cart} {checkout} {cards} />
                 </aside>
             </div>

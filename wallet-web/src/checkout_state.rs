@@ -157,6 +157,9 @@ pub struct CheckoutState {
 pub enum CheckoutAction {
     QuoteRequested,
     Quoted(Box<QuoteAnswer>),
+    /// A remembered order awaiting payment, opened again: the shopper
+    /// picks a card for its quote.
+    Resumed(Box<QuoteAnswer>),
     QuoteFailed(String),
     PayStarted,
     Declined(PayDeclined),
@@ -198,6 +201,13 @@ impl CheckoutState {
                 message: Some(
                     "The store's quote is signed and checked. Choose a card to pay.".to_owned(),
                 ),
+                ..quiet(Stage::Quoted(Rc::new(*quote)))
+            },
+            CheckoutAction::Resumed(quote) => CheckoutState {
+                message: Some(format!(
+                    "Order {} is awaiting payment. Choose a card to pay.",
+                    quote.order_id
+                )),
                 ..quiet(Stage::Quoted(Rc::new(*quote)))
             },
             CheckoutAction::QuoteFailed(message) => CheckoutState {
@@ -278,7 +288,7 @@ impl CheckoutState {
 }
 
 /// Minor units of the amounts of `order`'s events of `kind`.
-fn event_total(order: &OrderView, kind: &str) -> i64 {
+pub fn event_total(order: &OrderView, kind: &str) -> i64 {
     order
         .events
         .iter()

@@ -54,7 +54,7 @@ fn gateway_key() -> SigningKeyPair {
     SigningKeyPair::from_seed(KeyId::new("gateway-root").unwrap(), &[2; 32])
 }
 
-fn quote() -> QuoteAnswer {
+pub(crate) fn quote() -> QuoteAnswer {
     let quote = Quote {
         quote_id: "q_1".to_owned(),
         merchant_id: "m_teashop".to_owned(),
@@ -93,7 +93,7 @@ fn quote() -> QuoteAnswer {
     }
 }
 
-fn receipt_for(answer: &QuoteAnswer, total: &str) -> shared::sign::Signed<Receipt> {
+pub(crate) fn receipt_for(answer: &QuoteAnswer, total: &str) -> shared::sign::Signed<Receipt> {
     let quote = &answer.quote.body;
     let authorization = gateway_key().sign(AuthorizationRecord {
         payment_id: answer.payment_id.clone(),
@@ -259,6 +259,7 @@ fn a_canceled_order_says_whether_its_refund_is_made_or_on_its_way() {
         kind: kind.to_owned(),
         amount: Some(amount.to_owned()),
         at_ms: 1,
+        tracking: None,
     };
     let mut order = OrderView {
         order_id: "ord_1".to_owned(),
@@ -285,4 +286,58 @@ fn a_canceled_order_says_whether_its_refund_is_made_or_on_its_way() {
     order.status = OrderStatus::Paid;
     order.events.push(event("captured", "10.72"));
     assert!(!refund_owed(&order));
+}
+
+#[test]
+fn a_remembered_order_says_where_it_stands() {
+    // Goal: "Your orders" names each order's standing from what the store
+    // last said (refunds and tracking included), and an unpaid order's
+    // expired quote. Method: summarize one record through its life.
+    use crate::state::{OrderStanding, OrderSummary};
+    use crate::vault::OrderRecord;
+    use shared::wire::OrderEventView;
+    let event = |kind: &str, amount: Option<&str>, tracking: Option<&str>| OrderEventView {
+        kind: kind.to_owned(),
+        amount: amount.map(str::to_owned),
+        at_ms: 1,
+        tracking: tracking.map(str::to_owned),
+    };
+    let answer = quote();
+    let mut record = OrderRecord {
+        quote: answer.clone(),
+        receipt: None,
+        order: None,
+        placed_at_ms: 5,
+    };
+    let expires = answer.quote.body.expires_at_ms;
+    let standing = |record: &OrderRecord, now: u64| OrderSummary::of(record, now).standing;
+    assert_eq!(standing(&record, expires - 1), OrderStanding::AwaitingPayment);
+    assert!(OrderSummary::of(&record, expires - 1).payable());
+    assert_eq!(standing(&record, expires), OrderStanding::QuoteExpired);
+    record.receipt = Some(receipt_for(&answer, "10.72"));
+    assert_eq!(standing(&record, expires), OrderStanding::Paid);
+    let mut view = OrderView {
+        order_id: "ord_1".to_owned(),
+        status: OrderStatus::Shipped,
+        payment_id: "pay_1".to_owned(),
+        total: "10.72".to_owned(),
+        currency: Currency::Usd,
+        created_at_ms: 1,
+        events: vec![
+            event("captured", Some("10.72"), None),
+            event("shipped", None, Some("TRACK-1")),
+        ],
+    };
+    record.order = Some(view.clone());
+    let summary = OrderSummary::of(&record, expires);
+    assert_eq!(summary.standing, OrderStanding::Shipped);
+    assert_eq!(summary.tracking.as_deref(), Some("TRACK-1"));
+    assert_eq!(summary.total, "USD 10.72");
+    assert_eq!(summary.items, 2);
+    view.events.push(event("refunded", Some("2.00"), None));
+    record.order = Some(view.clone());
+    assert_eq!(standing(&record, expires), OrderStanding::PartlyRefunded);
+    view.events.push(event("refunded", Some("8.72"), None));
+    record.order = Some(view);
+    assert_eq!(standing(&record, expires), OrderStanding::Refunded);
 }

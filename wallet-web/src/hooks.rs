@@ -1,5 +1,6 @@
-//! Hooks: the bridge from components to `api` (and later the vault).
+//! Hooks: the bridge from components to `api` and `vault`.
 
 pub mod use_catalog;
 pub mod use_checkout;
+pub mod use_orders;
 pub mod use_vault;

@@ -80,6 +80,104 @@ pub struct CardSummary {
     pub holder_name: String,
 }
 
+/// Where an order the wallet remembers stands, as the list shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderStanding {
+    /// Quoted and not paid; the quote may still be paid.
+    AwaitingPayment,
+    /// Quoted and not paid, and the quote has expired.
+    QuoteExpired,
+    Paid,
+    Shipped,
+    Delivered,
+    /// Refunded in full (the order may have shipped, or been canceled).
+    Refunded,
+    /// Refunded in part.
+    PartlyRefunded,
+    Canceled,
+}
+
+impl OrderStanding {
+    pub fn label(self) -> &'static str {
+        match self {
+            OrderStanding::AwaitingPayment => "awaiting payment",
+            OrderStanding::QuoteExpired => "not paid; the quote has expired",
+            OrderStanding::Paid => "paid",
+            OrderStanding::Shipped => "shipped",
+            OrderStanding::Delivered => "delivered",
+            OrderStanding::Refunded => "refunded",
+            OrderStanding::PartlyRefunded => "partly refunded",
+            OrderStanding::Canceled => "canceled",
+        }
+    }
+}
+
+/// An order as the wallet's list shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderSummary {
+    pub order_id: String,
+    pub placed_at_ms: u64,
+    /// "USD 12.34".
+    pub total: String,
+    pub items: u32,
+    pub standing: OrderStanding,
+    /// The parcel's tracking reference, once shipped.
+    pub tracking: Option<String>,
+}
+
+impl OrderSummary {
+    /// Summarizes a remembered order as of `now_ms`, from the store's last
+    /// view of it (or, before the wallet has asked, from the receipt).
+    pub fn of(record: &crate::vault::OrderRecord, now_ms: u64) -> OrderSummary {
+        use shared::wire::OrderStatus;
+        let quote = &record.quote.quote.body;
+        let status = match (&record.order, &record.receipt) {
+            (Some(order), _) => order.status,
+            (None, Some(_)) => OrderStatus::Paid,
+            (None, None) => OrderStatus::AwaitingPayment,
+        };
+        let (captured, refunded) = record.order.as_ref().map_or((0, 0), |order| {
+            (
+                crate::checkout_state::event_total(order, "captured"),
+                crate::checkout_state::event_total(order, "refunded"),
+            )
+        });
+        let standing = match status {
+            OrderStatus::AwaitingPayment if now_ms >= quote.expires_at_ms => {
+                OrderStanding::QuoteExpired
+            }
+            OrderStatus::AwaitingPayment => OrderStanding::AwaitingPayment,
+            _ if refunded > 0 && refunded >= captured => OrderStanding::Refunded,
+            _ if refunded > 0 => OrderStanding::PartlyRefunded,
+            OrderStatus::Paid => OrderStanding::Paid,
+            OrderStatus::Shipped => OrderStanding::Shipped,
+            OrderStatus::Delivered => OrderStanding::Delivered,
+            OrderStatus::Canceled => OrderStanding::Canceled,
+        };
+        let tracking = record.order.as_ref().and_then(|order| {
+            order
+                .events
+                .iter()
+                .rev()
+                .find(|event| event.kind == "shipped")
+                .and_then(|event| event.tracking.clone())
+        });
+        OrderSummary {
+            order_id: record.quote.order_id.clone(),
+            placed_at_ms: record.placed_at_ms,
+            total: format!("{} {}", quote.currency.code(), quote.total),
+            items: quote.lines.iter().map(|line| line.quantity).sum(),
+            standing,
+            tracking,
+        }
+    }
+
+    /// Whether the shopper can still pay it.
+    pub fn payable(&self) -> bool {
+        self.standing == OrderStanding::AwaitingPayment
+    }
+}
+
 /// What the wallet panel shows.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum WalletView {
@@ -93,6 +191,7 @@ pub enum WalletView {
     Working(&'static str),
     Unlocked {
         cards: Vec<CardSummary>,
+        orders: Vec<OrderSummary>,
         skipped: usize,
     },
     /// Storage cannot be used at all (private mode, blocked storage).
@@ -116,6 +215,9 @@ pub enum WalletAction {
     Failed(String),
     /// Locking drops the cards from the view (and the session elsewhere).
     Lock,
+    /// The remembered orders changed (kept, or refreshed from the store);
+    /// the view shows them if the wallet is unlocked.
+    Orders(Vec<OrderSummary>),
 }
 
 impl WalletState {
@@ -134,6 +236,21 @@ impl WalletState {
                 resting: WalletView::Locked,
                 message: Some("Wallet locked.".to_owned()),
             },
+            WalletAction::Orders(orders) => {
+                let with_orders = |view: &WalletView| match view {
+                    WalletView::Unlocked { cards, skipped, .. } => WalletView::Unlocked {
+                        cards: cards.clone(),
+                        orders: orders.clone(),
+                        skipped: *skipped,
+                    },
+                    other => other.clone(),
+                };
+                WalletState {
+                    view: with_orders(&self.view),
+                    resting: with_orders(&self.resting),
+                    message: self.message.clone(),
+                }
+            }
         }
     }
 

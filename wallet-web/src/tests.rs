@@ -198,6 +198,7 @@ mod vault_rules {
     fn a_failure_returns_to_where_the_work_began_and_lock_hides_cards() {
         let unlocked = WalletView::Unlocked {
             cards: vec![],
+            orders: vec![],
             skipped: 0,
         };
         let state = WalletState::default()

@@ -24,7 +24,10 @@ use shared::vault::{
 };
 use wasm_bindgen::JsValue;
 
+pub mod orders;
 mod password;
+
+pub use orders::OrderRecord;
 
 /// The most cards one wallet holds.
 pub const WALLET_CARDS_MAX: usize = 10;
@@ -36,9 +39,11 @@ pub const UNLOCK_DELAY_MS_MAX: u64 = 5 * 60 * 1000;
 
 /// The database a browser keeps the wallet in.
 pub const DATABASE_NAME: &str = "wallet";
-const DATABASE_VERSION: u32 = 1;
+/// Version 2 added the orders store.
+const DATABASE_VERSION: u32 = 2;
 const META_STORE: &str = "meta";
 const CARDS_STORE: &str = "cards";
+const ORDERS_STORE: &str = "orders";
 const HEADER_KEY: &str = "header";
 const FAILURES_KEY: &str = "unlock_failures";
 const CARD_RECORD_KIND: &str = "card";
@@ -103,7 +108,7 @@ pub struct StoredCard {
     pub card: CardRecord,
 }
 
-/// An unlocked wallet: the vault key and the decrypted cards. Dropping it
+/// An unlocked wallet: the vault key, the decrypted cards and orders. Dropping it
 /// (locking) zeroizes the key.
 #[derive(Debug)]
 pub struct Session {
@@ -112,6 +117,8 @@ pub struct Session {
     /// a write refuses if another tab has changed it since.
     header_text: String,
     pub cards: Vec<StoredCard>,
+    /// The orders this wallet remembers, newest first.
+    pub orders: Vec<OrderRecord>,
     /// Records that failed to decrypt and were left out.
     pub skipped: usize,
 }
@@ -150,7 +157,7 @@ impl Vault {
         let mut request = factory.open(name, Some(DATABASE_VERSION))?;
         request.on_upgrade_needed(|event| {
             if let Ok(database) = event.database() {
-                for store in [META_STORE, CARDS_STORE] {
+                for store in [META_STORE, CARDS_STORE, ORDERS_STORE] {
                     if !database.store_names().iter().any(|name| name == store) {
                         let _ = database.create_object_store(store, ObjectStoreParams::new());
                     }
@@ -242,6 +249,7 @@ impl Vault {
             key,
             header_text,
             cards: Vec::new(),
+            orders: Vec::new(),
             skipped: 0,
         })
     }
@@ -292,17 +300,20 @@ impl Vault {
         };
         transaction.commit()?.await?;
         let (cards, skipped) = self.load_cards(&key).await?;
-        Ok(Session {
+        let mut session = Session {
             key,
             header_text,
             cards,
+            orders: Vec::new(),
             skipped,
-        })
+        };
+        self.load_orders(&mut session).await?;
+        Ok(session)
     }
 
     /// Decrypts every card record; one that fails is left out and counted.
     async fn load_cards(&self, key: &VaultKey) -> Result<(Vec<StoredCard>, usize), VaultFailure> {
-        let (ids, values) = self.read_cards().await?;
+        let (ids, values) = self.read_all(CARDS_STORE).await?;
         let mut cards = Vec::with_capacity(values.len());
         let mut skipped = 0;
         for (id, value) in ids.iter().zip(&values) {
@@ -378,12 +389,15 @@ impl Vault {
         Ok(counted.count)
     }
 
-    /// Every card record's id and stored value, in key order.
-    async fn read_cards(&self) -> Result<(Vec<JsValue>, Vec<JsValue>), VaultFailure> {
+    /// Every record's id and stored value in `store_name`, in key order.
+    async fn read_all(
+        &self,
+        store_name: &str,
+    ) -> Result<(Vec<JsValue>, Vec<JsValue>), VaultFailure> {
         let transaction = self
             .database
-            .transaction(&[CARDS_STORE], TransactionMode::ReadOnly)?;
-        let store = transaction.object_store(CARDS_STORE)?;
+            .transaction(&[store_name], TransactionMode::ReadOnly)?;
+        let store = transaction.object_store(store_name)?;
         let ids = store.get_all_keys(None, None)?.await?;
         let values = store.get_all(None, None)?.await?;
         transaction.await?;
@@ -448,7 +462,7 @@ impl Vault {
     #[cfg(all(test, target_arch = "wasm32"))]
     pub async fn raw_values(&self) -> Result<Vec<String>, VaultFailure> {
         let mut texts = Vec::new();
-        for store_name in [META_STORE, CARDS_STORE] {
+        for store_name in [META_STORE, CARDS_STORE, ORDERS_STORE] {
             let transaction = self
                 .database
                 .transaction(&[store_name], TransactionMode::ReadOnly)?;
@@ -464,6 +478,24 @@ impl Vault {
     #[cfg(all(test, target_arch = "wasm32"))]
     pub async fn put_raw_card(&self, id: &str, text: &str) -> Result<(), VaultFailure> {
         self.put_in(CARDS_STORE, id, &JsValue::from_str(text)).await
+    }
+
+    /// The stored values of one store (`cards`, `orders`), as text.
+    #[cfg(all(test, target_arch = "wasm32"))]
+    pub async fn raw_values_of(&self, store_name: &str) -> Result<Vec<String>, VaultFailure> {
+        let (_, values) = self.read_all(store_name).await?;
+        Ok(values.iter().filter_map(JsValue::as_string).collect())
+    }
+
+    /// Writes a raw value into one store, behind the vault's back.
+    #[cfg(all(test, target_arch = "wasm32"))]
+    pub async fn put_raw(
+        &self,
+        store_name: &str,
+        key: &str,
+        text: &str,
+    ) -> Result<(), VaultFailure> {
+        self.put_in(store_name, key, &JsValue::from_str(text)).await
     }
 
     #[cfg(all(test, target_arch = "wasm32"))]
@@ -500,6 +532,6 @@ impl Vault {
     }
 
     pub async fn read_cards_for_test(&self) -> Result<(Vec<JsValue>, Vec<JsValue>), VaultFailure> {
-        self.read_cards().await
+        self.read_all(CARDS_STORE).await
     }
 }

@@ -357,3 +357,152 @@ async fn wrong_passwords_from_two_tabs_at_once_are_both_counted() {
     assert!(matches!(second, Err(VaultFailure::WrongPassword { .. })));
     assert_eq!(first_tab.status().await.unwrap().failures.count, 2);
 }
+
+/// An order as the wallet keeps it: the test quote under `order_id`, paid
+/// (with a receipt) or not.
+fn order(order_id: &str, paid: bool, placed_at_ms: u64) -> crate::vault::OrderRecord {
+    let mut quote = crate::checkout_tests::quote();
+    quote.order_id = order_id.to_owned();
+    quote.client_secret = format!("cs_secret_of_{order_id}");
+    let receipt = paid.then(|| crate::checkout_tests::receipt_for(&quote, "10.72"));
+    crate::vault::OrderRecord {
+        quote,
+        receipt,
+        order: None,
+        placed_at_ms,
+    }
+}
+
+async fn keep(
+    vault: &Vault,
+    session: &mut crate::vault::Session,
+    record: crate::vault::OrderRecord,
+) {
+    if let Some(write) = session.seal_order(record).unwrap() {
+        vault.put_order(&write).await.unwrap();
+        session.order_written(write);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn orders_are_kept_sealed_and_survive_lock_reload_and_a_password_change() {
+    // Goal: the wallet remembers orders (client secret, quote, receipt)
+    // across reloads and password changes, and nothing of them is readable
+    // at rest. Method: keep two orders, read the stored values behind the
+    // vault's back, reload, change the password, reload again.
+    let name = database_name("orders");
+    let vault = Vault::open(&name).await.unwrap();
+    let mut session = vault.create(PASSWORD, SMALL_KDF).await.unwrap();
+    keep(&vault, &mut session, order("ord_first", false, 1_000)).await;
+    keep(&vault, &mut session, order("ord_second", true, 2_000)).await;
+    // Paying the first one later keeps its first placing time.
+    keep(&vault, &mut session, order("ord_first", true, 3_000)).await;
+    assert_eq!(session.orders.len(), 2);
+    assert_eq!(session.orders[0].order_id(), "ord_second");
+    assert_eq!(session.orders[1].placed_at_ms, 1_000);
+    assert!(session.orders[1].receipt.is_some());
+    // Kept exactly so already: nothing to write.
+    assert!(
+        session
+            .seal_order(order("ord_second", true, 9))
+            .unwrap()
+            .is_none()
+    );
+
+    let stored = vault.raw_values().await.unwrap().join("\n");
+    for secret in [
+        "cs_secret_of_ord_first",
+        "Ada Lovelace",
+        "St James",
+        "product A",
+        "rcpt_1",
+        "10.72",
+    ] {
+        assert!(!stored.contains(secret), "{secret} readable at rest");
+    }
+    drop(session);
+
+    let reopened = Vault::open(&name).await.unwrap();
+    let mut session = reopened.unlock(PASSWORD, SMALL_KDF, 10_000).await.unwrap();
+    let ids: Vec<&str> = session
+        .orders
+        .iter()
+        .map(|order| order.order_id())
+        .collect();
+    assert_eq!(ids, vec!["ord_second", "ord_first"]);
+    assert_eq!(session.orders[1], order("ord_first", true, 1_000));
+    assert_eq!(session.skipped, 0);
+
+    reopened
+        .change_password(
+            &mut session,
+            PASSWORD,
+            "a new long password",
+            SMALL_KDF,
+            20_000,
+        )
+        .await
+        .unwrap();
+    drop(session);
+    let again = Vault::open(&name).await.unwrap();
+    let session = again
+        .unlock("a new long password", SMALL_KDF, 30_000)
+        .await
+        .unwrap();
+    assert_eq!(session.orders.len(), 2);
+    assert_eq!(session.orders[0], order("ord_second", true, 2_000));
+    assert_eq!(session.skipped, 0);
+}
+
+#[wasm_bindgen_test]
+async fn an_order_record_moved_to_another_id_does_not_open() {
+    // Goal: a record copied over another order's key is refused, not shown
+    // as that order. Method: store one order's sealed value under another
+    // id, behind the vault's back, and unlock.
+    let name = database_name("order-moved");
+    let vault = Vault::open(&name).await.unwrap();
+    let mut session = vault.create(PASSWORD, SMALL_KDF).await.unwrap();
+    keep(&vault, &mut session, order("ord_a", true, 1_000)).await;
+    drop(session);
+    let sealed = vault.raw_values_of("orders").await.unwrap().remove(0);
+    vault.put_raw("orders", "ord_b", &sealed).await.unwrap();
+    let session = vault.unlock(PASSWORD, SMALL_KDF, 5_000).await.unwrap();
+    assert_eq!(session.orders.len(), 1);
+    assert_eq!(session.orders[0].order_id(), "ord_a");
+    assert_eq!(session.skipped, 1);
+}
+
+#[wasm_bindgen_test]
+async fn the_wallet_forgets_the_oldest_order_past_its_limit() {
+    // Goal: the order memory is bounded. Method: keep one more order than
+    // the limit; the one placed first is gone, in memory and at rest.
+    use crate::vault::orders::WALLET_ORDERS_MAX;
+    let name = database_name("order-limit");
+    let vault = Vault::open(&name).await.unwrap();
+    let mut session = vault.create(PASSWORD, SMALL_KDF).await.unwrap();
+    for index in 0..=WALLET_ORDERS_MAX {
+        let placed = 1_000 + index as u64;
+        keep(
+            &vault,
+            &mut session,
+            order(&format!("ord_{index:03}"), false, placed),
+        )
+        .await;
+    }
+    assert_eq!(session.orders.len(), WALLET_ORDERS_MAX);
+    assert!(
+        session
+            .orders
+            .iter()
+            .all(|order| order.order_id() != "ord_000")
+    );
+    drop(session);
+    let session = vault.unlock(PASSWORD, SMALL_KDF, 5_000).await.unwrap();
+    assert_eq!(session.orders.len(), WALLET_ORDERS_MAX);
+    assert!(
+        session
+            .orders
+            .iter()
+            .all(|order| order.order_id() != "ord_000")
+    );
+}

@@ -64,10 +64,12 @@ pub async fn view(env: &Env, order: &OrderRow) -> Result<OrderView, ApiError> {
                 .amount_minor
                 .and_then(|minor| Money::from_minor(minor, currency).ok())
                 .map(|money| money.amount_string());
+            let tracking = (event.kind == "shipped").then_some(event.detail).flatten();
             OrderEventView {
                 kind: event.kind,
                 amount,
                 at_ms: u64::try_from(event.at_ms).unwrap_or(0),
+                tracking,
             }
         })
         .collect();

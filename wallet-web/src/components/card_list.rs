@@ -26,7 +26,7 @@ pub fn CardList(props: &CardListProps) -> Html {
                 let remove = { let (confirming, id, on_remove) = (confirming.clone(), card.id.clone(), props.on_remove.clone()); move |_| { confirming.set(None); on_remove.emit(id.clone()); } };
                 html! {
                     <li class={if card.expired { "wallet-card expired" } else { "wallet-card" }} key={card.id.clone()}>
-                        <span class="card-brand">{ card.brand }</span>
+                        <span class="card-brand">{ crate::components::brand_mark(card.brand) }{ card.brand }</span>
                         <span class="card-number">{ format!("•••• {}", card.last_four) }</span>
                         <span class="card-expiry">{ format!("expires {}", card.expiry) }
                             if card.expired { <strong class="expired-tag">{ " expired" }</strong> }

@@ -56,7 +56,8 @@ pub fn PayForm(props: &PayFormProps) -> Html {
                             <input type="radio" name="pay-card" value={card.id.clone()}
                                 checked={selected.as_deref() == Some(card.id.as_str())}
                                 disabled={card.expired || props.paying} onchange={on_choose} />
-                            { format!(" {} •••• {} (expires {}){}{}", card.brand, card.last_four, card.expiry,
+                            { crate::components::brand_mark(card.brand) }
+                            { format!("{} •••• {} (expires {}){}{}", card.brand, card.last_four, card.expiry,
                                 if card.nickname.is_empty() { String::new() } else { format!(" · {}", card.nickname) },
                                 if card.expired { " · expired" } else { "" }) }
                         </label>
@@ -67,7 +68,9 @@ pub fn PayForm(props: &PayFormProps) -> Html {
             <input id="pay-cvc" type="password" inputmode="numeric" autocomplete="off" maxlength="4"
                 required=true ref={cvc} disabled={props.paying} />
             <p class="hint">{ "Sealed in this browser for the payment gateway: the store never sees your card. The code is not stored." }</p>
-            <button type="submit" disabled={props.paying}>{ if props.paying { "Paying…".to_owned() } else { format!("Pay {}", props.total) } }</button>
+            <button type="submit" disabled={props.paying}>
+                if props.paying { <span class="spinner" aria-hidden="true"></span>{ "Paying…" } } else { { format!("Pay {}", props.total) } }
+            </button>
         </form>
     }
 }

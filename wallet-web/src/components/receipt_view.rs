@@ -1,6 +1,8 @@
 //! The end of a checkout: the store's signed receipt (with the gateway's
-//! signed authorization inside), whether both signatures check out, and the
-//! order as the store records it.
+//! signed authorization inside), whether both signatures check out, what
+//! was bought and where it ships, and the order as the store records it.
+//! The receipt prints on its own (the print stylesheet hides the rest of
+//! the page) and downloads as the signed JSON the store sent.
 
 use std::rc::Rc;
 
@@ -47,6 +49,17 @@ pub fn ReceiptView(props: &ReceiptViewProps) -> Html {
     // Cancelling asks once more: a stray click does not undo a purchase.
     // The question takes the keyboard's focus when it appears.
     let confirming = use_state(|| false);
+    // The result takes the keyboard's focus when it appears, so a screen
+    // reader says how the payment ended and the keys go on from there.
+    let heading: NodeRef = use_node_ref();
+    {
+        let heading = heading.clone();
+        use_effect_with(order.order_id.clone(), move |_| {
+            if let Some(heading) = heading.cast::<web_sys::HtmlElement>() {
+                let _ = heading.focus();
+            }
+        });
+    }
     let confirm_button: NodeRef = use_node_ref();
     {
         let confirm_button = confirm_button.clone();
@@ -66,6 +79,16 @@ pub fn ReceiptView(props: &ReceiptViewProps) -> Html {
             confirming.set(false);
             cancel.emit(());
         }
+    };
+    let download = paid.receipt.as_ref().and_then(|receipt| {
+        let json = serde_json::to_string_pretty(receipt).ok()?;
+        Some(format!(
+            "data:application/json;charset=utf-8,{}",
+            String::from(js_sys::encode_uri_component(&json))
+        ))
+    });
+    let print = |_| {
+        let _ = gloo_utils::window().print();
     };
     let receipt = match &paid.receipt {
         Some(receipt) => {
@@ -95,13 +118,21 @@ pub fn ReceiptView(props: &ReceiptViewProps) -> Html {
     };
     html! {
         <section class="paid" aria-labelledby="paid-heading" data-order-id={order.order_id.clone()}>
-            <h3 id="paid-heading">{ format!("Order {}", status_text(order.status)) }</h3>
+            <h3 id="paid-heading" tabindex="-1" ref={heading}>{ format!("Order {}", status_text(order.status)) }</h3>
             { receipt }
+            { bought(paid) }
+            if let Some(download) = download {
+                <p class="receipt-actions">
+                    <button type="button" class="secondary print-receipt" onclick={print}>{ "Print receipt" }</button>
+                    <a class="download-receipt" href={download} download={format!("receipt-{}.json", order.order_id)}>{ "Download the signed receipt (JSON)" }</a>
+                </p>
+            }
             <h4>{ "What the store recorded" }</h4>
             <ol class="order-events">
                 { for order.events.iter().map(|event| html! {
                     <li>{ event.kind.replace('_', " ") }
                         if let Some(amount) = &event.amount { <span class="amount">{ format!(" {} {}", order.currency.code(), amount) }</span> }
+                        if let Some(tracking) = &event.tracking { <span class="tracking">{ format!(", tracking {tracking}") }</span> }
                     </li>
                 }) }
             </ol>
@@ -123,5 +154,31 @@ pub fn ReceiptView(props: &ReceiptViewProps) -> Html {
                 <button type="button" onclick={move |_| new_order.emit(())}>{ "New order" }</button>
             </div>
         </section>
+    }
+}
+
+/// What was bought and where it ships, from the store's signed quote.
+fn bought(paid: &PaidOrder) -> Html {
+    let quote = &paid.quote.quote.body;
+    let consignee = &quote.consignee;
+    let currency = quote.currency.code();
+    html! {
+        <>
+            <h4>{ "Bought" }</h4>
+            <ul class="bought">
+                { for quote.lines.iter().map(|line| html! {
+                    <li key={line.sku.clone()}>{ format!("{} × {}", line.quantity, line.name) }<span class="amount">{ format!(" {currency} {}", line.line_total) }</span></li>
+                }) }
+                <li>{ format!("Delivery, {}", quote.delivery.option) }<span class="amount">{ format!(" {currency} {}", quote.delivery.cost) }</span></li>
+                <li>{ "Tax" }<span class="amount">{ format!(" {currency} {}", quote.tax) }</span></li>
+            </ul>
+            <h4>{ "Ships to" }</h4>
+            <address class="ships-to">
+                { &consignee.name }<br />
+                { for consignee.address_lines.iter().map(|line| html! { <>{ line }<br /></> }) }
+                { format!("{} {}", consignee.postal_code, consignee.city) }<br />
+                { &consignee.country }
+            </address>
+        </>
     }
 }

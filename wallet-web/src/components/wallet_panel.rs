@@ -1,11 +1,13 @@
-//! The wallet panel: create, unlock, the cards, and lock, by the vault's
+//! The wallet panel: create, unlock, the cards, the orders it remembers,
+//! and lock, by the vault's
 //! state. Every status change is announced through one `aria-live` line.
 
-use yew::{Html, Properties, component, html};
+use yew::{Callback, Html, Properties, component, html};
 
 use crate::components::add_card_form::AddCardForm;
 use crate::components::card_list::CardList;
 use crate::components::change_password::ChangePassword;
+use crate::components::orders_list::OrdersList;
 use crate::components::vault_create::VaultCreate;
 use crate::components::vault_unlock::VaultUnlock;
 use crate::hooks::use_vault::VaultHandle;
@@ -14,6 +16,8 @@ use crate::state::WalletView;
 #[derive(Properties, PartialEq)]
 pub struct WalletPanelProps {
     pub vault: VaultHandle,
+    /// Opens a remembered order (by id) in the order panel.
+    pub on_open_order: Callback<String>,
 }
 
 #[component]
@@ -29,7 +33,7 @@ pub fn WalletPanel(props: &WalletPanelProps) -> Html {
         WalletView::Working(doing) => html! {
             <p class="working"><span class="spinner" aria-hidden="true"></span>{ *doing }</p>
         },
-        WalletView::Unlocked { cards, .. } => {
+        WalletView::Unlocked { cards, orders, .. } => {
             let lock = vault.lock.clone();
             html! {
                 <>
@@ -38,6 +42,7 @@ pub fn WalletPanel(props: &WalletPanelProps) -> Html {
                     </div>
                     <CardList cards={cards.clone()} on_remove={vault.remove_card.clone()} />
                     <AddCardForm on_add={vault.add_card.clone()} card_count={cards.len()} />
+                    <OrdersList orders={orders.clone()} on_open={props.on_open_order.clone()} />
                     <ChangePassword on_change={vault.change_password.clone()} />
                 </>
             }

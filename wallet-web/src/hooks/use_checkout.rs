@@ -17,6 +17,7 @@ use crate::api::{self, ApiFailure, PayOutcome};
 use crate::checkout_state::{CheckoutAction, CheckoutState, PaidOrder, Stage};
 use crate::hooks::use_vault::Sealer;
 use crate::trust::{self, ReceiptCheck};
+use crate::vault::OrderRecord;
 
 /// The consignee and delivery as the shopper typed them.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -57,6 +58,9 @@ pub struct CheckoutHandle {
     pub refresh: Callback<()>,
     /// Cancels the paid order (before it ships); the store refunds it.
     pub cancel: Callback<()>,
+    /// Opens an order the wallet remembers: one awaiting payment goes back
+    /// to its quote, a paid one to its receipt (both checked again).
+    pub resume: Callback<OrderRecord>,
     pub start_over: Callback<()>,
 }
 
@@ -331,12 +335,74 @@ pub fn use_checkout(sealer: Sealer) -> CheckoutHandle {
         Callback::from(move |()| state.dispatch(CheckoutAction::StartOver))
     };
 
+    let resume = {
+        let state = state.clone();
+        Callback::from(move |record: OrderRecord| {
+            // A quote or a payment under way is never interrupted.
+            if matches!(state.stage, Stage::Quoting | Stage::Paying(_)) {
+                return;
+            }
+            let state = state.clone();
+            spawn_local(async move {
+                state.dispatch(reopen(record).await);
+            });
+        })
+    };
+
     CheckoutHandle {
         state,
         request_quote,
         pay: pay_callback,
         refresh,
         cancel,
+        resume,
         start_over,
     }
+}
+
+/// Where a remembered order stands now: the store's view when it answers
+/// (the one remembered when it does not), and the receipt checked again.
+async fn reopen(record: OrderRecord) -> CheckoutAction {
+    let OrderRecord {
+        quote: answer,
+        receipt,
+        order,
+        ..
+    } = record;
+    let (order_id, secret) = (&answer.order_id, &answer.client_secret);
+    let order = match api::fetch_order(order_id, secret).await {
+        Ok(order) => Some(order),
+        Err(_) => order,
+    };
+    let awaiting = match &order {
+        Some(order) => order.status == shared::wire::OrderStatus::AwaitingPayment,
+        None => receipt.is_none(),
+    };
+    if awaiting {
+        if now_ms() >= answer.quote.body.expires_at_ms {
+            return CheckoutAction::AfterSaleFailed(format!(
+                "Order {order_id} was not paid and its quote has expired; ask the store for a new one."
+            ));
+        }
+        return CheckoutAction::Resumed(Box::new(answer));
+    }
+    let Some(order) = order else {
+        return CheckoutAction::AfterSaleFailed(
+            "The store could not be reached to show this order; try again.".to_owned(),
+        );
+    };
+    let receipt = match receipt {
+        Some(receipt) => Some(receipt),
+        None => api::fetch_receipt(order_id, secret).await.ok(),
+    };
+    let check = match trust::gateway_root() {
+        Some(root) => check(&answer, &receipt, &root).await,
+        None => receipt.as_ref().map(|_| ReceiptCheck::Failed),
+    };
+    CheckoutAction::Done(Box::new(PaidOrder {
+        quote: answer,
+        receipt,
+        check,
+        order,
+    }))
 }

@@ -18,8 +18,8 @@ use yew::platform::spawn_local;
 use yew::platform::time::sleep;
 use yew::{Callback, UseReducerHandle, hook, use_effect_with, use_mut_ref, use_reducer};
 
-use crate::state::{CardSummary, WalletAction, WalletState, WalletView};
-use crate::vault::{DATABASE_NAME, Session, Vault, VaultFailure};
+use crate::state::{CardSummary, OrderSummary, WalletAction, WalletState, WalletView};
+use crate::vault::{DATABASE_NAME, OrderRecord, Session, Vault, VaultFailure};
 
 /// Lock after this long without a key press or pointer press: 5 minutes.
 pub const VAULT_IDLE_LOCK_MS: f64 = 5.0 * 60.0 * 1000.0;
@@ -84,9 +84,92 @@ impl Sealer {
     }
 }
 
+/// The wallet's memory of orders: reads the unlocked session's orders and
+/// keeps new or changed ones (sealed, then written) in the background.
+#[derive(Clone)]
+pub struct OrderKeeper {
+    shared: Rc<Shared>,
+    state: UseReducerHandle<WalletState>,
+}
+
+impl PartialEq for OrderKeeper {
+    fn eq(&self, other: &OrderKeeper) -> bool {
+        Rc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl OrderKeeper {
+    /// The remembered order `order_id`, if the wallet is unlocked.
+    pub fn get(&self, order_id: &str) -> Option<OrderRecord> {
+        let session = self.shared.session.borrow();
+        session
+            .as_ref()?
+            .orders
+            .iter()
+            .find(|order| order.order_id() == order_id)
+            .cloned()
+    }
+
+    /// The `count` orders placed last (none while locked).
+    pub fn recent(&self, count: usize) -> Vec<OrderRecord> {
+        let session = self.shared.session.borrow();
+        session
+            .as_ref()
+            .map(|session| session.orders.iter().take(count).cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Keeps `record`: what it leaves out (no receipt yet, no view of the
+    /// store's) stays as remembered. Does nothing while locked.
+    pub fn keep(&self, mut record: OrderRecord) {
+        if record.placed_at_ms == 0 {
+            record.placed_at_ms = now_ms() as u64;
+        }
+        let generation = self.shared.generation.get();
+        let write = {
+            let session = self.shared.session.borrow();
+            let Some(session) = session.as_ref() else {
+                return;
+            };
+            session.seal_order(record)
+        };
+        let write = match write {
+            Ok(Some(write)) => write,
+            Ok(None) => return,
+            Err(failure) => {
+                self.state
+                    .dispatch(WalletAction::Failed(failure_message(&failure)));
+                return;
+            }
+        };
+        let Some(vault) = self.shared.vault.borrow().clone() else {
+            return;
+        };
+        let (shared, state) = (self.shared.clone(), self.state.clone());
+        spawn_local(async move {
+            if let Err(failure) = vault.put_order(&write).await {
+                state.dispatch(WalletAction::Failed(format!(
+                    "The order could not be kept in the wallet: {}",
+                    failure_message(&failure)
+                )));
+                return;
+            }
+            if shared.generation.get() != generation {
+                return;
+            }
+            let mut session = shared.session.borrow_mut();
+            if let Some(session) = session.as_mut() {
+                session.order_written(write);
+                state.dispatch(WalletAction::Orders(order_summaries(session)));
+            }
+        });
+    }
+}
+
 #[derive(Clone, PartialEq)]
 pub struct VaultHandle {
     pub sealer: Sealer,
+    pub orders: OrderKeeper,
     pub state: UseReducerHandle<WalletState>,
     pub create: Callback<String>,
     pub unlock: Callback<String>,
@@ -142,9 +225,19 @@ pub fn summarize(session: &Session) -> Vec<CardSummary> {
         .collect()
 }
 
+fn order_summaries(session: &Session) -> Vec<OrderSummary> {
+    let now = now_ms() as u64;
+    session
+        .orders
+        .iter()
+        .map(|order| OrderSummary::of(order, now))
+        .collect()
+}
+
 fn unlocked(session: &Session) -> WalletView {
     WalletView::Unlocked {
         cards: summarize(session),
+        orders: order_summaries(session),
         skipped: session.skipped,
     }
 }
@@ -361,7 +454,7 @@ pub fn use_vault() -> VaultHandle {
                                 let message = match session.skipped {
                                     0 => "Wallet unlocked.".to_owned(),
                                     skipped => format!(
-                                        "Wallet unlocked. {skipped} damaged card record(s) could not be read and were skipped."
+                                        "Wallet unlocked. {skipped} damaged record(s) could not be read and were skipped."
                                     ),
                                 };
                                 *shared.session.borrow_mut() = Some(session);
@@ -475,6 +568,10 @@ pub fn use_vault() -> VaultHandle {
     });
 
     VaultHandle {
+        orders: OrderKeeper {
+            shared: shared.clone(),
+            state: state.clone(),
+        },
         sealer: Sealer(shared),
         state,
         create,

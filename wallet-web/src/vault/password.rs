@@ -1,21 +1,29 @@
 //! The password change: the current password checked through the unlock's
-//! back-off, a fresh vault key, every card re-encrypted under it, all
+//! back-off, a fresh vault key, every record (cards and orders)
+//! re-encrypted under it, all
 //! written in one transaction that another tab's change refuses.
 
 use idb::TransactionMode;
 use shared::vault::{KdfParams, SealedRecord, create_vault, open_record, seal_record};
 use wasm_bindgen::JsValue;
 
+use super::orders::ORDER_RECORD_KIND;
 use super::{
-    CARD_RECORD_KIND, CARDS_STORE, FAILURES_KEY, HEADER_KEY, META_STORE, Session, UnlockFailures,
-    Vault, VaultFailure, from_js, rng, to_js,
+    CARD_RECORD_KIND, CARDS_STORE, FAILURES_KEY, HEADER_KEY, META_STORE, ORDERS_STORE, Session,
+    UnlockFailures, Vault, VaultFailure, from_js, rng, to_js,
 };
+
+/// The stores of sealed records, and the kind of record each holds.
+const RECORD_STORES: [(&str, &str); 2] = [
+    (CARDS_STORE, CARD_RECORD_KIND),
+    (ORDERS_STORE, ORDER_RECORD_KIND),
+];
 
 impl Vault {
     /// Changes the password and the vault key with it: the current password
     /// is checked through the unlock's back-off; a fresh vault key is made,
-    /// every card record re-encrypted under it, and the new header, the
-    /// records and the cleared failure count written in one transaction
+    /// every record (cards and orders) re-encrypted under it, and the new
+    /// header, the records and the cleared failure count written in one transaction
     /// (refused if another tab changed the cards meanwhile). An old header
     /// and the old password then open nothing written from here on.
     pub async fn change_password(
@@ -29,44 +37,54 @@ impl Vault {
         let (old_key, _, read_text) = self.check_password(current_password, now_ms).await?;
         let (header, new_key) =
             create_vault(new_password, kdf, &mut rng()).map_err(VaultFailure::Crypto)?;
-        let (ids, values) = self.read_cards().await?;
-        let mut resealed = Vec::with_capacity(values.len());
-        for (id, value) in ids.iter().zip(&values) {
-            let Some(id) = id.as_string() else {
-                continue;
-            };
-            let Some(record) = from_js::<SealedRecord>(value) else {
-                continue;
-            };
-            // A record the old key cannot open stays as it is: unreadable
-            // before, unreadable after.
-            let Ok(plaintext) = open_record(&old_key, CARD_RECORD_KIND, &id, &record) else {
-                continue;
-            };
-            let sealed = seal_record(&new_key, CARD_RECORD_KIND, &id, &plaintext, &mut rng())
-                .map_err(VaultFailure::Crypto)?;
-            resealed.push((id, to_js(&sealed)?));
+        // Every record of every kind, read and re-sealed before the write.
+        let mut stores = Vec::with_capacity(RECORD_STORES.len());
+        for (store_name, kind) in RECORD_STORES {
+            let (ids, values) = self.read_all(store_name).await?;
+            let mut resealed = Vec::with_capacity(values.len());
+            for (id, value) in ids.iter().zip(&values) {
+                let Some(id) = id.as_string() else {
+                    continue;
+                };
+                let Some(record) = from_js::<SealedRecord>(value) else {
+                    continue;
+                };
+                // A record the old key cannot open stays as it is:
+                // unreadable before, unreadable after.
+                let Ok(plaintext) = open_record(&old_key, kind, &id, &record) else {
+                    continue;
+                };
+                let sealed = seal_record(&new_key, kind, &id, &plaintext, &mut rng())
+                    .map_err(VaultFailure::Crypto)?;
+                resealed.push((id, to_js(&sealed)?));
+            }
+            stores.push((store_name, ids, resealed));
         }
-        let transaction = self
-            .database
-            .transaction(&[META_STORE, CARDS_STORE], TransactionMode::ReadWrite)?;
+        let transaction = self.database.transaction(
+            &[META_STORE, CARDS_STORE, ORDERS_STORE],
+            TransactionMode::ReadWrite,
+        )?;
         if !Self::header_is(&transaction, &read_text).await? {
             transaction.abort()?.await?;
             return Err(VaultFailure::ChangedMeanwhile);
         }
-        let cards = transaction.object_store(CARDS_STORE)?;
-        let now_ids = cards.get_all_keys(None, None)?.await?;
-        let unchanged = now_ids.len() == ids.len()
-            && now_ids
-                .iter()
-                .zip(&ids)
-                .all(|(now, then)| now.as_string() == then.as_string());
-        if !unchanged {
-            transaction.abort()?.await?;
-            return Err(VaultFailure::ChangedMeanwhile);
-        }
-        for (id, value) in &resealed {
-            cards.put(value, Some(&JsValue::from_str(id)))?.await?;
+        for (store_name, ids, resealed) in &stores {
+            let store = transaction.object_store(store_name)?;
+            // A record another tab added meanwhile would stay under the old
+            // key, unreadable: refuse instead.
+            let now_ids = store.get_all_keys(None, None)?.await?;
+            let unchanged = now_ids.len() == ids.len()
+                && now_ids
+                    .iter()
+                    .zip(ids)
+                    .all(|(now, then)| now.as_string() == then.as_string());
+            if !unchanged {
+                transaction.abort()?.await?;
+                return Err(VaultFailure::ChangedMeanwhile);
+            }
+            for (id, value) in resealed {
+                store.put(value, Some(&JsValue::from_str(id)))?.await?;
+            }
         }
         let meta = transaction.object_store(META_STORE)?;
         let header = to_js(&header)?;
