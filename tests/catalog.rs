@@ -2,7 +2,7 @@
 //! by the worker and shown by the wallet in a real browser.
 
 use e2e::api;
-use e2e::browser::{block_on, screenshot, wait_for_count};
+use e2e::browser::{block_on, step, wait_for_count};
 use fantoccini::Locator;
 use shared::wire::{CATALOG_QUERY_CHARS_MAX, CatalogPage, Health};
 
@@ -342,7 +342,7 @@ fn page_shows_the_catalog_and_searches_it(world: &World) {
             );
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        screenshot(&client, "catalog").await;
+        step(&client, "catalog", ".catalog-panel").await;
 
         let search = client.find(Locator::Css("#catalog-search")).await.unwrap();
         search.send_keys("kettle").await.unwrap();
@@ -355,7 +355,7 @@ fn page_shows_the_catalog_and_searches_it(world: &World) {
             .unwrap();
         let found = wait_for_count(&client, "li.product .product-name", 1).await;
         assert_eq!(found, vec!["Gooseneck kettle, 1 l".to_owned()]);
-        screenshot(&client, "catalog-search").await;
+        step(&client, "catalog-search", ".catalog-panel").await;
         client.close().await.unwrap();
     });
 }

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use e2e::browser::{block_on, screenshot, wait_for_count, wait_for_text};
+use e2e::browser::{WIDE, block_on, step, wait_for_count, wait_for_text};
 use fantoccini::{Client, Locator};
 
 use crate::{Journey, World};
@@ -18,6 +18,10 @@ pub const JOURNEYS: &[Journey] = &[
     (
         "wallet::checkout_declined_then_paid_with_another_card",
         checkout_declined_then_paid_with_another_card,
+    ),
+    (
+        "wallet::orders_are_remembered_across_reloads",
+        orders_are_remembered_across_reloads,
     ),
 ];
 
@@ -56,7 +60,7 @@ async fn create_wallet(world: &World, client: &Client, screenshot_name: Option<&
     fill(client, "#new-password", PASSWORD).await;
     fill(client, "#confirm-password", PASSWORD).await;
     if let Some(name) = screenshot_name {
-        screenshot(client, name).await;
+        step(client, name, ".wallet").await;
     }
     submit(client, "form.vault-form").await;
     wait_for_text(client, ".wallet .status", "Wallet created and unlocked.").await;
@@ -139,7 +143,7 @@ fn create_add_cards_reload_and_unlock(world: &World) {
         add_card(&client, "4242424242424241", "12/30", "Ada Lovelace", "typo").await;
         wait_for_text(&client, ".wallet .status", "Card number").await;
         wait_for_count(&client, "li.wallet-card", 2).await;
-        screenshot(&client, "wallet-cards").await;
+        step(&client, "wallet-cards", ".wallet").await;
 
         // Reload: the wallet is locked; a wrong password is refused.
         client.refresh().await.unwrap();
@@ -156,11 +160,11 @@ fn create_add_cards_reload_and_unlock(world: &World) {
             started.elapsed().as_secs_f64() * 1000.0
         );
         assert!(cards.iter().any(|card| card.contains("•••• 4242")));
-        screenshot(&client, "wallet-unlocked").await;
+        step(&client, "wallet-unlocked", ".wallet").await;
 
         // Readable on a narrow phone: nothing wider than 360 px.
         assert_fits_a_phone(&client).await;
-        screenshot(&client, "wallet-360px").await;
+        client.set_window_size(WIDE.0, WIDE.1).await.unwrap();
 
         // Locking drops the cards from the page.
         client
@@ -172,8 +176,64 @@ fn create_add_cards_reload_and_unlock(world: &World) {
             .unwrap();
         wait_for_count(&client, "#unlock-password", 1).await;
         wait_for_count(&client, "li.wallet-card", 0).await;
+        step(&client, "wallet-locked", ".wallet").await;
         client.close().await.unwrap();
     });
+}
+
+/// Orders one rooibos, shipped to Ada, and asks for the store's quote
+/// (trying the quantity steppers on the way if asked).
+async fn order_rooibos(client: &Client, try_steppers: bool) {
+    wait_for_count(client, "li.product[data-sku='TEA-ROOIBOS-100']", 1).await;
+    client
+        .find(Locator::Css(
+            "li.product[data-sku='TEA-ROOIBOS-100'] button.add-to-order",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_count(client, "li.cart-line", 1).await;
+    // The steppers: one more makes two, one fewer one again.
+    let quantity = |client: &Client| {
+        let client = client.clone();
+        async move {
+            client
+                .find(Locator::Css("li.cart-line input.quantity"))
+                .await
+                .unwrap()
+                .prop("value")
+                .await
+                .unwrap()
+        }
+    };
+    if try_steppers {
+        click(client, "li.cart-line button.step.more").await;
+        wait_for_text(client, ".cart-subtotal", "Items: 2").await;
+        assert_eq!(quantity(client).await.as_deref(), Some("2"));
+        click(client, "li.cart-line button.step.fewer").await;
+        wait_for_text(client, ".cart-subtotal", "Items: 1").await;
+        assert_eq!(quantity(client).await.as_deref(), Some("1"));
+    }
+    fill(client, "#ship-name", "Ada Lovelace").await;
+    fill(client, "#ship-line-1", "12 St James's Square").await;
+    fill(client, "#ship-city", "London").await;
+    fill(client, "#ship-postal-code", "SW1Y 4JH").await;
+    fill(client, "#ship-country", "GB").await;
+    fill(client, "#ship-phone", "+44 20 7946 0000").await;
+    if try_steppers {
+        step(client, "checkout-shipping", ".checkout").await;
+    }
+    submit(client, "form.shipping").await;
+}
+
+/// Unlocks the wallet after a reload or a lock.
+async fn unlock(client: &Client) {
+    wait_for_count(client, "#unlock-password", 1).await;
+    fill(client, "#unlock-password", PASSWORD).await;
+    submit(client, "form.vault-form").await;
+    wait_for_text(client, ".wallet .status", "Wallet unlocked").await;
 }
 
 /// Picks the pay form's card whose label shows `last_four`.
@@ -213,46 +273,10 @@ fn checkout_declined_then_paid_with_another_card(world: &World) {
         wait_for_count(&client, "li.wallet-card", 2).await;
 
         // The order: one rooibos, shipped to Ada.
-        wait_for_count(&client, "li.product[data-sku='TEA-ROOIBOS-100']", 1).await;
-        client
-            .find(Locator::Css(
-                "li.product[data-sku='TEA-ROOIBOS-100'] button.add-to-order",
-            ))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        wait_for_count(&client, "li.cart-line", 1).await;
-        // The steppers: one more makes two, one fewer one again.
-        let quantity = |client: &Client| {
-            let client = client.clone();
-            async move {
-                client
-                    .find(Locator::Css("li.cart-line input.quantity"))
-                    .await
-                    .unwrap()
-                    .prop("value")
-                    .await
-                    .unwrap()
-            }
-        };
-        click(&client, "li.cart-line button.step.more").await;
-        wait_for_text(&client, ".cart-subtotal", "Items: 2").await;
-        assert_eq!(quantity(&client).await.as_deref(), Some("2"));
-        click(&client, "li.cart-line button.step.fewer").await;
-        wait_for_text(&client, ".cart-subtotal", "Items: 1").await;
-        assert_eq!(quantity(&client).await.as_deref(), Some("1"));
-        fill(&client, "#ship-name", "Ada Lovelace").await;
-        fill(&client, "#ship-line-1", "12 St James's Square").await;
-        fill(&client, "#ship-city", "London").await;
-        fill(&client, "#ship-postal-code", "SW1Y 4JH").await;
-        fill(&client, "#ship-country", "GB").await;
-        fill(&client, "#ship-phone", "+44 20 7946 0000").await;
-        submit(&client, "form.shipping").await;
+        order_rooibos(&client, true).await;
         let total = wait_for_text(&client, ".quote-total", ".").await;
         wait_for_text(&client, ".checkout .status", "signed and checked").await;
-        screenshot(&client, "checkout-quote").await;
+        step(&client, "checkout-quote", ".checkout").await;
 
         // Short of funds: declined, and the same order waits for another card.
         let short = crate::payment::demo_card("visa-short-of-funds");
@@ -260,7 +284,7 @@ fn checkout_declined_then_paid_with_another_card(world: &World) {
         fill(&client, "#pay-cvc", short.cvc.reveal_digits()).await;
         submit(&client, "form.pay").await;
         wait_for_text(&client, ".checkout-alert", "insufficient funds").await;
-        screenshot(&client, "checkout-declined").await;
+        step(&client, "checkout-declined", ".checkout").await;
         assert_eq!(wait_for_text(&client, ".quote-total", ".").await, total);
 
         let pays = crate::payment::demo_card("visa-pays");
@@ -273,13 +297,13 @@ fn checkout_declined_then_paid_with_another_card(world: &World) {
         assert!(receipt.contains(&total), "{receipt}");
         let events = wait_for_count(&client, ".order-events li", 3).await;
         assert!(events[2].contains("captured"), "{events:?}");
-        screenshot(&client, "checkout-paid").await;
+        step(&client, "checkout-paid", ".checkout").await;
         // The receipt and the order read on a narrow phone too, where the
         // order sits below the catalog and the link at the top leads to it.
         assert_fits_a_phone(&client).await;
         wait_for_text(&client, "a.to-order", "Your order: 1 item").await;
         click(&client, "a.to-order").await;
-        screenshot(&client, "checkout-paid-360px").await;
+        client.set_window_size(WIDE.0, WIDE.1).await.unwrap();
 
         // The store's own record agrees.
         let order_id = client
@@ -314,7 +338,193 @@ fn checkout_declined_then_paid_with_another_card(world: &World) {
             events[3].contains("refunded") && events[3].contains(&total),
             "{events:?}"
         );
-        screenshot(&client, "checkout-canceled").await;
+        step(&client, "checkout-canceled", ".checkout").await;
         client.close().await.unwrap();
     });
+}
+
+/// Keeps the store's answer to the page's quote request where the test
+/// can read it (`window.quoteAnswer`): the order's client secret, which
+/// the page never shows, is what the test then looks for at rest.
+const KEEP_QUOTE_ANSWER: &str = "
+    const fetched = window.fetch.bind(window);
+    window.fetch = async (input, init) => {
+        const response = await fetched(input, init);
+        const url = typeof input === 'string' ? input : input.url;
+        if (url.endsWith('/api/quotes')) {
+            window.quoteAnswer = await response.clone().json();
+        }
+        return response;
+    };";
+
+/// Every value in the wallet's `orders` store, as stored.
+const READ_STORED_ORDERS: &str = "
+    const done = arguments[arguments.length - 1];
+    const opening = indexedDB.open('wallet');
+    opening.onerror = () => done(null);
+    opening.onsuccess = () => {
+        const reading = opening.result.transaction('orders').objectStore('orders').getAll();
+        reading.onsuccess = () => done(reading.result);
+        reading.onerror = () => done(null);
+    };";
+
+fn orders_are_remembered_across_reloads(world: &World) {
+    // Goal: the wallet remembers the shopper's orders (issue 14): an order
+    // awaiting payment resumes after a reload, a paid one keeps its
+    // receipt, which checks out again and downloads as the signed JSON,
+    // and the list follows the order as the store ships it. Nothing of an
+    // order is readable in IndexedDB. Method: quote without paying, reload,
+    // unlock, resume and pay; ship through the back office; lock, unlock
+    // and read the list; then read the stored records behind the page.
+    let _keys = crate::payment::keyring_read();
+    block_on(async {
+        let client = world.driver.session().await;
+        create_wallet(world, &client, None).await;
+        add_card(&client, "4242424242424242", "12/30", "Ada Lovelace", "ada").await;
+        wait_for_count(&client, "li.wallet-card", 1).await;
+        wait_for_text(&client, ".orders-panel", "Orders you place are kept here").await;
+
+        client.execute(KEEP_QUOTE_ANSWER, vec![]).await.unwrap();
+        order_rooibos(&client, false).await;
+        wait_for_text(&client, ".checkout .status", "signed and checked").await;
+        let answer = client
+            .execute("return window.quoteAnswer;", vec![])
+            .await
+            .unwrap();
+        let order_id = answer["order_id"].as_str().unwrap().to_owned();
+        let client_secret = answer["client_secret"].as_str().unwrap().to_owned();
+        assert!(client_secret.len() > 20, "{answer}");
+        let listed = wait_for_text(&client, "li.order-summary", "awaiting payment").await;
+        assert!(listed.contains("1 item"), "{listed}");
+
+        // A reload forgets nothing: locked, then unlocked, the order waits.
+        client.refresh().await.unwrap();
+        unlock(&client).await;
+        wait_for_text(&client, "li.order-summary", "awaiting payment").await;
+        step(&client, "orders-awaiting-payment", ".orders-panel").await;
+        click(
+            &client,
+            &format!("li.order-summary[data-order-id='{order_id}'] button"),
+        )
+        .await;
+        wait_for_text(&client, ".checkout .status", "is awaiting payment").await;
+        wait_for_text(&client, ".quote h3", "The store's quote").await;
+        step(&client, "orders-resumed", ".checkout").await;
+        let pays = crate::payment::demo_card("visa-pays");
+        choose_card(&client, "4242").await;
+        fill(&client, "#pay-cvc", pays.cvc.reveal_digits()).await;
+        submit(&client, "form.pay").await;
+        wait_for_text(&client, ".paid h3", "Order paid").await;
+        wait_for_text(&client, ".receipt .verified", "signatures check out").await;
+        // The result has the keyboard's focus.
+        let focused = client
+            .execute("return document.activeElement.id;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(focused, "paid-heading");
+        wait_for_text(&client, "li.order-summary", "paid").await;
+        let bought = wait_for_text(&client, "ul.bought", "Rooibos").await;
+        assert!(bought.contains("1 ×"), "{bought}");
+        wait_for_text(&client, "address.ships-to", "SW1Y 4JH").await;
+
+        // The receipt downloads as the store's signed JSON.
+        let link = client
+            .find(Locator::Css("a.download-receipt"))
+            .await
+            .unwrap();
+        assert_eq!(
+            link.attr("download").await.unwrap().as_deref(),
+            Some(format!("receipt-{order_id}.json").as_str())
+        );
+        let href = link.attr("href").await.unwrap().unwrap();
+        let encoded = href
+            .strip_prefix("data:application/json;charset=utf-8,")
+            .unwrap();
+        let json = percent_decode(encoded);
+        let receipt: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(receipt["body"]["order_id"], order_id.as_str());
+        assert!(
+            receipt["signature"]["value"].as_str().is_some(),
+            "{receipt}"
+        );
+        assert!(
+            receipt["body"]["authorization"]["signature"]["kid"]
+                .as_str()
+                .is_some_and(|kid| kid.starts_with("gw-authorization-")),
+            "{receipt}"
+        );
+        step(&client, "orders-receipt", ".checkout").await;
+
+        // The store ships it; the wallet learns so when it next unlocks.
+        let shipped = crate::aftersale::staff(
+            world,
+            &order_id,
+            "ship",
+            None,
+            &serde_json::json!({ "tracking": "TRK-E2E-7" }),
+        );
+        assert_eq!(shipped.status, 200, "{}", shipped.body);
+        click(&client, ".wallet-actions button").await;
+        unlock(&client).await;
+        let listed = wait_for_text(&client, "li.order-summary", "shipped").await;
+        assert!(listed.contains("tracking TRK-E2E-7"), "{listed}");
+        step(&client, "orders-shipped", ".orders-panel").await;
+        // Opened from the list, its receipt is checked again from the record.
+        click(&client, ".paid-actions button:last-child").await;
+        click(
+            &client,
+            &format!("li.order-summary[data-order-id='{order_id}'] button"),
+        )
+        .await;
+        wait_for_text(&client, ".paid h3", "Order shipped").await;
+        wait_for_text(&client, ".receipt .verified", "signatures check out").await;
+        wait_for_text(&client, ".order-events", "tracking TRK-E2E-7").await;
+
+        // At rest: one sealed record, and nothing of the order readable.
+        let stored = client
+            .execute_async(READ_STORED_ORDERS, vec![])
+            .await
+            .unwrap();
+        let stored = stored.as_array().unwrap();
+        assert_eq!(stored.len(), 1);
+        let text = stored[0].as_str().unwrap();
+        let fields: serde_json::Value = serde_json::from_str(text).unwrap();
+        let mut names: Vec<&str> = fields
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, vec!["ciphertext", "nonce"]);
+        for plain in [
+            client_secret.as_str(),
+            order_id.as_str(),
+            "Ada Lovelace",
+            "St James",
+            "Rooibos",
+            "TRK-E2E-7",
+        ] {
+            assert!(!text.contains(plain), "{plain} readable at rest");
+        }
+        client.close().await.unwrap();
+    });
+}
+
+/// Decodes `%XX` escapes (what `encodeURIComponent` wrote).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%' && index + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[index + 1..index + 3]).unwrap();
+            decoded.push(u8::from_str_radix(hex, 16).unwrap());
+            index += 3;
+        } else {
+            decoded.push(bytes[index]);
+            index += 1;
+        }
+    }
+    String::from_utf8(decoded).unwrap()
 }

@@ -15,7 +15,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a journey waits for the page to show something.
 pub const PAGE_TIMEOUT: Duration = Duration::from_secs(20);
-const WINDOW_SIZE: &str = "--window-size=1200,900";
+const WINDOW_SIZE: &str = "--window-size=1280,900";
 
 /// One ChromeDriver for the whole run; each journey opens its own session
 /// with its own fresh profile.
@@ -138,4 +138,68 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .build()
         .expect("build a tokio runtime")
         .block_on(future)
+}
+
+/// The two widths every step of a journey is seen at: a phone and a laptop.
+pub const NARROW: (u32, u32) = (360, 800);
+pub const WIDE: (u32, u32) = (1280, 900);
+
+/// The WCAG rule sets axe-core checks: 2.0 and 2.1, levels A and AA.
+const AXE_TAGS: &str = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']";
+
+/// Checks the page as it stands with axe-core, injected by the driver from
+/// the pinned npm package (the page itself loads nothing from elsewhere),
+/// and fails on any WCAG 2.1 A/AA violation, naming the screen.
+pub async fn assert_accessible(client: &Client, screen: &str) {
+    let path = crate::workspace_root().join("node_modules/axe-core/axe.min.js");
+    let source = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("read {}: {error}", path.display()));
+    client
+        .execute(
+            &format!("if (!window.axe) {{ {source}\n }} return typeof window.axe;"),
+            vec![],
+        )
+        .await
+        .expect("inject axe-core");
+    let script = format!(
+        "const done = arguments[arguments.length - 1];
+         window.axe.run(document, {{ runOnly: {{ type: 'tag', values: {AXE_TAGS} }} }})
+           .then(result => done(result.violations.map(violation => ({{
+             id: violation.id, impact: violation.impact, help: violation.help,
+             nodes: violation.nodes.slice(0, 5).map(node => node.target.join(' ')),
+           }}))))
+           .catch(error => done([{{ id: 'axe-failed', help: String(error) }}]));"
+    );
+    let violations = client
+        .execute_async(&script, vec![])
+        .await
+        .expect("run axe-core");
+    assert_eq!(
+        violations.as_array().map(Vec::len),
+        Some(0),
+        "axe-core: WCAG 2.1 A/AA violations on the {screen} screen: {violations:#}"
+    );
+}
+
+/// One step of a journey, seen as a shopper or the staff would: at each of
+/// the two widths the element `show` is scrolled into view, axe-core
+/// checks the page and a screenshot is saved as `NAME-360.png` and
+/// `NAME-1280.png`. The window ends wide again.
+pub async fn step(client: &Client, name: &str, show: &str) {
+    for (width, height) in [NARROW, WIDE] {
+        client
+            .set_window_size(width, height)
+            .await
+            .expect("resize the window");
+        if let Ok(element) = client.find(Locator::Css(show)).await {
+            let _ = client
+                .execute(
+                    "arguments[0].scrollIntoView({ block: 'start' });",
+                    vec![serde_json::to_value(&element).expect("an element as JSON")],
+                )
+                .await;
+        }
+        assert_accessible(client, &format!("{name} at {width} px")).await;
+        screenshot(client, &format!("{name}-{width}")).await;
+    }
 }

@@ -311,7 +311,10 @@ fn a_remembered_order_says_where_it_stands() {
     };
     let expires = answer.quote.body.expires_at_ms;
     let standing = |record: &OrderRecord, now: u64| OrderSummary::of(record, now).standing;
-    assert_eq!(standing(&record, expires - 1), OrderStanding::AwaitingPayment);
+    assert_eq!(
+        standing(&record, expires - 1),
+        OrderStanding::AwaitingPayment
+    );
     assert!(OrderSummary::of(&record, expires - 1).payable());
     assert_eq!(standing(&record, expires), OrderStanding::QuoteExpired);
     record.receipt = Some(receipt_for(&answer, "10.72"));

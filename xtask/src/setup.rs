@@ -14,7 +14,7 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const WASM_PACK_VERSION: &str = "0.15.1";
 
 /// The npm packages whose installed versions must equal `package.json`.
-const NPM_PACKAGES: [&str; 3] = ["wrangler", "esbuild", "binaryen"];
+const NPM_PACKAGES: [&str; 4] = ["wrangler", "esbuild", "binaryen", "axe-core"];
 
 /// pyhpke (on pyca/cryptography) from PyPI: the independent RFC 9180
 /// implementation the sealed-payment interoperability test checks against.

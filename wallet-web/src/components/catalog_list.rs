@@ -65,7 +65,7 @@ fn product_item(
             </p>
             <button type="button" class="add-to-order" onclick={add}
                 disabled={adding_disabled || product.stock == 0}
-                aria-label={format!("Add {} to the order", product.name)}>{ "Add to order" }</button>
+                aria-label={format!("Add to order: {}", product.name)}>{ "Add to order" }</button>
             if in_order > 0 {
                 <span class="in-order">{ format!("{in_order} in your order") }</span>
             }

@@ -104,7 +104,8 @@ pub struct OrderWrite {
 
 impl Session {
     /// Seals `record`. Of an order already kept, the first `placed_at_ms`
-    /// stays, and so do a receipt and a store's view that `record` lacks.
+    /// stays, and so do a receipt `record` lacks and a store's view newer
+    /// than its own.
     /// `None` when the wallet already holds it exactly so.
     pub fn seal_order(&self, mut record: OrderRecord) -> Result<Option<OrderWrite>, VaultFailure> {
         let known = self
@@ -116,7 +117,15 @@ impl Session {
             if record.receipt.is_none() {
                 record.receipt.clone_from(&known.receipt);
             }
-            if record.order.is_none() {
+            // The store's events only grow: a view with fewer than the
+            // one kept is older (a page that showed the order before it
+            // shipped, say), and the newer one stays.
+            let older = match (&record.order, &known.order) {
+                (Some(new), Some(kept)) => new.events.len() < kept.events.len(),
+                (None, _) => true,
+                (Some(_), None) => false,
+            };
+            if older {
                 record.order.clone_from(&known.order);
             }
             if *known == record {
@@ -163,7 +172,7 @@ impl Session {
             None => self.orders.push(record),
         }
         self.orders
-            .sort_by(|a, b| b.placed_at_ms.cmp(&a.placed_at_ms));
+            .sort_by_key(|kept| core::cmp::Reverse(kept.placed_at_ms));
     }
 }
 
@@ -210,7 +219,7 @@ impl Vault {
         }
         session
             .orders
-            .sort_by(|a, b| b.placed_at_ms.cmp(&a.placed_at_ms));
+            .sort_by_key(|kept| core::cmp::Reverse(kept.placed_at_ms));
         Ok(())
     }
 }
