@@ -15,6 +15,7 @@ mod hostile;
 mod issuer;
 mod payment;
 mod soak;
+mod staff;
 mod store;
 mod wallet;
 
@@ -74,6 +75,7 @@ fn main() {
         payment::JOURNEYS,
         card_testing::JOURNEYS,
         aftersale::JOURNEYS,
+        staff::JOURNEYS,
         wallet::JOURNEYS,
         fault::JOURNEYS,
         soak::JOURNEYS,

@@ -142,6 +142,7 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
             let order_id = (*order_id).to_owned();
             store::orders::cancel(request, env, &order_id).await
         }
+        (Method::Get, ["api", "store", "orders"]) => store::staff::list(request, env).await,
         (
             Method::Post,
             [
@@ -198,7 +199,8 @@ fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
         | ["api", "orders", _]
         | ["api", "orders", _, "receipt"]
         | ["api", "gateway", "v1", "payments", _]
-        | ["api", "gateway", "v1", "payments", _, "attempts"] => Some("GET, HEAD"),
+        | ["api", "gateway", "v1", "payments", _, "attempts"]
+        | ["api", "store", "orders"] => Some("GET, HEAD"),
         ["api", "quotes"]
         | ["api", "orders", _, "pay" | "cancel"]
         | ["api", "gateway", "v1", "payments"]

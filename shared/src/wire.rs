@@ -161,6 +161,81 @@ pub struct ShipRequest {
 /// The longest tracking reference, in characters.
 pub const TRACKING_CHARS_MAX: usize = 64;
 
+/// The most orders one page of the back office's list holds, and how many
+/// it holds when the request does not say.
+pub const STAFF_ORDERS_PAGE_MAX: u32 = 50;
+pub const STAFF_ORDERS_PAGE_DEFAULT: u32 = 20;
+
+/// Which orders the back office lists (`GET /api/store/orders?status=`):
+/// one status, or every order with a refund recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffOrderFilter {
+    AwaitingPayment,
+    Paid,
+    Shipped,
+    Delivered,
+    Canceled,
+    Refunded,
+}
+
+impl StaffOrderFilter {
+    pub const ALL: [StaffOrderFilter; 6] = [
+        StaffOrderFilter::AwaitingPayment,
+        StaffOrderFilter::Paid,
+        StaffOrderFilter::Shipped,
+        StaffOrderFilter::Delivered,
+        StaffOrderFilter::Canceled,
+        StaffOrderFilter::Refunded,
+    ];
+
+    /// The query parameter's value.
+    pub fn code(self) -> &'static str {
+        match self {
+            StaffOrderFilter::AwaitingPayment => "awaiting_payment",
+            StaffOrderFilter::Paid => "paid",
+            StaffOrderFilter::Shipped => "shipped",
+            StaffOrderFilter::Delivered => "delivered",
+            StaffOrderFilter::Canceled => "canceled",
+            StaffOrderFilter::Refunded => "refunded",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<StaffOrderFilter> {
+        StaffOrderFilter::ALL
+            .into_iter()
+            .find(|filter| filter.code() == code)
+    }
+}
+
+/// An order as the back office lists it: what to ship, where, and the
+/// money the store has recorded for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffOrder {
+    pub order_id: String,
+    pub status: OrderStatus,
+    pub total: String,
+    pub currency: Currency,
+    pub created_at_ms: u64,
+    pub lines: Vec<crate::quote::QuoteLine>,
+    /// The delivery option the shopper chose.
+    pub delivery: String,
+    pub consignee: crate::quote::Consignee,
+    /// What was captured, and what of it refunded, as decimal strings.
+    pub captured: String,
+    pub refunded: String,
+    /// The latest tracking reference, once shipped.
+    pub tracking: Option<String>,
+}
+
+/// `GET /api/store/orders`: one page of orders, newest first; `next_before`
+/// asks for the page after it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffOrderPage {
+    pub orders: Vec<StaffOrder>,
+    pub next_before: Option<String>,
+}
+
 /// Limits on an order, checked by the store at the edge.
 pub const CART_LINES_MAX: usize = 20;
 pub const LINE_QUANTITY_MAX: u32 = 99;

@@ -8,7 +8,7 @@ use shared::receipt::Receipt;
 use shared::sign::Signed;
 use shared::wire::{
     CatalogPage, ErrorBody, OrderView, PayAnswer, PayDeclined, PayRequest, QuoteAnswer,
-    QuoteRequest, StoreKeys,
+    QuoteRequest, RefundRequest, ShipRequest, StaffOrderFilter, StaffOrderPage, StoreKeys,
 };
 
 /// The header that carries an order's client secret.
@@ -140,6 +140,81 @@ pub async fn fetch_receipt(
         .send()
         .await
         .map_err(|_| ApiFailure::network())?;
+    read_json(response).await
+}
+
+/// `GET /api/store/orders` (back office, with the staff token): one page
+/// of orders, newest first, all or one filter's.
+pub async fn staff_orders(
+    token: &str,
+    filter: Option<StaffOrderFilter>,
+    before: Option<&str>,
+) -> Result<StaffOrderPage, ApiFailure> {
+    let mut query = Vec::new();
+    if let Some(filter) = filter {
+        query.push(("status", filter.code()));
+    }
+    if let Some(before) = before {
+        query.push(("before", before));
+    }
+    let response = Request::get("/api/store/orders")
+        .header("authorization", &format!("Bearer {token}"))
+        .query(query)
+        .send()
+        .await
+        .map_err(|_| ApiFailure::network())?;
+    read_json(response).await
+}
+
+/// A back-office operation on one order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StaffOperation {
+    Ship {
+        tracking: String,
+    },
+    Deliver,
+    /// Refunds `amount`; the key makes a repeat of the same press one
+    /// refund.
+    Refund {
+        amount: String,
+        key: String,
+    },
+    /// Cancels an order never paid.
+    Cancel,
+}
+
+/// `POST /api/store/orders/{id}/{operation}` (back office, with the staff
+/// token): answers the order as it now is.
+pub async fn staff_operate(
+    token: &str,
+    order_id: &str,
+    operation: &StaffOperation,
+) -> Result<OrderView, ApiFailure> {
+    let (name, body) = match operation {
+        StaffOperation::Ship { tracking } => (
+            "ship",
+            serde_json::to_value(ShipRequest {
+                tracking: tracking.clone(),
+            }),
+        ),
+        StaffOperation::Deliver => ("deliver", Ok(serde_json::json!({}))),
+        StaffOperation::Refund { amount, .. } => (
+            "refund",
+            serde_json::to_value(RefundRequest {
+                amount: amount.clone(),
+            }),
+        ),
+        StaffOperation::Cancel => ("cancel", Ok(serde_json::json!({}))),
+    };
+    let mut builder = Request::post(&format!("/api/store/orders/{order_id}/{name}"))
+        .header("authorization", &format!("Bearer {token}"));
+    if let StaffOperation::Refund { key, .. } = operation {
+        builder = builder.header("idempotency-key", key);
+    }
+    let request = builder
+        .json(&body.map_err(|_| ApiFailure::unreadable())?)
+        .map_err(|_| ApiFailure::unreadable())?;
+    let response = request.send().await.map_err(|_| ApiFailure::network())?;
     read_json(response).await
 }
 

@@ -12,6 +12,7 @@ pub mod quote_view;
 pub mod receipt_view;
 pub mod search_form;
 pub mod shipping_form;
+pub mod staff_app;
 pub mod vault_create;
 pub mod vault_unlock;
 pub mod wallet_panel;

@@ -1,5 +1,6 @@
 //! The shopper's wallet: a Yew app compiled to WebAssembly and served by the
-//! worker as a static asset. `static/boot.js` loads it and calls [`run`].
+//! worker as a static asset; the same module serves the store's back
+//! office at `/staff`. `static/boot.js` loads it and calls [`run`].
 //!
 //! Architecture invariant: components never call `fetch` or IndexedDB
 //! themselves; they use hooks, which go through `api` (the only network
@@ -12,16 +13,34 @@ mod checkout_state;
 mod components;
 mod format;
 mod hooks;
+mod staff_state;
 mod state;
 mod trust;
 mod vault;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-/// Mounts the wallet on the page's `<main id="app">` (or the body).
+/// The back office's page (`static/staff.html`).
+const STAFF_PATHS: [&str; 2] = ["/staff", "/staff.html"];
+
+/// Mounts the wallet, or on `/staff` the store's back office, on the
+/// page's `<main id="app">` (or the body).
 #[wasm_bindgen]
 pub fn run() {
     let root = gloo_utils::document().get_element_by_id("app");
+    let path = gloo_utils::window()
+        .location()
+        .pathname()
+        .unwrap_or_default();
+    if STAFF_PATHS.contains(&path.as_str()) {
+        match root {
+            Some(root) => {
+                yew::Renderer::<components::staff_app::StaffApp>::with_root(root).render()
+            }
+            None => yew::Renderer::<components::staff_app::StaffApp>::new().render(),
+        };
+        return;
+    }
     match root {
         Some(root) => yew::Renderer::<app::App>::with_root(root).render(),
         None => yew::Renderer::<app::App>::new().render(),

@@ -238,7 +238,7 @@ fn assemble_dist(root: &Path, package_dir: &Path) -> Result<(), Failure> {
         renamed.push((format!("/{file}"), served));
     }
     copy_dir_except(&static_dir, &dist, &HASHED_STATIC)?;
-    for page in ["index.html", "404.html"] {
+    for page in ["index.html", "staff.html", "404.html"] {
         let path = dist.join(page);
         let text = rewrite(&std::fs::read_to_string(&path)?, &renamed);
         // A name left unrewritten would be a page that loads nothing.

@@ -287,6 +287,71 @@ pub async fn ship(
     changed_one_row(results.first())
 }
 
+/// An order as the back office lists it, with its money totals and its
+/// latest tracking reference.
+#[derive(Debug, Deserialize)]
+pub struct StaffOrderRow {
+    pub order_id: String,
+    pub status: String,
+    pub total_minor: i64,
+    pub currency: String,
+    pub signed_quote: String,
+    pub created_at_ms: u64,
+    pub captured_minor: i64,
+    pub refunded_minor: i64,
+    pub tracking: Option<String>,
+}
+
+/// Which orders a back-office page holds.
+pub struct StaffOrderQuery<'a> {
+    /// One status only, if given.
+    pub status: Option<&'a str>,
+    /// Only orders with a refund recorded.
+    pub refunded: bool,
+    /// Orders older than this (created at, order id), for the next page.
+    pub before: Option<(u64, &'a str)>,
+    pub limit: u32,
+}
+
+/// One page of the back office's list, newest first, in one statement
+/// (the `orders_by_status` and `orders_by_time` indexes).
+pub async fn staff_orders(
+    env: &Env,
+    query: &StaffOrderQuery<'_>,
+) -> Result<Vec<StaffOrderRow>, ApiError> {
+    let (before_ms, before_id) = match query.before {
+        Some((ms, id)) => (JsValue::from_f64(ms as f64), JsValue::from_str(id)),
+        None => (JsValue::NULL, JsValue::NULL),
+    };
+    let statement = crate::meter::d1(env, STORE_DB)?
+        .prepare(
+            "SELECT o.order_id, o.status, o.total_minor, o.currency, o.signed_quote, o.created_at_ms,
+                (SELECT COALESCE(SUM(amount_minor), 0) FROM order_events e
+                  WHERE e.order_id = o.order_id AND e.kind = 'captured') AS captured_minor,
+                (SELECT COALESCE(SUM(amount_minor), 0) FROM order_events e
+                  WHERE e.order_id = o.order_id AND e.kind = 'refunded') AS refunded_minor,
+                (SELECT detail FROM order_events e
+                  WHERE e.order_id = o.order_id AND e.kind = 'shipped'
+                  ORDER BY sequence DESC LIMIT 1) AS tracking
+             FROM orders o
+             WHERE (?1 IS NULL OR o.status = ?1)
+               AND (?2 = 0 OR EXISTS (SELECT 1 FROM order_events e
+                                      WHERE e.order_id = o.order_id AND e.kind = 'refunded'))
+               AND (?3 IS NULL OR o.created_at_ms < ?3
+                    OR (o.created_at_ms = ?3 AND o.order_id < ?4))
+             ORDER BY o.created_at_ms DESC, o.order_id DESC
+             LIMIT ?5",
+        )
+        .bind(&[
+            query.status.map_or(JsValue::NULL, JsValue::from_str),
+            JsValue::from_f64(if query.refunded { 1.0 } else { 0.0 }),
+            before_ms,
+            before_id,
+            JsValue::from_f64(f64::from(query.limit)),
+        ])?;
+    Ok(statement.all().await?.results::<StaffOrderRow>()?)
+}
+
 /// Moves an order from status `from` to `to` in one guarded statement;
 /// answers whether it moved (another request may have moved it first).
 pub async fn transition(env: &Env, order_id: &str, from: &str, to: &str) -> Result<bool, ApiError> {

@@ -19,7 +19,7 @@ use crate::store::db::{self, OrderRow};
 /// The header that carries an order's client secret.
 pub const CLIENT_SECRET_HEADER: &str = "x-client-secret";
 
-fn status(code: &str) -> OrderStatus {
+pub fn status(code: &str) -> OrderStatus {
     match code {
         "paid" => OrderStatus::Paid,
         "shipped" => OrderStatus::Shipped,

@@ -1,14 +1,21 @@
-//! The store's back office (bearer `STORE_STAFF_TOKEN`): after the sale,
+//! The store's back office (bearer `STORE_STAFF_TOKEN`): the list of
+//! orders, newest first, by status; and after the sale,
 //! ship an order (with its tracking reference), mark it delivered, refund
 //! part or all of it, or cancel one never paid. Each change is recorded in
 //! the store's order events, which the shopper follows. Refunds and
 //! cancellations go through the gateway's merchant API like everything else.
 
-use shared::wire::{ErrorBody, RefundAnswer, RefundRequest, ShipRequest, TRACKING_CHARS_MAX};
+use shared::money::{Currency, Money};
+use shared::quote::Quote;
+use shared::sign::Signed;
+use shared::wire::{
+    ErrorBody, RefundAnswer, RefundRequest, STAFF_ORDERS_PAGE_DEFAULT, STAFF_ORDERS_PAGE_MAX,
+    ShipRequest, StaffOrder, StaffOrderFilter, StaffOrderPage, TRACKING_CHARS_MAX,
+};
 use worker::{Env, Request, Response};
 
 use crate::error::ApiError;
-use crate::store::db::{self, OrderEvent, OrderRow};
+use crate::store::db::{self, OrderEvent, OrderRow, StaffOrderQuery, StaffOrderRow};
 use crate::store::{gateway_client, orders, records};
 
 /// The largest staff body, in bytes.
@@ -16,6 +23,9 @@ const STAFF_BODY_BYTES_MAX: usize = 1024;
 
 /// The longest staff Idempotency-Key, in bytes.
 const STAFF_IDEMPOTENCY_KEY_BYTES_MAX: usize = 128;
+
+/// The longest order id a page cursor may name, in bytes.
+const CURSOR_ORDER_ID_BYTES_MAX: usize = 64;
 
 fn authenticate(request: &Request, env: &Env) -> Result<(), ApiError> {
     crate::http::require_bearer(request, env, crate::secrets::STORE_STAFF_TOKEN)
@@ -48,6 +58,108 @@ fn gateway_refusal(status: u16, text: &str) -> Result<Response, ApiError> {
             "gateway answered {other} to a back-office operation"
         ))),
     }
+}
+
+fn invalid(code: &'static str, message: &str) -> ApiError {
+    ApiError::unprocessable(code, message.to_owned())
+}
+
+/// `GET /api/store/orders?status=&before=&limit=`: one page of orders,
+/// newest first, all or one filter's.
+pub async fn list(request: Request, env: &Env) -> Result<Response, ApiError> {
+    authenticate(&request, env)?;
+    let url = request.url()?;
+    let parameter = |name: &str| {
+        url.query_pairs()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+    };
+    let filter = match parameter("status") {
+        None => None,
+        Some(code) => Some(StaffOrderFilter::from_code(&code).ok_or_else(|| {
+            invalid(
+                "invalid_filter",
+                "status must be awaiting_payment, paid, shipped, delivered, canceled or refunded",
+            )
+        })?),
+    };
+    let limit = match parameter("limit") {
+        None => STAFF_ORDERS_PAGE_DEFAULT,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|limit| (1..=STAFF_ORDERS_PAGE_MAX).contains(limit))
+            .ok_or_else(|| invalid("invalid_page", "limit must be a whole number from 1 to 50"))?,
+    };
+    let before = parameter("before");
+    let before = before.as_deref().map(parse_cursor).transpose()?;
+    let query = StaffOrderQuery {
+        status: filter
+            .filter(|filter| *filter != StaffOrderFilter::Refunded)
+            .map(StaffOrderFilter::code),
+        refunded: filter == Some(StaffOrderFilter::Refunded),
+        before,
+        limit: limit + 1,
+    };
+    // One row more than the page tells whether another page follows.
+    let mut rows = db::staff_orders(env, &query).await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_before = rows
+        .last()
+        .filter(|_| more)
+        .map(|last| format!("{}~{}", last.created_at_ms, last.order_id));
+    let orders = rows
+        .into_iter()
+        .map(staff_order)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(crate::http::json(
+        &StaffOrderPage {
+            orders,
+            next_before,
+        },
+        200,
+    ))
+}
+
+/// `{created_at_ms}~{order_id}`, as a page's `next_before` gave it.
+fn parse_cursor(text: &str) -> Result<(u64, &str), ApiError> {
+    let refused = || invalid("invalid_cursor", "before must be a next_before from a page");
+    let (ms, order_id) = text.split_once('~').ok_or_else(refused)?;
+    let ms = ms.parse::<u64>().map_err(|_| refused())?;
+    let plausible = !order_id.is_empty()
+        && order_id.len() <= CURSOR_ORDER_ID_BYTES_MAX
+        && order_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !plausible {
+        return Err(refused());
+    }
+    Ok((ms, order_id))
+}
+
+fn staff_order(row: StaffOrderRow) -> Result<StaffOrder, ApiError> {
+    let currency = Currency::from_code(&row.currency).map_err(ApiError::internal)?;
+    let money = |minor: i64| {
+        Money::from_minor(minor, currency)
+            .map(|money| money.amount_string())
+            .map_err(ApiError::internal)
+    };
+    let quote: Signed<Quote> =
+        serde_json::from_str(&row.signed_quote).map_err(ApiError::internal)?;
+    Ok(StaffOrder {
+        status: orders::status(&row.status),
+        total: money(row.total_minor)?,
+        captured: money(row.captured_minor)?,
+        refunded: money(row.refunded_minor)?,
+        currency,
+        created_at_ms: row.created_at_ms,
+        lines: quote.body.lines,
+        delivery: quote.body.delivery.option,
+        consignee: quote.body.consignee,
+        tracking: row.tracking,
+        order_id: row.order_id,
+    })
 }
 
 /// `POST /api/store/orders/{id}/{ship|deliver|refund|cancel}`.
