@@ -5,7 +5,7 @@
 //! 1280 px with axe-core checking every screen.
 
 use e2e::api::{self, Answer};
-use e2e::browser::{block_on, step, wait_for_count, wait_for_text};
+use e2e::browser::{block_on, click, fill, step, wait_for_count, wait_for_text};
 use fantoccini::{Client, Locator};
 use serde_json::json;
 use shared::wire::{OrderStatus, QuoteAnswer, StaffOrderPage};
@@ -120,34 +120,35 @@ fn the_order_list_filters_pages_and_refuses(world: &World) {
     assert!(position_in(world, "refunded", &first.order_id).is_some());
     assert!(position_in(world, "refunded", &second.order_id).is_none());
 
-    // Pages of one: the second page starts after the first, and an order
-    // shows once with its money, lines and consignee.
-    let page = list(world, "?status=refunded&limit=1", Some(&token));
-    let page: StaffOrderPage = page.json();
-    let cursor = page.next_before.clone();
-    let shown = &page.orders[0];
-    if let Some(cursor) = cursor {
-        let next: StaffOrderPage = list(
+    // Pages of two, followed until the refunded order shows: no order
+    // shows twice, and it shows with its money, lines and consignee.
+    let mut seen = std::collections::HashSet::new();
+    let mut before = String::new();
+    let mut listed = None;
+    for _ in 0..PAGES_SEARCHED_MAX * 25 {
+        let page: StaffOrderPage = list(
             world,
-            &format!("?status=refunded&limit=1&before={cursor}"),
+            &format!("?status=refunded&limit=2{before}"),
             Some(&token),
         )
         .json();
-        assert!(
-            next.orders
-                .iter()
-                .all(|order| order.order_id != shown.order_id)
-        );
+        assert!(page.orders.len() <= 2);
+        for order in page.orders {
+            assert!(
+                seen.insert(order.order_id.clone()),
+                "{} twice",
+                order.order_id
+            );
+            if order.order_id == first.order_id {
+                listed = Some(order);
+            }
+        }
+        match page.next_before {
+            Some(cursor) if listed.is_none() => before = format!("&before={cursor}"),
+            _ => break,
+        }
     }
-    let listed = (0..PAGES_SEARCHED_MAX)
-        .find_map(|_| {
-            let page: StaffOrderPage =
-                list(world, "?status=refunded&limit=50", Some(&token)).json();
-            page.orders
-                .into_iter()
-                .find(|order| order.order_id == first.order_id)
-        })
-        .unwrap();
+    let listed = listed.expect("the refunded order is listed");
     assert_eq!(listed.status, OrderStatus::Paid);
     assert_eq!(listed.refunded, "1.00");
     assert_eq!(listed.captured, listed.total);
@@ -156,35 +157,17 @@ fn the_order_list_filters_pages_and_refuses(world: &World) {
     assert_eq!(listed.tracking, None);
 }
 
-async fn fill(client: &Client, css: &str, text: &str) {
-    let field = client.find(Locator::Css(css)).await.unwrap();
-    field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
-}
-
-async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
-
-/// Shows `filter`'s list and waits for it to load.
+/// Shows `filter`'s list and waits until that list has loaded: the
+/// select is enabled again and the list names the filter it shows.
 async fn show(client: &Client, filter: &str) {
-    client
-        .find(Locator::Css(&format!(
-            "#staff-filter option[value='{filter}']"
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_text(client, ".staff-panel .status", "order").await;
-    wait_for_count(client, ".staff-panel .loading", 0).await;
+    wait_for_count(client, "#staff-filter:not([disabled])", 1).await;
+    click(client, &format!("#staff-filter option[value='{filter}']")).await;
+    wait_for_count(
+        client,
+        &format!("ul.staff-orders[data-filter='{filter}'][aria-busy='false']"),
+        1,
+    )
+    .await;
 }
 
 /// Waits for the order's card on the page, asking for more pages while
@@ -196,14 +179,14 @@ async fn find_order(client: &Client, order_id: &str) -> String {
             return element.text().await.unwrap();
         }
         let more = client
-            .find_all(Locator::Css(".staff-panel > button.secondary"))
+            .find_all(Locator::Css("button.staff-more"))
             .await
             .unwrap();
         let Some(more) = more.first() else {
             break;
         };
         more.click().await.unwrap();
-        wait_for_count(client, ".staff-panel .loading", 0).await;
+        wait_for_count(client, "ul.staff-orders[aria-busy='false']", 1).await;
     }
     panic!("order {order_id} is not on the page");
 }
@@ -225,6 +208,7 @@ fn the_back_office_page_ships_delivers_refunds_and_cancels(world: &World) {
         fill(&client, "#staff-token", "not-the-token").await;
         click(&client, "form.staff-sign-in button[type=submit]").await;
         wait_for_text(&client, ".staff-panel [role=alert]", "refused").await;
+        step(&client, "staff-token-refused", ".staff-panel").await;
         fill(&client, "#staff-token", &staff_token()).await;
         click(&client, "form.staff-sign-in button[type=submit]").await;
         wait_for_count(&client, "#staff-filter", 1).await;
@@ -262,6 +246,7 @@ fn the_back_office_page_ships_delivers_refunds_and_cancels(world: &World) {
         wait_for_text(&client, ".staff-panel .status", "marked delivered").await;
         show(&client, "delivered").await;
         find_order(&client, id).await;
+        step(&client, "staff-delivered", ".staff-panel").await;
         fill(&client, &format!("#refund-{id}"), "2.00").await;
         click(
             &client,
@@ -286,6 +271,9 @@ fn the_back_office_page_ships_delivers_refunds_and_cancels(world: &World) {
         )
         .await;
         wait_for_text(&client, ".staff-panel .status", "canceled").await;
+        show(&client, "canceled").await;
+        find_order(&client, &unpaid.order_id).await;
+        step(&client, "staff-canceled", ".staff-panel").await;
 
         // The token lives in the page's memory only: nothing stored, and a
         // reload asks for it again.

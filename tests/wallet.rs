@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use e2e::browser::{WIDE, block_on, step, wait_for_count, wait_for_text};
+use e2e::browser::{NARROW, WIDE, block_on, click, fill, step, wait_for_count, wait_for_text};
 use fantoccini::{Client, Locator};
 
 use crate::{Journey, World};
@@ -26,22 +26,6 @@ pub const JOURNEYS: &[Journey] = &[
 ];
 
 const PASSWORD: &str = "tea for two, and two for tea";
-
-async fn fill(client: &Client, css: &str, text: &str) {
-    let field = client.find(Locator::Css(css)).await.unwrap();
-    field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
-}
-
-async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
 
 async fn submit(client: &Client, form_css: &str) {
     client
@@ -68,7 +52,7 @@ async fn create_wallet(world: &World, client: &Client, screenshot_name: Option<&
 
 /// Readable on a narrow phone: nothing wider than 360 px.
 async fn assert_fits_a_phone(client: &Client) {
-    client.set_window_size(360, 800).await.unwrap();
+    client.set_window_size(NARROW.0, NARROW.1).await.unwrap();
     let width = client
         .execute("return document.documentElement.scrollWidth;", vec![])
         .await
@@ -470,7 +454,7 @@ fn orders_are_remembered_across_reloads(world: &World) {
         assert!(listed.contains("tracking TRK-E2E-7"), "{listed}");
         step(&client, "orders-shipped", ".orders-panel").await;
         // Opened from the list, its receipt is checked again from the record.
-        click(&client, ".paid-actions button:last-child").await;
+        click(&client, ".paid-actions button.new-order").await;
         click(
             &client,
             &format!("li.order-summary[data-order-id='{order_id}'] button"),

@@ -421,3 +421,19 @@ pub struct PayDeclined {
     pub message: String,
     pub another_card_may_help: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::StaffOrderFilter;
+
+    #[test]
+    fn every_back_office_filter_reads_back_from_its_code() {
+        for filter in StaffOrderFilter::ALL {
+            assert_eq!(StaffOrderFilter::from_code(filter.code()), Some(filter));
+            let json = serde_json::to_string(&filter).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", filter.code()));
+        }
+        assert_eq!(StaffOrderFilter::from_code(""), None);
+        assert_eq!(StaffOrderFilter::from_code("Paid"), None);
+    }
+}

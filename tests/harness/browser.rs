@@ -191,15 +191,49 @@ pub async fn step(client: &Client, name: &str, show: &str) {
             .set_window_size(width, height)
             .await
             .expect("resize the window");
-        if let Ok(element) = client.find(Locator::Css(show)).await {
-            let _ = client
-                .execute(
-                    "arguments[0].scrollIntoView({ block: 'start' });",
-                    vec![serde_json::to_value(&element).expect("an element as JSON")],
-                )
-                .await;
-        }
+        // The window's outer size is set; what counts is the page's width.
+        let inner = client
+            .execute("return document.documentElement.clientWidth;", vec![])
+            .await
+            .expect("read the page's width");
+        let inner = inner.as_u64().unwrap_or(0);
+        assert!(
+            inner <= u64::from(width) && inner + 40 >= u64::from(width),
+            "{name}: the page is {inner} px wide in a {width} px window"
+        );
+        let element = client
+            .find(Locator::Css(show))
+            .await
+            .unwrap_or_else(|_| panic!("{name}: nothing matches {show}"));
+        client
+            .execute(
+                "arguments[0].scrollIntoView({ block: 'start' });",
+                vec![serde_json::to_value(&element).expect("an element as JSON")],
+            )
+            .await
+            .expect("scroll the step into view");
         assert_accessible(client, &format!("{name} at {width} px")).await;
         screenshot(client, &format!("{name}-{width}")).await;
     }
+}
+
+/// Types `text` into the field matching `css`, replacing what it held.
+pub async fn fill(client: &Client, css: &str, text: &str) {
+    let field = client
+        .find(Locator::Css(css))
+        .await
+        .expect("find the field");
+    field.clear().await.expect("clear the field");
+    field.send_keys(text).await.expect("type into the field");
+}
+
+/// Clicks the element matching `css`.
+pub async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("nothing matches {css}"))
+        .click()
+        .await
+        .unwrap_or_else(|error| panic!("click {css}: {error}"));
 }

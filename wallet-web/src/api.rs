@@ -22,6 +22,15 @@ pub struct ApiFailure {
 }
 
 impl ApiFailure {
+    /// The message as a sentence for the page.
+    pub fn sentence(&self) -> String {
+        let mut text = self.message.clone();
+        if let Some(first) = text.get(..1) {
+            text = first.to_uppercase() + text.get(1..).unwrap_or_default();
+        }
+        format!("{text}.")
+    }
+
     fn network() -> ApiFailure {
         ApiFailure {
             code: "network_error".to_owned(),

@@ -160,6 +160,9 @@ pub enum CheckoutAction {
     /// A remembered order awaiting payment, opened again: the shopper
     /// picks a card for its quote.
     Resumed(Box<QuoteAnswer>),
+    /// What opening a remembered order came to; ignored if a quote or a
+    /// payment started meanwhile (it is never interrupted).
+    Reopened(Box<CheckoutAction>),
     QuoteFailed(String),
     PayStarted,
     Declined(PayDeclined),
@@ -210,6 +213,10 @@ impl CheckoutState {
                 )),
                 ..quiet(Stage::Quoted(Rc::new(*quote)))
             },
+            CheckoutAction::Reopened(action) => match self.stage {
+                Stage::Quoting | Stage::Paying(_) => self.clone(),
+                _ => self.apply(*action),
+            },
             CheckoutAction::QuoteFailed(message) => CheckoutState {
                 alert: Some(message),
                 ..quiet(Stage::Shopping)
@@ -242,15 +249,23 @@ impl CheckoutState {
                 None => self.clone(),
             },
             CheckoutAction::Done(paid) => {
-                let message = match (&paid.receipt, paid.check) {
-                    (Some(_), Some(ReceiptCheck::Verified)) => {
+                use shared::wire::OrderStatus;
+                let message = match (&paid.receipt, paid.check, paid.order.status) {
+                    (Some(_), Some(ReceiptCheck::Verified), _) => {
                         "Paid. The receipt's signatures check out.".to_owned()
                     }
-                    (Some(_), _) => {
+                    (Some(_), _, _) => {
                         "Paid, but the receipt's signatures do not check out.".to_owned()
                     }
-                    (None, _) => {
+                    (None, _, OrderStatus::Canceled) => {
+                        "This order was canceled before it was paid.".to_owned()
+                    }
+                    (None, _, OrderStatus::AwaitingPayment) => {
                         "The bank has not answered yet; refresh the order in a moment.".to_owned()
+                    }
+                    (None, _, _) => {
+                        "Paid; the receipt could not be fetched yet. Refresh the order in a moment."
+                            .to_owned()
                     }
                 };
                 CheckoutState {

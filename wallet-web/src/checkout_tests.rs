@@ -341,6 +341,135 @@ fn a_remembered_order_says_where_it_stands() {
     record.order = Some(view.clone());
     assert_eq!(standing(&record, expires), OrderStanding::PartlyRefunded);
     view.events.push(event("refunded", Some("8.72"), None));
-    record.order = Some(view);
+    record.order = Some(view.clone());
     assert_eq!(standing(&record, expires), OrderStanding::Refunded);
+    view.status = OrderStatus::Canceled;
+    record.order = Some(view.clone());
+    assert_eq!(standing(&record, expires), OrderStanding::CanceledRefunded);
+    view.events.clear();
+    record.order = Some(view.clone());
+    assert_eq!(standing(&record, expires), OrderStanding::Canceled);
+    view.status = OrderStatus::Delivered;
+    record.order = Some(view);
+    assert_eq!(standing(&record, expires), OrderStanding::Delivered);
+}
+
+#[test]
+fn opening_a_remembered_order_never_interrupts_a_payment() {
+    // Goal: an answer to "open this order" that arrives while a payment
+    // runs is dropped, not shown over it. Method: start paying, then
+    // apply a reopened order's answer.
+    let paying = CheckoutState::default()
+        .apply(CheckoutAction::Quoted(Box::new(quote())))
+        .apply(CheckoutAction::PayStarted);
+    let mut other = quote();
+    other.order_id = "ord_other".to_owned();
+    let after = paying.apply(CheckoutAction::Reopened(Box::new(CheckoutAction::Resumed(
+        Box::new(other.clone()),
+    ))));
+    assert_eq!(after, paying);
+    // While shopping, the same answer opens the order at its quote.
+    let opened = CheckoutState::default().apply(CheckoutAction::Reopened(Box::new(
+        CheckoutAction::Resumed(Box::new(other)),
+    )));
+    assert!(matches!(&opened.stage, Stage::Quoted(answer) if answer.order_id == "ord_other"));
+    assert!(opened.message.unwrap().contains("awaiting payment"));
+}
+
+fn staff_order(order_id: &str, captured: &str, refunded: &str) -> shared::wire::StaffOrder {
+    let answer = quote();
+    shared::wire::StaffOrder {
+        order_id: order_id.to_owned(),
+        status: OrderStatus::Paid,
+        total: "10.72".to_owned(),
+        currency: Currency::Usd,
+        created_at_ms: 1,
+        lines: answer.quote.body.lines.clone(),
+        delivery: "standard".to_owned(),
+        consignee: answer.quote.body.consignee.clone(),
+        captured: captured.to_owned(),
+        refunded: refunded.to_owned(),
+        tracking: None,
+    }
+}
+
+#[test]
+fn the_back_office_lists_pages_and_keeps_an_operations_result() {
+    // Goal: the back office's list replaces or extends its orders as asked,
+    // says how many it shows, keeps an operation's result while the list
+    // reloads, and forgets everything on sign-out. Method: drive the
+    // reducer through a sign-in, a next page, an operation and sign-out.
+    use crate::staff_state::{StaffAction, StaffState};
+    use shared::wire::{StaffOrderFilter, StaffOrderPage};
+    let page = |ids: &[&str], more: bool| StaffOrderPage {
+        orders: ids
+            .iter()
+            .map(|id| staff_order(id, "10.72", "0.00"))
+            .collect(),
+        next_before: more.then(|| "5~ord_b".to_owned()),
+    };
+    let state = StaffState::default()
+        .apply(StaffAction::Loading(Some(StaffOrderFilter::Paid)))
+        .apply(StaffAction::Loaded {
+            page: page(&["ord_a", "ord_b"], true),
+            more: false,
+        });
+    assert!(state.signed_in && !state.loading);
+    assert_eq!(state.filter, Some(StaffOrderFilter::Paid));
+    assert_eq!(
+        state.message.as_deref(),
+        Some("2 orders shown; there are more.")
+    );
+    let state = state
+        .apply(StaffAction::LoadingMore)
+        .apply(StaffAction::Loaded {
+            page: page(&["ord_c"], false),
+            more: true,
+        });
+    let ids: Vec<&str> = state
+        .orders
+        .iter()
+        .map(|order| order.order_id.as_str())
+        .collect();
+    assert_eq!(ids, vec!["ord_a", "ord_b", "ord_c"]);
+    assert_eq!(state.message.as_deref(), Some("3 orders."));
+    let state = state
+        .apply(StaffAction::Operating("ord_a".to_owned()))
+        .apply(StaffAction::Operated(
+            "Order ord_a shipped, tracking T.".to_owned(),
+        ))
+        .apply(StaffAction::Loaded {
+            page: page(&["ord_b"], false),
+            more: false,
+        });
+    assert_eq!(state.busy, None);
+    assert_eq!(
+        state.message.as_deref(),
+        Some("Order ord_a shipped, tracking T.")
+    );
+    let failed = state
+        .apply(StaffAction::Operating("ord_b".to_owned()))
+        .apply(StaffAction::Failed(
+            "Only a paid order can ship.".to_owned(),
+        ));
+    assert_eq!(failed.busy, None);
+    assert_eq!(failed.alert.as_deref(), Some("Only a paid order can ship."));
+    let out = failed.apply(StaffAction::SignedOut(Some(
+        "The staff token was refused.".to_owned(),
+    )));
+    assert!(!out.signed_in && out.orders.is_empty() && out.next_before.is_none());
+    assert_eq!(out.alert.as_deref(), Some("The staff token was refused."));
+}
+
+#[test]
+fn the_back_office_offers_to_refund_what_is_left() {
+    use crate::staff_state::refundable;
+    let left = |captured: &str, refunded: &str| {
+        refundable(&staff_order("ord_a", captured, refunded)).map(|money| money.amount_string())
+    };
+    assert_eq!(left("10.72", "0.00").as_deref(), Some("10.72"));
+    assert_eq!(left("10.72", "2.00").as_deref(), Some("8.72"));
+    assert_eq!(left("10.72", "10.72"), None);
+    assert_eq!(left("0.00", "0.00"), None);
+    assert_eq!(left("10.72", "not money"), None);
 }

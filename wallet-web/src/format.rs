@@ -18,3 +18,17 @@ pub fn stock(stock: u32) -> String {
         count => format!("{count} in stock"),
     }
 }
+
+/// "2026-11-30 09:15": a time in ms since the epoch, in the browser's time
+/// zone.
+pub fn date_time(ms: u64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    format!(
+        "{}-{:02}-{:02} {:02}:{:02}",
+        date.get_full_year(),
+        date.get_month() + 1,
+        date.get_date(),
+        date.get_hours(),
+        date.get_minutes()
+    )
+}

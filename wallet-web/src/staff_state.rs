@@ -5,6 +5,7 @@
 
 use std::rc::Rc;
 
+use shared::money::Money;
 use shared::wire::{StaffOrder, StaffOrderFilter, StaffOrderPage};
 use yew::Reducible;
 
@@ -117,4 +118,16 @@ impl Reducible for StaffState {
     fn reduce(self: Rc<Self>, action: StaffAction) -> Rc<Self> {
         Rc::new(self.apply(action))
     }
+}
+
+/// What is captured and not refunded yet (the refund field's default), or
+/// `None` when nothing is left or the amounts do not read.
+pub fn refundable(order: &StaffOrder) -> Option<Money> {
+    let captured = Money::parse_non_negative(&order.captured, order.currency).ok()?;
+    let refunded = Money::parse_non_negative(&order.refunded, order.currency).ok()?;
+    let left = captured.to_minor().checked_sub(refunded.to_minor())?;
+    if left <= 0 {
+        return None;
+    }
+    Money::from_minor(left, order.currency).ok()
 }

@@ -95,6 +95,8 @@ pub enum OrderStanding {
     /// Refunded in part.
     PartlyRefunded,
     Canceled,
+    /// Canceled after it was paid, and refunded in full.
+    CanceledRefunded,
 }
 
 impl OrderStanding {
@@ -108,6 +110,7 @@ impl OrderStanding {
             OrderStanding::Refunded => "refunded",
             OrderStanding::PartlyRefunded => "partly refunded",
             OrderStanding::Canceled => "canceled",
+            OrderStanding::CanceledRefunded => "canceled, refunded",
         }
     }
 }
@@ -147,6 +150,9 @@ impl OrderSummary {
                 OrderStanding::QuoteExpired
             }
             OrderStatus::AwaitingPayment => OrderStanding::AwaitingPayment,
+            OrderStatus::Canceled if refunded > 0 && refunded >= captured => {
+                OrderStanding::CanceledRefunded
+            }
             _ if refunded > 0 && refunded >= captured => OrderStanding::Refunded,
             _ if refunded > 0 => OrderStanding::PartlyRefunded,
             OrderStatus::Paid => OrderStanding::Paid,

@@ -506,3 +506,43 @@ async fn the_wallet_forgets_the_oldest_order_past_its_limit() {
             .all(|order| order.order_id() != "ord_000")
     );
 }
+
+#[wasm_bindgen_test]
+async fn an_older_view_of_an_order_never_replaces_a_newer_one() {
+    // Goal: a page that still shows the order as it was (paid) cannot roll
+    // back what the wallet learned since (shipped). Method: keep a view with
+    // two events, then one with one event; the two-event view stays.
+    use shared::money::Currency;
+    use shared::wire::{OrderEventView, OrderStatus, OrderView};
+    let view = |status: OrderStatus, kinds: &[&str]| OrderView {
+        order_id: "ord_view".to_owned(),
+        status,
+        payment_id: "pay_1".to_owned(),
+        total: "10.72".to_owned(),
+        currency: Currency::Usd,
+        created_at_ms: 1,
+        events: kinds
+            .iter()
+            .map(|kind| OrderEventView {
+                kind: (*kind).to_owned(),
+                amount: None,
+                at_ms: 1,
+                tracking: None,
+            })
+            .collect(),
+    };
+    let name = database_name("order-views");
+    let vault = Vault::open(&name).await.unwrap();
+    let mut session = vault.create(PASSWORD, SMALL_KDF).await.unwrap();
+    let mut newer = order("ord_view", true, 1_000);
+    newer.order = Some(view(OrderStatus::Shipped, &["captured", "shipped"]));
+    keep(&vault, &mut session, newer).await;
+    let mut older = order("ord_view", true, 1_000);
+    older.order = Some(view(OrderStatus::Paid, &["captured"]));
+    assert!(session.seal_order(older).unwrap().is_none());
+    let kept = &session.orders[0];
+    assert_eq!(kept.order.as_ref().unwrap().status, OrderStatus::Shipped);
+    // A record without a receipt keeps the one already kept.
+    let bare = order("ord_view", false, 1_000);
+    assert!(session.seal_order(bare).unwrap().is_none());
+}

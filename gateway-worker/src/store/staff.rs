@@ -24,7 +24,8 @@ const STAFF_BODY_BYTES_MAX: usize = 1024;
 /// The longest staff Idempotency-Key, in bytes.
 const STAFF_IDEMPOTENCY_KEY_BYTES_MAX: usize = 128;
 
-/// The longest order id a page cursor may name, in bytes.
+/// The longest page cursor, in bytes, and the longest order id it may name.
+const CURSOR_BYTES_MAX: usize = 90;
 const CURSOR_ORDER_ID_BYTES_MAX: usize = 64;
 
 fn authenticate(request: &Request, env: &Env) -> Result<(), ApiError> {
@@ -89,7 +90,12 @@ pub async fn list(request: Request, env: &Env) -> Result<Response, ApiError> {
             .parse::<u32>()
             .ok()
             .filter(|limit| (1..=STAFF_ORDERS_PAGE_MAX).contains(limit))
-            .ok_or_else(|| invalid("invalid_page", "limit must be a whole number from 1 to 50"))?,
+            .ok_or_else(|| {
+                invalid(
+                    "invalid_page",
+                    &format!("limit must be a whole number from 1 to {STAFF_ORDERS_PAGE_MAX}"),
+                )
+            })?,
     };
     let before = parameter("before");
     let before = before.as_deref().map(parse_cursor).transpose()?;
@@ -125,6 +131,9 @@ pub async fn list(request: Request, env: &Env) -> Result<Response, ApiError> {
 /// `{created_at_ms}~{order_id}`, as a page's `next_before` gave it.
 fn parse_cursor(text: &str) -> Result<(u64, &str), ApiError> {
     let refused = || invalid("invalid_cursor", "before must be a next_before from a page");
+    if text.len() > CURSOR_BYTES_MAX {
+        return Err(refused());
+    }
     let (ms, order_id) = text.split_once('~').ok_or_else(refused)?;
     let ms = ms.parse::<u64>().map_err(|_| refused())?;
     let plausible = !order_id.is_empty()
@@ -278,5 +287,28 @@ pub async fn operate(
             answer(env, &order).await
         }
         _ => Err(ApiError::RouteNotFound),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_cursor;
+
+    #[test]
+    fn a_cursor_is_a_time_and_an_order_id_or_refused() {
+        assert_eq!(parse_cursor("1700~ord_aB-9").ok(), Some((1700, "ord_aB-9")));
+        for refused in [
+            "",
+            "1700",
+            "~ord_a",
+            "soon~ord_a",
+            "1700~",
+            "1700~ord a",
+            "1700~ord_a~b",
+            &format!("1~{}", "a".repeat(65)),
+            &format!("{}~ord_a", "0".repeat(90)),
+        ] {
+            assert!(parse_cursor(refused).is_err(), "{refused:?}");
+        }
     }
 }

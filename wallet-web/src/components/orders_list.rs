@@ -13,23 +13,11 @@ pub struct OrdersListProps {
     pub on_open: Callback<String>,
 }
 
-/// "2026-11-30 09:15", in the browser's time zone.
-fn placed_at(ms: u64) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-    format!(
-        "{}-{:02}-{:02} {:02}:{:02}",
-        date.get_full_year(),
-        date.get_month() + 1,
-        date.get_date(),
-        date.get_hours(),
-        date.get_minutes()
-    )
-}
-
 fn standing_class(standing: OrderStanding) -> &'static str {
     match standing {
         OrderStanding::AwaitingPayment => "standing awaiting",
         OrderStanding::QuoteExpired | OrderStanding::Canceled => "standing ended",
+        OrderStanding::CanceledRefunded => "standing refunded",
         OrderStanding::Refunded | OrderStanding::PartlyRefunded => "standing refunded",
         OrderStanding::Paid | OrderStanding::Shipped | OrderStanding::Delivered => "standing paid",
     }
@@ -58,7 +46,7 @@ pub fn OrdersList(props: &OrdersListProps) -> Html {
                     };
                     html! {
                         <li class="order-summary" key={order.order_id.clone()} data-order-id={order.order_id.clone()}>
-                            <span class="order-when">{ placed_at(order.placed_at_ms) }</span>
+                            <span class="order-when">{ crate::format::date_time(order.placed_at_ms) }</span>
                             <span class="order-what">{ format!("{} · {items}", order.total) }</span>
                             <span class={standing_class(order.standing)}>{ order.standing.label() }</span>
                             if let Some(tracking) = &order.tracking {

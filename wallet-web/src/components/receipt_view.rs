@@ -151,7 +151,7 @@ pub fn ReceiptView(props: &ReceiptViewProps) -> Html {
                         <button type="button" class="secondary" onclick={keep}>{ "Keep the order" }</button>
                     </div>
                 }
-                <button type="button" onclick={move |_| new_order.emit(())}>{ "New order" }</button>
+                <button type="button" class="new-order" onclick={move |_| new_order.emit(())}>{ "New order" }</button>
             </div>
         </section>
     }

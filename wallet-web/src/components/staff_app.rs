@@ -4,14 +4,14 @@
 //! part or all, cancel one never paid). Same assets and the same strict
 //! CSP as the wallet; everything goes through the back-office API.
 
-use shared::money::Money;
 use shared::wire::{OrderStatus, StaffOrder, StaffOrderFilter};
 use web_sys::{HtmlSelectElement, SubmitEvent};
 use yew::{Callback, Html, Properties, TargetCast, component, html, use_node_ref};
 
 use crate::api::StaffOperation;
 use crate::components::{input_value, take_input_value};
-use crate::hooks::use_staff::{refund, use_staff};
+use crate::hooks::use_staff::use_staff;
+use crate::staff_state::refundable;
 
 fn filter_label(filter: StaffOrderFilter) -> &'static str {
     match filter {
@@ -34,25 +34,12 @@ fn status_label(status: OrderStatus) -> &'static str {
     }
 }
 
-/// "2026-11-30 09:15", in the browser's time zone.
-fn when(ms: u64) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-    format!(
-        "{}-{:02}-{:02} {:02}:{:02}",
-        date.get_full_year(),
-        date.get_month() + 1,
-        date.get_date(),
-        date.get_hours(),
-        date.get_minutes()
-    )
-}
-
-/// What is captured and not refunded yet, as the refund field's default.
-fn refundable(order: &StaffOrder) -> Option<Money> {
-    let captured = Money::parse_non_negative(&order.captured, order.currency).ok()?;
-    let refunded = Money::parse_non_negative(&order.refunded, order.currency).ok()?;
-    let left = Money::from_minor(captured.to_minor() - refunded.to_minor(), order.currency).ok()?;
-    (left.to_minor() > 0).then_some(left)
+fn standing_class(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::AwaitingPayment => "standing awaiting",
+        OrderStatus::Canceled => "standing ended",
+        OrderStatus::Paid | OrderStatus::Shipped | OrderStatus::Delivered => "standing paid",
+    }
 }
 
 #[component]
@@ -105,14 +92,16 @@ pub fn StaffApp() -> Html {
                 if state.loading {
                     <p class="loading"><span class="spinner" aria-hidden="true"></span>{ "Loading orders…" }</p>
                 }
-                <ul class="staff-orders">
+                <ul class="staff-orders" aria-busy={state.loading.to_string()}
+                    data-filter={state.filter.map_or("", StaffOrderFilter::code)}>
                     { for state.orders.iter().map(|order| html! {
                         <StaffOrderCard key={order.order_id.clone()} order={order.clone()}
-                            busy={state.busy.is_some()} on_operate={staff.operate.clone()} />
+                            busy={state.busy.is_some()} on_operate={staff.operate.clone()}
+                            on_refund={staff.refund.clone()} />
                     }) }
                 </ul>
                 if state.next_before.is_some() {
-                    <button type="button" class="secondary" onclick={more} disabled={state.loading}>{ "Show more" }</button>
+                    <button type="button" class="secondary staff-more" onclick={more} disabled={state.loading}>{ "Show more" }</button>
                 }
             </>
         }
@@ -148,6 +137,8 @@ struct StaffOrderCardProps {
     /// An operation is under way (on any order).
     busy: bool,
     on_operate: Callback<(String, StaffOperation)>,
+    /// A refund of this amount on the order with this id.
+    on_refund: Callback<(String, String)>,
 }
 
 #[derive(Properties, PartialEq)]
@@ -204,8 +195,9 @@ fn StaffOrderCard(props: &StaffOrderCardProps) -> Html {
     let refund_form = match order.status {
         OrderStatus::Paid | OrderStatus::Shipped | OrderStatus::Delivered => {
             refundable(order).map(|left| {
-                let operate = operate.clone();
-                let on_send = Callback::from(move |amount| operate(refund(amount)));
+                let (on_refund, order_id) = (props.on_refund.clone(), id.clone());
+                let on_send =
+                    Callback::from(move |amount| on_refund.emit((order_id.clone(), amount)));
                 html! {
                     <FieldForm class="staff-refund" field_id={format!("refund-{id}")}
                         label={format!("Refund amount ({currency})")} value={left.amount_string()}
@@ -224,8 +216,8 @@ fn StaffOrderCard(props: &StaffOrderCardProps) -> Html {
         <li class="staff-order" data-order-id={id.clone()}>
             <h3>{ format!("Order {id}") }</h3>
             <p class="staff-order-line">
-                <span class={format!("standing {}", if order.status == OrderStatus::Canceled { "ended" } else { "paid" })}>{ status_label(order.status) }</span>
-                { format!(" · {currency} {} · placed {}", order.total, when(order.created_at_ms)) }
+                <span class={standing_class(order.status)}>{ status_label(order.status) }</span>
+                { format!(" · {currency} {} · placed {}", order.total, crate::format::date_time(order.created_at_ms)) }
             </p>
             <p class="hint">{ format!("Captured {currency} {} · refunded {currency} {}", order.captured, order.refunded) }</p>
             <ul class="bought">

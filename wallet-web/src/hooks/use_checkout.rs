@@ -9,11 +9,11 @@ use shared::money::Money;
 use shared::quote::Consignee;
 use shared::refusal::RefusalCode;
 use shared::seal::PaymentBinding;
-use shared::wire::{OrderLine, PayRequest, QuoteAnswer, QuoteRequest};
+use shared::wire::{OrderLine, OrderStatus, PayRequest, QuoteAnswer, QuoteRequest};
 use yew::platform::spawn_local;
 use yew::{Callback, UseReducerHandle, hook, use_reducer};
 
-use crate::api::{self, ApiFailure, PayOutcome};
+use crate::api::{self, PayOutcome};
 use crate::checkout_state::{CheckoutAction, CheckoutState, PaidOrder, Stage};
 use crate::hooks::use_vault::Sealer;
 use crate::trust::{self, ReceiptCheck};
@@ -59,7 +59,8 @@ pub struct CheckoutHandle {
     /// Cancels the paid order (before it ships); the store refunds it.
     pub cancel: Callback<()>,
     /// Opens an order the wallet remembers: one awaiting payment goes back
-    /// to its quote, a paid one to its receipt (both checked again).
+    /// to its quote, a paid one to its receipt, its signatures checked
+    /// again.
     pub resume: Callback<OrderRecord>,
     pub start_over: Callback<()>,
 }
@@ -77,15 +78,6 @@ fn random_id(prefix: &str) -> Result<String, String> {
     ))
 }
 
-/// A failure's message as a sentence for the page.
-fn sentence(failure: &ApiFailure) -> String {
-    let mut text = failure.message.clone();
-    if let Some(first) = text.get(..1) {
-        text = first.to_uppercase() + text.get(1..).unwrap_or_default();
-    }
-    format!("{text}.")
-}
-
 async fn quote(lines: Vec<OrderLine>, form: ShippingForm) -> Result<QuoteAnswer, String> {
     let request = QuoteRequest {
         lines: lines.clone(),
@@ -94,10 +86,10 @@ async fn quote(lines: Vec<OrderLine>, form: ShippingForm) -> Result<QuoteAnswer,
     };
     let answer = api::create_quote(&request)
         .await
-        .map_err(|failure| sentence(&failure))?;
+        .map_err(|failure| failure.sentence())?;
     let keys = api::fetch_store_keys()
         .await
-        .map_err(|failure| sentence(&failure))?;
+        .map_err(|failure| failure.sentence())?;
     if !trust::quote_is_the_stores(&answer.quote, &keys.keys) {
         return Err("The quote is not signed by the store; not going on.".to_owned());
     }
@@ -131,7 +123,7 @@ async fn pay(sealer: Sealer, answer: QuoteAnswer, card_id: String, cvc: String) 
     };
     let key_set = match api::fetch_gateway_keys().await {
         Ok(key_set) => key_set,
-        Err(failure) => return failed(sentence(&failure)),
+        Err(failure) => return failed(failure.sentence()),
     };
     let Ok(key) = current_key(&key_set, &root, now_ms(), answer.payment_id.as_bytes()) else {
         return failed("The gateway's keys could not be verified; nothing was sent.".to_owned());
@@ -196,7 +188,7 @@ async fn pay(sealer: Sealer, answer: QuoteAnswer, card_id: String, cvc: String) 
                         order,
                     }))
                 }
-                Err(failure) => failed(sentence(&failure)),
+                Err(failure) => failed(failure.sentence()),
             }
         }
         Err(failure) if failure.code == RefusalCode::QuoteExpired.code() => {
@@ -205,11 +197,14 @@ async fn pay(sealer: Sealer, answer: QuoteAnswer, card_id: String, cvc: String) 
                 expired: true,
             }
         }
-        Err(failure) => failed(sentence(&failure)),
+        Err(failure) => failed(failure.sentence()),
     }
 }
 
-async fn check(
+/// Checks a receipt's two signatures with the store's published keys and
+/// the authorization keys a fresh gateway key set certifies; `None` when
+/// there is no receipt.
+pub(crate) async fn check(
     answer: &QuoteAnswer,
     receipt: &Option<shared::sign::Signed<shared::receipt::Receipt>>,
     root: &shared::sign::PublicKey,
@@ -288,7 +283,7 @@ pub fn use_checkout(sealer: Sealer) -> CheckoutHandle {
                 };
                 // A payment that was pending has its receipt once it is paid.
                 if paid.receipt.is_none()
-                    && order.status != shared::wire::OrderStatus::AwaitingPayment
+                    && order.status != OrderStatus::AwaitingPayment
                     && let (Ok(receipt), Some(root)) = (
                         api::fetch_receipt(order_id, secret).await,
                         trust::gateway_root(),
@@ -323,7 +318,7 @@ pub fn use_checkout(sealer: Sealer) -> CheckoutHandle {
             spawn_local(async move {
                 let action = match api::cancel_order(&order_id, &secret).await {
                     Ok(order) => CheckoutAction::OrderCanceled(order),
-                    Err(failure) => CheckoutAction::AfterSaleFailed(sentence(&failure)),
+                    Err(failure) => CheckoutAction::AfterSaleFailed(failure.sentence()),
                 };
                 state.dispatch(action);
             });
@@ -344,7 +339,7 @@ pub fn use_checkout(sealer: Sealer) -> CheckoutHandle {
             }
             let state = state.clone();
             spawn_local(async move {
-                state.dispatch(reopen(record).await);
+                state.dispatch(CheckoutAction::Reopened(Box::new(reopen(record).await)));
             });
         })
     };
@@ -360,25 +355,27 @@ pub fn use_checkout(sealer: Sealer) -> CheckoutHandle {
     }
 }
 
-/// Where a remembered order stands now: the store's view when it answers
-/// (the one remembered when it does not), and the receipt checked again.
+/// Where a remembered order stands now, as the store answers: one awaiting
+/// payment goes back to its quote (unless the quote has expired), any other
+/// to its receipt, checked again. Nothing is shown from the record alone: a
+/// store that does not answer is said so.
 async fn reopen(record: OrderRecord) -> CheckoutAction {
     let OrderRecord {
         quote: answer,
         receipt,
-        order,
         ..
     } = record;
     let (order_id, secret) = (&answer.order_id, &answer.client_secret);
     let order = match api::fetch_order(order_id, secret).await {
-        Ok(order) => Some(order),
-        Err(_) => order,
+        Ok(order) if order.order_id == *order_id => order,
+        Ok(_) | Err(_) => {
+            return CheckoutAction::AfterSaleFailed(
+                "The store could not be reached to show this order; try again.".to_owned(),
+            );
+        }
     };
-    let awaiting = match &order {
-        Some(order) => order.status == shared::wire::OrderStatus::AwaitingPayment,
-        None => receipt.is_none(),
-    };
-    if awaiting {
+    let status = order.status;
+    if status == OrderStatus::AwaitingPayment && receipt.is_none() {
         if now_ms() >= answer.quote.body.expires_at_ms {
             return CheckoutAction::AfterSaleFailed(format!(
                 "Order {order_id} was not paid and its quote has expired; ask the store for a new one."
@@ -386,14 +383,10 @@ async fn reopen(record: OrderRecord) -> CheckoutAction {
         }
         return CheckoutAction::Resumed(Box::new(answer));
     }
-    let Some(order) = order else {
-        return CheckoutAction::AfterSaleFailed(
-            "The store could not be reached to show this order; try again.".to_owned(),
-        );
-    };
     let receipt = match receipt {
         Some(receipt) => Some(receipt),
-        None => api::fetch_receipt(order_id, secret).await.ok(),
+        None if status != OrderStatus::Canceled => api::fetch_receipt(order_id, secret).await.ok(),
+        None => None,
     };
     let check = match trust::gateway_root() {
         Some(root) => check(&answer, &receipt, &root).await,

@@ -10,7 +10,9 @@ use yew::{hook, use_effect_with};
 
 use crate::api;
 use crate::checkout_state::Stage;
+use crate::hooks::use_checkout::check;
 use crate::hooks::use_vault::OrderKeeper;
+use crate::trust::{self, ReceiptCheck};
 use crate::vault::OrderRecord;
 
 /// How many of the orders placed last are refreshed from the store on
@@ -29,7 +31,11 @@ fn record_of(stage: &Stage) -> Option<OrderRecord> {
         }),
         Stage::Done(paid) => Some(OrderRecord {
             quote: paid.quote.clone(),
-            receipt: paid.receipt.clone(),
+            // Only a receipt whose signatures checked out is kept.
+            receipt: paid
+                .receipt
+                .clone()
+                .filter(|_| paid.check == Some(ReceiptCheck::Verified)),
             order: Some(paid.order.clone()),
             placed_at_ms: 0,
         }),
@@ -38,19 +44,23 @@ fn record_of(stage: &Stage) -> Option<OrderRecord> {
 }
 
 /// Asks the store where each of the orders placed last stands, and keeps
-/// what changed (with the receipt of one paid meanwhile).
+/// what changed (with the receipt of one paid meanwhile, if its signatures
+/// check out).
 async fn refresh(keeper: OrderKeeper) {
     for record in keeper.recent(ORDERS_REFRESHED_MAX) {
         let (order_id, secret) = (&record.quote.order_id, &record.quote.client_secret);
-        let Ok(order) = api::fetch_order(order_id, secret).await else {
-            continue;
+        let order = match api::fetch_order(order_id, secret).await {
+            Ok(order) if order.order_id == *order_id => order,
+            Ok(_) | Err(_) => continue,
         };
         if record.order.as_ref() == Some(&order) {
             continue;
         }
-        let receipt = match record.receipt {
-            None if order.status != OrderStatus::AwaitingPayment => {
-                api::fetch_receipt(order_id, secret).await.ok()
+        let receipt = match (&record.receipt, trust::gateway_root()) {
+            (None, Some(root)) if order.status != OrderStatus::AwaitingPayment => {
+                let receipt = api::fetch_receipt(order_id, secret).await.ok();
+                let check = check(&record.quote, &receipt, &root).await;
+                receipt.filter(|_| check == Some(ReceiptCheck::Verified))
             }
             _ => None,
         };

@@ -120,50 +120,101 @@ impl OrderKeeper {
     }
 
     /// Keeps `record`: what it leaves out (no receipt yet, no view of the
-    /// store's) stays as remembered. Does nothing while locked.
+    /// store's) stays as remembered. Records are kept one at a time, in
+    /// the order asked, each merged with what the one before it left; one
+    /// asked while a card change has the session out waits for it. Locking
+    /// forgets what is still waiting.
     pub fn keep(&self, mut record: OrderRecord) {
+        if self.shared.session.borrow().is_none() && !self.shared.session_out.get() {
+            return;
+        }
         if record.placed_at_ms == 0 {
             record.placed_at_ms = now_ms() as u64;
         }
-        let generation = self.shared.generation.get();
-        let write = {
-            let session = self.shared.session.borrow();
-            let Some(session) = session.as_ref() else {
-                return;
+        self.shared.order_queue.borrow_mut().push_back(record);
+        keep_waiting_orders(&self.shared, &self.state);
+    }
+}
+
+/// Writes the orders waiting to be kept, one after another, unless a
+/// writer is at it already or the session is out (a card change; it calls
+/// this again when it puts the session back).
+fn keep_waiting_orders(shared: &Rc<Shared>, state: &UseReducerHandle<WalletState>) {
+    if shared.order_writer.get() {
+        return;
+    }
+    shared.order_writer.set(true);
+    let (shared, state) = (shared.clone(), state.clone());
+    spawn_local(async move {
+        loop {
+            // Taken in a statement of its own: the queue is not borrowed
+            // while the record is written (others add to it meanwhile).
+            let next = shared.order_queue.borrow_mut().pop_front();
+            let Some(record) = next else {
+                break;
             };
-            session.seal_order(record)
-        };
-        let write = match write {
-            Ok(Some(write)) => write,
-            Ok(None) => return,
-            Err(failure) => {
-                self.state
-                    .dispatch(WalletAction::Failed(failure_message(&failure)));
-                return;
-            }
-        };
-        let Some(vault) = self.shared.vault.borrow().clone() else {
-            return;
-        };
-        let (shared, state) = (self.shared.clone(), self.state.clone());
-        spawn_local(async move {
+            let generation = shared.generation.get();
+            let sealed = {
+                let session = shared.session.borrow();
+                session
+                    .as_ref()
+                    .map(|session| session.seal_order(record.clone()))
+            };
+            let write = match sealed {
+                // Out for a card change: wait for it to come back.
+                None => {
+                    shared.order_queue.borrow_mut().push_front(record);
+                    break;
+                }
+                Some(Ok(Some(write))) => write,
+                Some(Ok(None)) => continue,
+                Some(Err(failure)) => {
+                    state.dispatch(WalletAction::Failed(failure_message(&failure)));
+                    continue;
+                }
+            };
+            let Some(vault) = shared.vault.borrow().clone() else {
+                break;
+            };
             if let Err(failure) = vault.put_order(&write).await {
+                // Sealed under a key a password change has just replaced:
+                // sealed again once the change brings the session back.
+                if failure == VaultFailure::ChangedMeanwhile && shared.session_out.get() {
+                    shared
+                        .order_queue
+                        .borrow_mut()
+                        .push_front(write.into_record());
+                    break;
+                }
                 state.dispatch(WalletAction::Failed(format!(
                     "The order could not be kept in the wallet: {}",
                     failure_message(&failure)
                 )));
-                return;
+                continue;
             }
             if shared.generation.get() != generation {
-                return;
+                continue;
             }
             let mut session = shared.session.borrow_mut();
-            if let Some(session) = session.as_mut() {
-                session.order_written(write);
-                state.dispatch(WalletAction::Orders(order_summaries(session)));
+            match session.as_mut() {
+                Some(session) => {
+                    session.order_written(write);
+                    state.dispatch(WalletAction::Orders(order_summaries(session)));
+                }
+                // Written while a card change had the session out: the
+                // session it brings back learns of it then.
+                None => {
+                    drop(session);
+                    shared
+                        .order_queue
+                        .borrow_mut()
+                        .push_front(write.into_record());
+                    break;
+                }
             }
-        });
-    }
+        }
+        shared.order_writer.set(false);
+    });
 }
 
 #[derive(Clone, PartialEq)]
@@ -198,6 +249,12 @@ struct Shared {
     generation: Cell<u64>,
     last_activity_ms: Cell<f64>,
     hidden_since_ms: Cell<Option<f64>>,
+    /// The session is out with a card change (not locked).
+    session_out: Cell<bool>,
+    /// Orders waiting to be kept, in the order asked.
+    order_queue: RefCell<std::collections::VecDeque<OrderRecord>>,
+    /// An order writer is running.
+    order_writer: Cell<bool>,
 }
 
 fn now_ms() -> f64 {
@@ -304,6 +361,9 @@ pub fn use_vault() -> VaultHandle {
             generation: Cell::new(0),
             last_activity_ms: Cell::new(now_ms()),
             hidden_since_ms: Cell::new(None),
+            session_out: Cell::new(false),
+            order_queue: RefCell::new(std::collections::VecDeque::new()),
+            order_writer: Cell::new(false),
         })
     })
     .borrow()
@@ -313,6 +373,8 @@ pub fn use_vault() -> VaultHandle {
         let (state, shared) = (state.clone(), shared.clone());
         Callback::from(move |()| {
             shared.generation.set(shared.generation.get() + 1);
+            shared.session_out.set(false);
+            shared.order_queue.borrow_mut().clear();
             // Dropping the session zeroizes the vault key.
             drop(shared.session.borrow_mut().take());
             state.dispatch(WalletAction::Lock);
@@ -483,6 +545,7 @@ pub fn use_vault() -> VaultHandle {
                 return;
             };
             let generation = shared.generation.get();
+            shared.session_out.set(true);
             let (state, shared) = (state.clone(), shared.clone());
             spawn_local(async move {
                 let (session, outcome) = work(vault, session).await;
@@ -491,6 +554,9 @@ pub fn use_vault() -> VaultHandle {
                 }
                 let view = unlocked(&session);
                 *shared.session.borrow_mut() = Some(session);
+                shared.session_out.set(false);
+                // Orders asked to be kept meanwhile are kept now.
+                keep_waiting_orders(&shared, &state);
                 match outcome {
                     Ok(message) => state.dispatch(WalletAction::ShowWithMessage(view, message)),
                     Err(message) => {

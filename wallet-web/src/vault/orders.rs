@@ -102,6 +102,13 @@ pub struct OrderWrite {
     evict: Option<String>,
 }
 
+impl OrderWrite {
+    /// The record this write would have kept.
+    pub fn into_record(self) -> OrderRecord {
+        self.record
+    }
+}
+
 impl Session {
     /// Seals `record`. Of an order already kept, the first `placed_at_ms`
     /// stays, and so do a receipt `record` lacks and a store's view newer

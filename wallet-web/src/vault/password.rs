@@ -58,7 +58,8 @@ impl Vault {
                     .map_err(VaultFailure::Crypto)?;
                 resealed.push((id, to_js(&sealed)?));
             }
-            stores.push((store_name, ids, resealed));
+            let texts: Vec<Option<String>> = values.iter().map(JsValue::as_string).collect();
+            stores.push((store_name, ids, texts, resealed));
         }
         let transaction = self.database.transaction(
             &[META_STORE, CARDS_STORE, ORDERS_STORE],
@@ -68,16 +69,22 @@ impl Vault {
             transaction.abort()?.await?;
             return Err(VaultFailure::ChangedMeanwhile);
         }
-        for (store_name, ids, resealed) in &stores {
+        for (store_name, ids, texts, resealed) in &stores {
             let store = transaction.object_store(store_name)?;
-            // A record another tab added meanwhile would stay under the old
-            // key, unreadable: refuse instead.
+            // A record added meanwhile (by another tab, or an order kept
+            // meanwhile) would stay under the old key, unreadable; one
+            // changed in place would go back to what was read: refuse.
             let now_ids = store.get_all_keys(None, None)?.await?;
+            let now_values = store.get_all(None, None)?.await?;
             let unchanged = now_ids.len() == ids.len()
                 && now_ids
                     .iter()
                     .zip(ids)
-                    .all(|(now, then)| now.as_string() == then.as_string());
+                    .all(|(now, then)| now.as_string() == then.as_string())
+                && now_values
+                    .iter()
+                    .map(JsValue::as_string)
+                    .eq(texts.iter().cloned());
             if !unchanged {
                 transaction.abort()?.await?;
                 return Err(VaultFailure::ChangedMeanwhile);
