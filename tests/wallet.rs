@@ -5,7 +5,10 @@
 
 use std::time::Instant;
 
-use e2e::browser::{NARROW, WIDE, block_on, click, fill, step, wait_for_count, wait_for_text};
+use e2e::browser::{
+    ENTER, NARROW, SPACE, WIDE, block_on, click, fill, press, step, tab_to, type_text,
+    wait_for_count, wait_for_text,
+};
 use fantoccini::{Client, Locator};
 
 use crate::{Journey, World};
@@ -22,6 +25,10 @@ pub const JOURNEYS: &[Journey] = &[
     (
         "wallet::orders_are_remembered_across_reloads",
         orders_are_remembered_across_reloads,
+    ),
+    (
+        "wallet::a_phone_shopper_pays_with_the_keyboard_alone",
+        a_phone_shopper_pays_with_the_keyboard_alone,
     ),
 ];
 
@@ -511,4 +518,67 @@ fn percent_decode(text: &str) -> String {
         }
     }
     String::from_utf8(decoded).unwrap()
+}
+
+/// Reaches the field `css` with the Tab key and types `text` into it.
+async fn tab_and_type(client: &Client, css: &str, text: &str) {
+    tab_to(client, css).await;
+    type_text(client, text).await;
+}
+
+fn a_phone_shopper_pays_with_the_keyboard_alone(world: &World) {
+    // Goal: every step of the shop works from the keyboard alone on a
+    // phone-sized screen (issue 14). Method: at 360 px, with only Tab,
+    // typing, Space and Enter: create the wallet, add a card, add a
+    // product, fill in the consignee, get the quote, choose the card and
+    // pay; the receipt takes the focus.
+    let _keys = crate::payment::keyring_read();
+    block_on(async {
+        let client = world.driver.session().await;
+        client.set_window_size(NARROW.0, NARROW.1).await.unwrap();
+        client.goto(&world.server.url("/")).await.unwrap();
+        wait_for_count(&client, "#new-password", 1).await;
+        tab_and_type(&client, "#new-password", PASSWORD).await;
+        tab_and_type(&client, "#confirm-password", PASSWORD).await;
+        press(&client, ENTER).await;
+        wait_for_text(&client, ".wallet .status", "Wallet created and unlocked.").await;
+
+        tab_and_type(&client, "#card-number", "4242424242424242").await;
+        tab_and_type(&client, "#card-expiry", "1230").await;
+        tab_and_type(&client, "#card-holder", "Ada Lovelace").await;
+        press(&client, ENTER).await;
+        wait_for_count(&client, "li.wallet-card", 1).await;
+
+        wait_for_count(&client, "li.product[data-sku='TEA-ROOIBOS-100']", 1).await;
+        tab_to(
+            &client,
+            "li.product[data-sku='TEA-ROOIBOS-100'] button.add-to-order",
+        )
+        .await;
+        press(&client, ENTER).await;
+        wait_for_count(&client, "li.cart-line", 1).await;
+        tab_and_type(&client, "#ship-name", "Ada Lovelace").await;
+        tab_and_type(&client, "#ship-line-1", "12 St James's Square").await;
+        tab_and_type(&client, "#ship-city", "London").await;
+        tab_and_type(&client, "#ship-postal-code", "SW1Y 4JH").await;
+        tab_and_type(&client, "#ship-country", "GB").await;
+        tab_and_type(&client, "#ship-phone", "+44 20 7946 0000").await;
+        press(&client, ENTER).await;
+        wait_for_text(&client, ".checkout .status", "signed and checked").await;
+
+        tab_to(&client, "label.pay-card input").await;
+        press(&client, SPACE).await;
+        let pays = crate::payment::demo_card("visa-pays");
+        tab_and_type(&client, "#pay-cvc", pays.cvc.reveal_digits()).await;
+        press(&client, ENTER).await;
+        wait_for_text(&client, ".paid h3", "Order paid").await;
+        wait_for_text(&client, ".receipt .verified", "signatures check out").await;
+        let focused = client
+            .execute("return document.activeElement.id;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(focused, "paid-heading");
+        assert_fits_a_phone(&client).await;
+        client.close().await.unwrap();
+    });
 }

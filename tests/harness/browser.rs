@@ -237,3 +237,50 @@ pub async fn click(client: &Client, css: &str) {
         .await
         .unwrap_or_else(|error| panic!("click {css}: {error}"));
 }
+
+/// Keys as WebDriver names them.
+pub const TAB: char = '\u{E004}';
+pub const ENTER: char = '\u{E007}';
+pub const SPACE: char = '\u{E00D}';
+
+/// The most Tab presses `tab_to` makes before it gives up.
+const TABS_MAX: usize = 150;
+
+/// Presses one key on the keyboard, wherever the focus is.
+pub async fn press(client: &Client, key: char) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let actions = KeyActions::new("keyboard".to_owned())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    client.perform_actions(actions).await.expect("press a key");
+}
+
+/// Presses Tab until the element matching `css` has the focus, as a
+/// keyboard user would reach it; fails if it never does.
+pub async fn tab_to(client: &Client, css: &str) {
+    for _ in 0..TABS_MAX {
+        let focused = client
+            .execute(
+                "return document.activeElement !== null && document.activeElement.matches(arguments[0]);",
+                vec![serde_json::Value::from(css)],
+            )
+            .await
+            .expect("read the focus");
+        if focused == serde_json::Value::Bool(true) {
+            return;
+        }
+        press(client, TAB).await;
+    }
+    panic!("{css} cannot be reached with the Tab key");
+}
+
+/// Types `text` into the focused field.
+pub async fn type_text(client: &Client, text: &str) {
+    client
+        .active_element()
+        .await
+        .expect("the focused element")
+        .send_keys(text)
+        .await
+        .expect("type into the focused field");
+}
