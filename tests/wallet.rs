@@ -227,6 +227,17 @@ async fn unlock(client: &Client) {
     wait_for_text(client, ".wallet .status", "Wallet unlocked").await;
 }
 
+/// Pays with the wallet's card ending `last_four` (the demo card `name`,
+/// for its security code) and waits for the receipt to check out.
+async fn pay_and_see_the_receipt(client: &Client, last_four: &str, name: &str) {
+    let card = crate::payment::demo_card(name);
+    choose_card(client, last_four).await;
+    fill(client, "#pay-cvc", card.cvc.reveal_digits()).await;
+    submit(client, "form.pay").await;
+    wait_for_text(client, ".paid h3", "Order paid").await;
+    wait_for_text(client, ".receipt .verified", "signatures check out").await;
+}
+
 /// Picks the pay form's card whose label shows `last_four`.
 async fn choose_card(client: &Client, last_four: &str) {
     for label in client
@@ -278,12 +289,7 @@ fn checkout_declined_then_paid_with_another_card(world: &World) {
         step(&client, "checkout-declined", ".checkout").await;
         assert_eq!(wait_for_text(&client, ".quote-total", ".").await, total);
 
-        let pays = crate::payment::demo_card("visa-pays");
-        choose_card(&client, "4242").await;
-        fill(&client, "#pay-cvc", pays.cvc.reveal_digits()).await;
-        submit(&client, "form.pay").await;
-        wait_for_text(&client, ".paid h3", "Order paid").await;
-        wait_for_text(&client, ".receipt .verified", "signatures check out").await;
+        pay_and_see_the_receipt(&client, "4242", "visa-pays").await;
         let receipt = wait_for_text(&client, ".receipt", "4242").await;
         assert!(receipt.contains(&total), "{receipt}");
         let events = wait_for_count(&client, ".order-events li", 3).await;
@@ -401,12 +407,7 @@ fn orders_are_remembered_across_reloads(world: &World) {
         wait_for_text(&client, ".checkout .status", "is awaiting payment").await;
         wait_for_text(&client, ".quote h3", "The store's quote").await;
         step(&client, "orders-resumed", ".checkout").await;
-        let pays = crate::payment::demo_card("visa-pays");
-        choose_card(&client, "4242").await;
-        fill(&client, "#pay-cvc", pays.cvc.reveal_digits()).await;
-        submit(&client, "form.pay").await;
-        wait_for_text(&client, ".paid h3", "Order paid").await;
-        wait_for_text(&client, ".receipt .verified", "signatures check out").await;
+        pay_and_see_the_receipt(&client, "4242", "visa-pays").await;
         // The result has the keyboard's focus.
         let focused = client
             .execute("return document.activeElement.id;", vec![])

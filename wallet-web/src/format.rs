@@ -32,3 +32,15 @@ pub fn date_time(ms: u64) -> String {
         date.get_minutes()
     )
 }
+
+/// An order's status in words: "awaiting payment", "paid", ...
+pub fn order_status(status: shared::wire::OrderStatus) -> &'static str {
+    use shared::wire::OrderStatus;
+    match status {
+        OrderStatus::AwaitingPayment => "awaiting payment",
+        OrderStatus::Paid => "paid",
+        OrderStatus::Shipped => "shipped",
+        OrderStatus::Delivered => "delivered",
+        OrderStatus::Canceled => "canceled",
+    }
+}

@@ -22,17 +22,6 @@ pub struct ReceiptViewProps {
     pub new_order: Callback<()>,
 }
 
-fn status_text(status: shared::wire::OrderStatus) -> &'static str {
-    use shared::wire::OrderStatus;
-    match status {
-        OrderStatus::AwaitingPayment => "awaiting payment",
-        OrderStatus::Paid => "paid",
-        OrderStatus::Shipped => "shipped",
-        OrderStatus::Delivered => "delivered",
-        OrderStatus::Canceled => "canceled",
-    }
-}
-
 #[component]
 pub fn ReceiptView(props: &ReceiptViewProps) -> Html {
     let paid = &props.paid;
@@ -118,7 +107,7 @@ pub fn ReceiptView(props: &ReceiptViewProps) -> Html {
     };
     html! {
         <section class="paid" aria-labelledby="paid-heading" data-order-id={order.order_id.clone()}>
-            <h3 id="paid-heading" tabindex="-1" ref={heading}>{ format!("Order {}", status_text(order.status)) }</h3>
+            <h3 id="paid-heading" tabindex="-1" ref={heading}>{ format!("Order {}", crate::format::order_status(order.status)) }</h3>
             { receipt }
             { bought(paid) }
             if let Some(download) = download {

@@ -24,16 +24,6 @@ fn filter_label(filter: StaffOrderFilter) -> &'static str {
     }
 }
 
-fn status_label(status: OrderStatus) -> &'static str {
-    match status {
-        OrderStatus::AwaitingPayment => "awaiting payment",
-        OrderStatus::Paid => "paid",
-        OrderStatus::Shipped => "shipped",
-        OrderStatus::Delivered => "delivered",
-        OrderStatus::Canceled => "canceled",
-    }
-}
-
 fn standing_class(status: OrderStatus) -> &'static str {
     match status {
         OrderStatus::AwaitingPayment => "standing awaiting",
@@ -216,7 +206,7 @@ fn StaffOrderCard(props: &StaffOrderCardProps) -> Html {
         <li class="staff-order" data-order-id={id.clone()}>
             <h3>{ format!("Order {id}") }</h3>
             <p class="staff-order-line">
-                <span class={standing_class(order.status)}>{ status_label(order.status) }</span>
+                <span class={standing_class(order.status)}>{ crate::format::order_status(order.status) }</span>
                 { format!(" · {currency} {} · placed {}", order.total, crate::format::date_time(order.created_at_ms)) }
             </p>
             <p class="hint">{ format!("Captured {currency} {} · refunded {currency} {}", order.captured, order.refunded) }</p>
