@@ -18,7 +18,15 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::card::{CardError, CardNumber, Expiry, check_holder_name};
+
+mod passkey;
+
 use crate::encoding::{BoundedBytes, Bytes, CanonicalReader, CanonicalWriter, DecodeError};
+pub use passkey::{
+    CREDENTIAL_ID_BYTES_MAX, PASSKEY_WRAP_VERSION, PRF_OUTPUT_BYTES, PasskeyWrap,
+    VAULT_PASSKEYS_MAX, enroll_passkey, passkeys_tag, passkeys_tag_holds, rewrap_passkey,
+    unlock_with_passkey,
+};
 
 /// The vault format version, bound into every header and record.
 pub const VAULT_FORMAT_VERSION: u32 = 1;
@@ -124,6 +132,13 @@ pub struct VaultHeader {
     pub nonce: Bytes<12>,
     /// The vault key encrypted under the password key, tag included.
     pub wrapped_key: Bytes<48>,
+    /// The passkeys that also unlock the vault (the vault key sealed to
+    /// each; see `passkey.rs`), and the tag that authenticates their list
+    /// under the vault key. Absent in a header without passkeys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passkeys: Vec<PasskeyWrap>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passkeys_tag: Option<Bytes<32>>,
 }
 
 impl VaultHeader {
@@ -213,6 +228,8 @@ pub fn wrap_vault_key(
         salt,
         nonce,
         wrapped_key: Bytes(wrapped_key),
+        passkeys: Vec::new(),
+        passkeys_tag: None,
     })
 }
 

@@ -17,7 +17,8 @@ use crate::seal::{
 };
 use crate::sign::{KeyId, SignatureError, Signed, SigningKeyPair};
 use crate::vault::{
-    CardRecord, KdfParams, VaultError, create_vault, open_record, seal_record, unlock_vault,
+    CardRecord, KdfParams, VaultError, create_vault, enroll_passkey, open_record, passkeys_tag,
+    passkeys_tag_holds, rewrap_passkey, seal_record, unlock_vault, unlock_with_passkey,
     wrap_vault_key,
 };
 
@@ -683,4 +684,72 @@ fn card_records_hold_no_cvc_and_decode_strictly() {
     let mut longer = bytes.to_vec();
     longer.push(0);
     assert!(CardRecord::decode(&longer).is_err());
+}
+
+#[test]
+fn a_passkey_opens_the_vault_key_with_its_prf_output_only() {
+    // Goal: the PRF output of the enrolled credential opens the same vault
+    // key; any other output, or the wrap moved to another credential,
+    // opens nothing; a password change's new key is sealed to the passkey
+    // without the authenticator. Method: enroll, open, tamper, rewrap.
+    let mut rng = TestRng::new(21);
+    let (_, key) = create_vault("correct horse battery", TEST_KDF, &mut rng).unwrap();
+    let record = seal_record(&key, "card", "c1", b"secret", &mut rng).unwrap();
+    let prf = [7_u8; 32];
+    let wrap = enroll_passkey(&key, b"credential-1", [9; 32], &prf, &mut rng).unwrap();
+    let opened = unlock_with_passkey(&wrap, &prf).unwrap();
+    assert_eq!(
+        &*open_record(&opened, "card", "c1", &record).unwrap(),
+        b"secret"
+    );
+    assert_eq!(
+        unlock_with_passkey(&wrap, &[8; 32]).unwrap_err(),
+        VaultError::WrongPassword
+    );
+    let mut moved = wrap.clone();
+    moved.credential_id = BoundedBytes(b"credential-2".to_vec());
+    assert!(unlock_with_passkey(&moved, &prf).is_err());
+    let mut flipped = wrap.clone();
+    flipped.wrapped_key.0[0] ^= 1;
+    assert!(unlock_with_passkey(&flipped, &prf).is_err());
+    // The wrap holds neither the PRF output nor the vault key.
+    let stored = serde_json::to_string(&wrap).unwrap();
+    assert!(!stored.contains(&crate::encoding::to_base64url(&prf)));
+
+    let (_, new_key) = create_vault("another long password", TEST_KDF, &mut rng).unwrap();
+    let rewrapped = rewrap_passkey(&new_key, &wrap, &mut rng).unwrap();
+    let reopened = unlock_with_passkey(&rewrapped, &prf).unwrap();
+    let sealed_new = seal_record(&new_key, "card", "c1", b"new", &mut rng).unwrap();
+    assert_eq!(
+        &*open_record(&reopened, "card", "c1", &sealed_new).unwrap(),
+        b"new"
+    );
+    assert!(open_record(&reopened, "card", "c1", &record).is_err());
+}
+
+#[test]
+fn the_list_of_passkeys_is_authenticated_by_the_vault_key() {
+    // Goal: a wrap planted in the header by someone without the vault key
+    // is told apart. Method: tag a list, then add, drop or swap a wrap.
+    let mut rng = TestRng::new(22);
+    let (_, key) = create_vault("correct horse battery", TEST_KDF, &mut rng).unwrap();
+    let (_, other_key) = create_vault("correct horse battery", TEST_KDF, &mut rng).unwrap();
+    let first = enroll_passkey(&key, b"credential-1", [1; 32], &[3; 32], &mut rng).unwrap();
+    let planted = enroll_passkey(&other_key, b"credential-x", [2; 32], &[4; 32], &mut rng).unwrap();
+    let tag = passkeys_tag(&key, std::slice::from_ref(&first)).unwrap();
+    assert!(passkeys_tag_holds(&key, std::slice::from_ref(&first), &tag));
+    assert!(!passkeys_tag_holds(
+        &key,
+        &[first.clone(), planted.clone()],
+        &tag
+    ));
+    assert!(!passkeys_tag_holds(&key, &[], &tag));
+    assert!(!passkeys_tag_holds(
+        &other_key,
+        std::slice::from_ref(&first),
+        &tag
+    ));
+    // A rewrap (a password change's) keeps the wrap's identity.
+    let rewrapped = rewrap_passkey(&key, &first, &mut rng).unwrap();
+    assert!(passkeys_tag_holds(&key, &[rewrapped], &tag));
 }
