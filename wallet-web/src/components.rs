@@ -7,6 +7,7 @@ pub mod catalog_list;
 pub mod change_password;
 pub mod checkout_panel;
 pub mod orders_list;
+pub mod passkey_list;
 pub mod pay_form;
 pub mod quote_view;
 pub mod receipt_view;

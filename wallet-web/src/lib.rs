@@ -17,6 +17,7 @@ mod staff_state;
 mod state;
 mod trust;
 mod vault;
+mod webauthn;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

@@ -184,6 +184,36 @@ impl OrderSummary {
     }
 }
 
+/// A passkey that unlocks the wallet, as its list shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PasskeySummary {
+    pub credential_id: Vec<u8>,
+    /// "Passkey …a1b2c3": the end of its credential id, to tell several
+    /// apart.
+    pub label: String,
+}
+
+impl PasskeySummary {
+    pub fn of(credential_id: Vec<u8>) -> PasskeySummary {
+        let encoded = shared::encoding::to_base64url(&credential_id);
+        let tail: String = encoded
+            .chars()
+            .rev()
+            .take(PASSKEY_LABEL_CHARS)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        PasskeySummary {
+            credential_id,
+            label: format!("Passkey …{tail}"),
+        }
+    }
+}
+
+/// How many characters of a credential id its label shows.
+const PASSKEY_LABEL_CHARS: usize = 6;
+
 /// What the wallet panel shows.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum WalletView {
@@ -198,6 +228,7 @@ pub enum WalletView {
     Unlocked {
         cards: Vec<CardSummary>,
         orders: Vec<OrderSummary>,
+        passkeys: Vec<PasskeySummary>,
         skipped: usize,
     },
     /// Storage cannot be used at all (private mode, blocked storage).
@@ -212,6 +243,8 @@ pub struct WalletState {
     pub view: WalletView,
     resting: WalletView,
     pub message: Option<String>,
+    /// The locked wallet may be unlocked with a passkey.
+    pub passkey_unlock: bool,
 }
 
 pub enum WalletAction {
@@ -224,6 +257,8 @@ pub enum WalletAction {
     /// The remembered orders changed (kept, or refreshed from the store);
     /// the view shows them if the wallet is unlocked.
     Orders(Vec<OrderSummary>),
+    /// Whether the stored wallet names a passkey (read while locked).
+    PasskeyUnlock(bool),
 }
 
 impl WalletState {
@@ -236,17 +271,29 @@ impl WalletState {
                 view: self.resting.clone(),
                 resting: self.resting.clone(),
                 message: Some(message),
+                passkey_unlock: self.passkey_unlock,
             },
             WalletAction::Lock => WalletState {
                 view: WalletView::Locked,
                 resting: WalletView::Locked,
                 message: Some("Wallet locked.".to_owned()),
+                passkey_unlock: self.passkey_unlock,
+            },
+            WalletAction::PasskeyUnlock(possible) => WalletState {
+                passkey_unlock: possible,
+                ..self.clone()
             },
             WalletAction::Orders(orders) => {
                 let with_orders = |view: &WalletView| match view {
-                    WalletView::Unlocked { cards, skipped, .. } => WalletView::Unlocked {
+                    WalletView::Unlocked {
+                        cards,
+                        skipped,
+                        passkeys,
+                        ..
+                    } => WalletView::Unlocked {
                         cards: cards.clone(),
                         orders: orders.clone(),
+                        passkeys: passkeys.clone(),
                         skipped: *skipped,
                     },
                     other => other.clone(),
@@ -255,6 +302,7 @@ impl WalletState {
                     view: with_orders(&self.view),
                     resting: with_orders(&self.resting),
                     message: self.message.clone(),
+                    passkey_unlock: self.passkey_unlock,
                 }
             }
         }
@@ -265,10 +313,18 @@ impl WalletState {
             WalletView::Working(_) => self.resting.clone(),
             _ => view.clone(),
         };
+        // An unlocked view knows the passkeys; the locked one keeps the
+        // last known.
+        let passkey_unlock = match &view {
+            WalletView::Unlocked { passkeys, .. } => !passkeys.is_empty(),
+            WalletView::Empty => false,
+            _ => self.passkey_unlock,
+        };
         WalletState {
             view,
             resting,
             message,
+            passkey_unlock,
         }
     }
 }

@@ -199,6 +199,7 @@ mod vault_rules {
         let unlocked = WalletView::Unlocked {
             cards: vec![],
             orders: vec![],
+            passkeys: vec![],
             skipped: 0,
         };
         let state = WalletState::default()

@@ -25,6 +25,7 @@ use shared::vault::{
 use wasm_bindgen::JsValue;
 
 pub mod orders;
+mod passkeys;
 mod password;
 
 pub use orders::OrderRecord;
@@ -77,6 +78,10 @@ pub enum VaultFailure {
     CardLimit,
     #[error("the wallet changed in another tab meanwhile; lock it and unlock it again")]
     ChangedMeanwhile,
+    #[error("that passkey does not unlock this wallet")]
+    PasskeyUnknown,
+    #[error("the wallet holds the most passkeys it can")]
+    PasskeyLimit,
     #[error("{0}")]
     Crypto(VaultError),
 }
@@ -99,6 +104,8 @@ pub struct UnlockFailures {
 pub struct VaultStatus {
     pub exists: bool,
     pub failures: UnlockFailures,
+    /// How many passkeys the stored header names.
+    pub passkeys: usize,
 }
 
 /// A card in the unlocked wallet.
@@ -213,6 +220,7 @@ impl Vault {
         let (header, failures) = self.read_meta().await?;
         Ok(VaultStatus {
             exists: header.is_some(),
+            passkeys: header.as_ref().map_or(0, |header| header.passkeys.len()),
             failures,
         })
     }
@@ -266,10 +274,12 @@ impl Vault {
     ) -> Result<Session, VaultFailure> {
         let (key, header, read_text) = self.check_password(password, now_ms).await?;
         let upgraded = if header.kdf.is_weaker_than(&target) {
-            Some(to_js(
-                &wrap_vault_key(&key, password, target, &mut rng())
-                    .map_err(VaultFailure::Crypto)?,
-            )?)
+            // The same vault key: the passkeys and their tag carry over.
+            let mut upgraded =
+                wrap_vault_key(&key, password, target, &mut rng()).map_err(VaultFailure::Crypto)?;
+            upgraded.passkeys.clone_from(&header.passkeys);
+            upgraded.passkeys_tag = header.passkeys_tag;
+            Some(to_js(&upgraded)?)
         } else {
             None
         };

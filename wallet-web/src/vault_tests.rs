@@ -546,3 +546,127 @@ async fn an_older_view_of_an_order_never_replaces_a_newer_one() {
     let bare = order("ord_view", false, 1_000);
     assert!(session.seal_order(bare).unwrap().is_none());
 }
+
+#[wasm_bindgen_test]
+async fn a_passkey_unlocks_the_same_vault_and_survives_a_password_change() {
+    // Goal: the PRF wrapping opens the same vault key; a password change
+    // keeps the passkey working; removing it ends that; nothing stored
+    // lets a copied database unlock without the authenticator's output.
+    // Method: real IndexedDB, with the authenticator's PRF output stood in
+    // for by fixed bytes.
+    let name = database_name("passkey");
+    let vault = Vault::open(&name).await.unwrap();
+    let mut session = vault.create(PASSWORD, SMALL_KDF).await.unwrap();
+    vault
+        .add_card(&mut session, card("4242424242424242", "daily"))
+        .await
+        .unwrap();
+    let prf = [0x5a_u8; 32];
+    vault
+        .add_passkey(&mut session, b"credential-1", [0x11; 32], &prf)
+        .await
+        .unwrap();
+    assert_eq!(session.passkey_ids(), vec![b"credential-1".to_vec()]);
+    drop(session);
+
+    let reopened = Vault::open(&name).await.unwrap();
+    assert_eq!(reopened.status().await.unwrap().passkeys, 1);
+    let requests = reopened.passkey_requests().await.unwrap();
+    assert_eq!(requests[0].credential_id, b"credential-1".to_vec());
+    assert_eq!(requests[0].prf_salt, [0x11; 32]);
+    let session = reopened
+        .unlock_with_passkey(b"credential-1", &prf)
+        .await
+        .unwrap();
+    assert_eq!(session.cards[0].card.nickname, "daily");
+    drop(session);
+    assert_eq!(
+        reopened
+            .unlock_with_passkey(b"credential-1", &[0x5b; 32])
+            .await
+            .unwrap_err(),
+        VaultFailure::PasskeyUnknown
+    );
+    assert_eq!(
+        reopened
+            .unlock_with_passkey(b"credential-2", &prf)
+            .await
+            .unwrap_err(),
+        VaultFailure::PasskeyUnknown
+    );
+    // At rest: neither the PRF output nor anything derived that opens.
+    let stored = reopened.raw_values().await.unwrap().join("\n");
+    assert!(!stored.contains(&shared::encoding::to_base64url(&prf)));
+
+    let mut session = reopened.unlock(PASSWORD, SMALL_KDF, 1_000).await.unwrap();
+    reopened
+        .change_password(&mut session, PASSWORD, "a new long password", SMALL_KDF, 2_000)
+        .await
+        .unwrap();
+    drop(session);
+    let mut session = reopened
+        .unlock_with_passkey(b"credential-1", &prf)
+        .await
+        .unwrap();
+    assert_eq!(session.cards.len(), 1);
+    reopened
+        .remove_passkey(&mut session, b"credential-1")
+        .await
+        .unwrap();
+    drop(session);
+    assert_eq!(reopened.status().await.unwrap().passkeys, 0);
+    assert_eq!(
+        reopened
+            .unlock_with_passkey(b"credential-1", &prf)
+            .await
+            .unwrap_err(),
+        VaultFailure::PasskeyUnknown
+    );
+    // The password still opens it.
+    reopened
+        .unlock("a new long password", SMALL_KDF, 3_000)
+        .await
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_passkey_planted_in_the_header_is_never_sealed_to() {
+    // Goal: someone who can write the stored header but not open the vault
+    // cannot add a passkey of their own, and gains nothing at the next
+    // password change. Method: put a wrap made for another vault into the
+    // header behind the vault's back; it neither unlocks nor survives the
+    // password change.
+    let name = database_name("passkey-planted");
+    let vault = Vault::open(&name).await.unwrap();
+    let mut session = vault.create(PASSWORD, SMALL_KDF).await.unwrap();
+    vault
+        .add_passkey(&mut session, b"credential-1", [0x11; 32], &[1; 32])
+        .await
+        .unwrap();
+    drop(session);
+    let mut header = vault.header_for_test().await.unwrap();
+    let mut rng = shared::rand_core::UnwrapErr(getrandom::SysRng);
+    let (_, other_key) =
+        shared::vault::create_vault("another long password", SMALL_KDF, &mut rng).unwrap();
+    let planted =
+        shared::vault::enroll_passkey(&other_key, b"planted", [2; 32], &[2; 32], &mut rng)
+            .unwrap();
+    header.passkeys.push(planted);
+    vault
+        .put_raw("meta", "header", &serde_json::to_string(&header).unwrap())
+        .await
+        .unwrap();
+    // The planted wrap opens another key, which the list's tag refuses.
+    assert_eq!(
+        vault.unlock_with_passkey(b"planted", &[2; 32]).await.unwrap_err(),
+        VaultFailure::PasskeyUnknown
+    );
+    let mut session = vault.unlock(PASSWORD, SMALL_KDF, 1_000).await.unwrap();
+    assert!(session.passkey_ids().is_empty(), "an untagged list is not shown");
+    vault
+        .change_password(&mut session, PASSWORD, "a new long password", SMALL_KDF, 2_000)
+        .await
+        .unwrap();
+    let after = vault.header_for_test().await.unwrap();
+    assert!(after.passkeys.is_empty(), "nothing is sealed to the planted key");
+}

@@ -1,4 +1,5 @@
-//! Unlocking the wallet with its password.
+//! Unlocking the wallet with its password, or with a passkey when it has
+//! one.
 
 use crate::components::take_input_value;
 use web_sys::SubmitEvent;
@@ -7,6 +8,9 @@ use yew::{Callback, Html, Properties, component, html, use_node_ref};
 #[derive(Properties, PartialEq)]
 pub struct VaultUnlockProps {
     pub on_unlock: Callback<String>,
+    /// Unlocks with a passkey, when the wallet has one.
+    #[prop_or_default]
+    pub on_passkey: Option<Callback<()>>,
 }
 
 #[component]
@@ -20,11 +24,21 @@ pub fn VaultUnlock(props: &VaultUnlockProps) -> Html {
             on_unlock.emit(take_input_value(&password));
         }
     };
+    let passkey = props.on_passkey.clone().map(|on_passkey| {
+        html! {
+            <p class="passkey-unlock">
+                <button type="button" class="unlock-passkey" onclick={move |_| on_passkey.emit(())}>{ "Unlock with a passkey" }</button>
+            </p>
+        }
+    });
     html! {
-        <form class="vault-form" onsubmit={on_submit}>
-            <label for="unlock-password">{ "Wallet password" }</label>
-            <input id="unlock-password" type="password" autocomplete="current-password" ref={password} />
-            <button type="submit">{ "Unlock" }</button>
-        </form>
+        <>
+            { passkey.unwrap_or_default() }
+            <form class="vault-form" onsubmit={on_submit}>
+                <label for="unlock-password">{ "Wallet password" }</label>
+                <input id="unlock-password" type="password" autocomplete="current-password" ref={password} />
+                <button type="submit">{ "Unlock" }</button>
+            </form>
+        </>
     }
 }

@@ -8,6 +8,7 @@ use crate::components::add_card_form::AddCardForm;
 use crate::components::card_list::CardList;
 use crate::components::change_password::ChangePassword;
 use crate::components::orders_list::OrdersList;
+use crate::components::passkey_list::PasskeyList;
 use crate::components::vault_create::VaultCreate;
 use crate::components::vault_unlock::VaultUnlock;
 use crate::hooks::use_vault::VaultHandle;
@@ -29,11 +30,22 @@ pub fn WalletPanel(props: &WalletPanelProps) -> Html {
             html! { <p class="error" role="alert">{ format!("The wallet cannot work here: {reason}.") }</p> }
         }
         WalletView::Empty => html! { <VaultCreate on_create={vault.create.clone()} /> },
-        WalletView::Locked => html! { <VaultUnlock on_unlock={vault.unlock.clone()} /> },
+        WalletView::Locked => {
+            let on_passkey = vault
+                .state
+                .passkey_unlock
+                .then(|| vault.unlock_with_passkey.clone());
+            html! { <VaultUnlock on_unlock={vault.unlock.clone()} {on_passkey} /> }
+        }
         WalletView::Working(doing) => html! {
             <p class="working"><span class="spinner" aria-hidden="true"></span>{ *doing }</p>
         },
-        WalletView::Unlocked { cards, orders, .. } => {
+        WalletView::Unlocked {
+            cards,
+            orders,
+            passkeys,
+            ..
+        } => {
             let lock = vault.lock.clone();
             html! {
                 <>
@@ -43,6 +55,7 @@ pub fn WalletPanel(props: &WalletPanelProps) -> Html {
                     <CardList cards={cards.clone()} on_remove={vault.remove_card.clone()} />
                     <AddCardForm on_add={vault.add_card.clone()} card_count={cards.len()} />
                     <OrdersList orders={orders.clone()} on_open={props.on_open_order.clone()} />
+                    <PasskeyList passkeys={passkeys.clone()} on_add={vault.add_passkey.clone()} on_remove={vault.remove_passkey.clone()} />
                     <ChangePassword on_change={vault.change_password.clone()} />
                 </>
             }

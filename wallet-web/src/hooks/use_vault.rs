@@ -18,7 +18,9 @@ use yew::platform::spawn_local;
 use yew::platform::time::sleep;
 use yew::{Callback, UseReducerHandle, hook, use_effect_with, use_mut_ref, use_reducer};
 
-use crate::state::{CardSummary, OrderSummary, WalletAction, WalletState, WalletView};
+use crate::state::{
+    CardSummary, OrderSummary, PasskeySummary, WalletAction, WalletState, WalletView,
+};
 use crate::vault::{DATABASE_NAME, OrderRecord, Session, Vault, VaultFailure};
 
 /// Lock after this long without a key press or pointer press: 5 minutes.
@@ -228,6 +230,12 @@ pub struct VaultHandle {
     pub add_card: Callback<NewCard>,
     pub remove_card: Callback<String>,
     pub change_password: Callback<(String, String)>,
+    /// Unlocks with one of the wallet's passkeys.
+    pub unlock_with_passkey: Callback<()>,
+    /// Creates a passkey and lets it unlock the wallet too.
+    pub add_passkey: Callback<()>,
+    /// Stops the passkey with this credential id from unlocking the wallet.
+    pub remove_passkey: Callback<Vec<u8>>,
 }
 
 type Pending<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T>>>;
@@ -295,6 +303,11 @@ fn unlocked(session: &Session) -> WalletView {
     WalletView::Unlocked {
         cards: summarize(session),
         orders: order_summaries(session),
+        passkeys: session
+            .passkey_ids()
+            .into_iter()
+            .map(PasskeySummary::of)
+            .collect(),
         skipped: session.skipped,
     }
 }
@@ -394,6 +407,7 @@ pub fn use_vault() -> VaultHandle {
                         *shared.vault.borrow_mut() = Some(Rc::new(vault));
                         match status {
                             Ok(status) if status.exists => {
+                                state.dispatch(WalletAction::PasskeyUnlock(status.passkeys > 0));
                                 state.dispatch(WalletAction::Show(WalletView::Locked))
                             }
                             Ok(_) => state.dispatch(WalletAction::Show(WalletView::Empty)),
@@ -620,6 +634,94 @@ pub fn use_vault() -> VaultHandle {
         })
     };
 
+    let unlock_with_passkey = {
+        let run = run.clone();
+        Callback::from(move |()| {
+            run(
+                "Waiting for your passkey…",
+                Box::new(move |vault, shared, state| {
+                    Box::pin(async move {
+                        let outcome = async {
+                            let requests = vault
+                                .passkey_requests()
+                                .await
+                                .map_err(|failure| failure_message(&failure))?;
+                            if requests.is_empty() {
+                                return Err("No passkey unlocks this wallet yet.".to_owned());
+                            }
+                            let asked: Vec<(Vec<u8>, [u8; 32])> = requests
+                                .into_iter()
+                                .map(|request| (request.credential_id, request.prf_salt))
+                                .collect();
+                            let answer = crate::webauthn::assert(&asked).await?;
+                            vault
+                                .unlock_with_passkey(&answer.credential_id, &answer.prf_output)
+                                .await
+                                .map_err(|failure| failure_message(&failure))
+                        }
+                        .await;
+                        match outcome {
+                            Ok(session) => {
+                                let view = unlocked(&session);
+                                *shared.session.borrow_mut() = Some(session);
+                                shared.last_activity_ms.set(now_ms());
+                                state.dispatch(WalletAction::ShowWithMessage(
+                                    view,
+                                    "Wallet unlocked with your passkey.".to_owned(),
+                                ));
+                            }
+                            Err(message) => state.dispatch(WalletAction::Failed(message)),
+                        }
+                    })
+                }),
+            );
+        })
+    };
+
+    let add_passkey = {
+        let with_session = with_session.clone();
+        Callback::from(move |()| {
+            with_session(Box::new(move |vault, mut session| {
+                Box::pin(async move {
+                    let outcome = async {
+                        let mut salt = [0_u8; 32];
+                        getrandom::fill(&mut salt)
+                            .map_err(|_| "This browser has no random source.".to_owned())?;
+                        let created = crate::webauthn::create(&salt).await?;
+                        vault
+                            .add_passkey(
+                                &mut session,
+                                &created.credential_id,
+                                salt,
+                                &created.prf_output,
+                            )
+                            .await
+                            .map_err(|failure| failure_message(&failure))?;
+                        Ok("Passkey added: it unlocks this wallet too.".to_owned())
+                    }
+                    .await;
+                    (session, outcome)
+                })
+            }));
+        })
+    };
+
+    let remove_passkey = {
+        let with_session = with_session.clone();
+        Callback::from(move |credential_id: Vec<u8>| {
+            with_session(Box::new(move |vault, mut session| {
+                Box::pin(async move {
+                    let outcome = vault
+                        .remove_passkey(&mut session, &credential_id)
+                        .await
+                        .map(|()| "Passkey removed: it no longer unlocks this wallet.".to_owned())
+                        .map_err(|failure| failure_message(&failure));
+                    (session, outcome)
+                })
+            }));
+        })
+    };
+
     let remove_card = Callback::from(move |id: String| {
         with_session(Box::new(move |vault, mut session| {
             Box::pin(async move {
@@ -646,5 +748,8 @@ pub fn use_vault() -> VaultHandle {
         add_card,
         remove_card,
         change_password,
+        unlock_with_passkey,
+        add_passkey,
+        remove_passkey,
     }
 }

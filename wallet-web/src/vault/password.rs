@@ -1,10 +1,13 @@
 //! The password change: the current password checked through the unlock's
 //! back-off, a fresh vault key, every record (cards and orders)
-//! re-encrypted under it, all
+//! re-encrypted under it and sealed to every passkey, all
 //! written in one transaction that another tab's change refuses.
 
 use idb::TransactionMode;
-use shared::vault::{KdfParams, SealedRecord, create_vault, open_record, seal_record};
+use shared::vault::{
+    KdfParams, SealedRecord, create_vault, open_record, passkeys_tag, passkeys_tag_holds,
+    rewrap_passkey, seal_record,
+};
 use wasm_bindgen::JsValue;
 
 use super::orders::ORDER_RECORD_KIND;
@@ -34,9 +37,27 @@ impl Vault {
         kdf: KdfParams,
         now_ms: u64,
     ) -> Result<(), VaultFailure> {
-        let (old_key, _, read_text) = self.check_password(current_password, now_ms).await?;
-        let (header, new_key) =
+        let (old_key, old_header, read_text) =
+            self.check_password(current_password, now_ms).await?;
+        let (mut header, new_key) =
             create_vault(new_password, kdf, &mut rng()).map_err(VaultFailure::Crypto)?;
+        // The passkeys keep working: the new key is sealed to each (no
+        // authenticator needed), if their list is the one this vault
+        // tagged; a list it did not tag is dropped, never sealed to.
+        if old_header
+            .passkeys_tag
+            .is_some_and(|tag| passkeys_tag_holds(&old_key, &old_header.passkeys, &tag))
+        {
+            for wrap in &old_header.passkeys {
+                header.passkeys.push(
+                    rewrap_passkey(&new_key, wrap, &mut rng()).map_err(VaultFailure::Crypto)?,
+                );
+            }
+            if !header.passkeys.is_empty() {
+                header.passkeys_tag =
+                    Some(passkeys_tag(&new_key, &header.passkeys).map_err(VaultFailure::Crypto)?);
+            }
+        }
         // Every record of every kind, read and re-sealed before the write.
         let mut stores = Vec::with_capacity(RECORD_STORES.len());
         for (store_name, kind) in RECORD_STORES {

@@ -1,0 +1,225 @@
+//! The wallet's only WebAuthn code: creating a passkey and asking one for
+//! its PRF output (the `prf` extension), with user verification required
+//! both times. Built with `js_sys::Reflect` because web-sys offers the PRF
+//! extension only behind its unstable flag. The relying party is the page's
+//! own domain (WebAuthn refuses an IP address: open the wallet at
+//! `http://localhost:8787`, not `127.0.0.1`).
+
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use shared::encoding::to_base64url;
+use shared::vault::PRF_OUTPUT_BYTES;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// How long the browser waits for the shopper at the authenticator.
+const CEREMONY_TIMEOUT_MS: f64 = 120_000.0;
+
+/// COSE algorithms the wallet accepts for a new credential: ES256, RS256.
+/// (The wallet uses only the PRF output; the key pair is the
+/// authenticator's business.)
+const COSE_ALGORITHMS: [i32; 2] = [-7, -257];
+
+/// A new passkey: its credential id and the PRF output for `prf_salt`.
+pub struct Created {
+    pub credential_id: Vec<u8>,
+    pub prf_output: [u8; PRF_OUTPUT_BYTES],
+}
+
+/// What an authenticator answered to an unlock: which credential, and its
+/// PRF output for that credential's salt.
+pub struct Asserted {
+    pub credential_id: Vec<u8>,
+    pub prf_output: [u8; PRF_OUTPUT_BYTES],
+}
+
+fn object(entries: &[(&str, JsValue)]) -> Object {
+    let object = Object::new();
+    for (name, value) in entries {
+        let _ = Reflect::set(&object, &JsValue::from_str(name), value);
+    }
+    object
+}
+
+fn bytes(data: &[u8]) -> JsValue {
+    Uint8Array::from(data).into()
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
+    let mut bytes = [0_u8; N];
+    getrandom::fill(&mut bytes).map_err(|_| "This browser has no random source.".to_owned())?;
+    Ok(bytes)
+}
+
+fn get(value: &JsValue, name: &str) -> JsValue {
+    Reflect::get(value, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// The bytes of an ArrayBuffer or a view of one.
+fn read_bytes(value: &JsValue) -> Vec<u8> {
+    if value.is_undefined() || value.is_null() {
+        return Vec::new();
+    }
+    Uint8Array::new(value).to_vec()
+}
+
+/// The shopper's words for a failed ceremony.
+fn failure(error: &JsValue) -> String {
+    let name = get(error, "name").as_string().unwrap_or_default();
+    match name.as_str() {
+        "NotAllowedError" => "The passkey was not used (canceled, or it took too long).".to_owned(),
+        "SecurityError" => {
+            "Passkeys need the wallet opened at a domain name, such as http://localhost:8787."
+                .to_owned()
+        }
+        "NotSupportedError" => "This browser or device cannot use a passkey here.".to_owned(),
+        "InvalidStateError" => "That passkey is already registered for this wallet.".to_owned(),
+        _ => "The passkey could not be used.".to_owned(),
+    }
+}
+
+/// `navigator.credentials[method](options)`, awaited.
+async fn ceremony(method: &str, options: &Object) -> Result<JsValue, String> {
+    let unsupported = || "This browser cannot use passkeys.".to_owned();
+    let navigator = get(&js_sys::global(), "navigator");
+    let credentials = get(&navigator, "credentials");
+    let function: Function = get(&credentials, method)
+        .dyn_into()
+        .map_err(|_| unsupported())?;
+    let promise: Promise = function
+        .call1(&credentials, options)
+        .map_err(|error| failure(&error))?
+        .dyn_into()
+        .map_err(|_| unsupported())?;
+    JsFuture::from(promise)
+        .await
+        .map_err(|error| failure(&error))
+}
+
+/// A credential's `prf` extension results (`{enabled?, results?}`).
+fn prf_results(credential: &JsValue) -> JsValue {
+    get(credential, "getClientExtensionResults")
+        .dyn_into::<Function>()
+        .ok()
+        .and_then(|function| function.call0(credential).ok())
+        .map_or(JsValue::UNDEFINED, |results| get(&results, "prf"))
+}
+
+/// The PRF output in a credential's extension results, if there is one.
+fn prf_output(credential: &JsValue) -> Option<[u8; PRF_OUTPUT_BYTES]> {
+    let first = get(&get(&prf_results(credential), "results"), "first");
+    read_bytes(&first).try_into().ok()
+}
+
+fn prf_inputs(salt: &[u8; 32]) -> JsValue {
+    object(&[("first", bytes(salt))]).into()
+}
+
+/// Creates a passkey for this wallet (user verification required) and
+/// gets its PRF output for `prf_salt`: at creation when the authenticator
+/// gives it then, otherwise by asking the new passkey once more.
+pub async fn create(prf_salt: &[u8; 32]) -> Result<Created, String> {
+    let user_id = random_bytes::<16>()?;
+    let parameters = Array::new();
+    for algorithm in COSE_ALGORITHMS {
+        parameters.push(
+            &object(&[
+                ("type", JsValue::from_str("public-key")),
+                ("alg", JsValue::from(algorithm)),
+            ])
+            .into(),
+        );
+    }
+    let public_key = object(&[
+        (
+            "rp",
+            object(&[("name", JsValue::from_str("Wallet"))]).into(),
+        ),
+        (
+            "user",
+            object(&[
+                ("id", bytes(&user_id)),
+                ("name", JsValue::from_str("wallet")),
+                ("displayName", JsValue::from_str("Wallet in this browser")),
+            ])
+            .into(),
+        ),
+        ("challenge", bytes(&random_bytes::<32>()?)),
+        ("pubKeyCredParams", parameters.into()),
+        (
+            "authenticatorSelection",
+            object(&[
+                ("residentKey", JsValue::from_str("preferred")),
+                ("userVerification", JsValue::from_str("required")),
+            ])
+            .into(),
+        ),
+        ("timeout", JsValue::from_f64(CEREMONY_TIMEOUT_MS)),
+        (
+            "extensions",
+            object(&[("prf", object(&[("eval", prf_inputs(prf_salt))]).into())]).into(),
+        ),
+    ]);
+    let credential = ceremony("create", &object(&[("publicKey", public_key.into())])).await?;
+    let credential_id = read_bytes(&get(&credential, "rawId"));
+    if credential_id.is_empty() {
+        return Err("The passkey could not be used.".to_owned());
+    }
+    let enabled = get(&prf_results(&credential), "enabled").as_bool() == Some(true);
+    let prf_output = match prf_output(&credential) {
+        Some(output) => output,
+        None if enabled => {
+            let asked = assert(&[(credential_id.clone(), *prf_salt)]).await?;
+            asked.prf_output
+        }
+        None => {
+            return Err("This passkey cannot unlock the wallet (it has no PRF).".to_owned());
+        }
+    };
+    Ok(Created {
+        credential_id,
+        prf_output,
+    })
+}
+
+/// Asks the shopper's authenticator (user verification required) for the
+/// PRF output of one of `passkeys` (credential id, salt).
+pub async fn assert(passkeys: &[(Vec<u8>, [u8; 32])]) -> Result<Asserted, String> {
+    let allowed = Array::new();
+    let by_credential = Object::new();
+    for (credential_id, salt) in passkeys {
+        allowed.push(
+            &object(&[
+                ("type", JsValue::from_str("public-key")),
+                ("id", bytes(credential_id)),
+            ])
+            .into(),
+        );
+        let _ = Reflect::set(
+            &by_credential,
+            &JsValue::from_str(&to_base64url(credential_id)),
+            &prf_inputs(salt),
+        );
+    }
+    let public_key = object(&[
+        ("challenge", bytes(&random_bytes::<32>()?)),
+        ("allowCredentials", allowed.into()),
+        ("userVerification", JsValue::from_str("required")),
+        ("timeout", JsValue::from_f64(CEREMONY_TIMEOUT_MS)),
+        (
+            "extensions",
+            object(&[(
+                "prf",
+                object(&[("evalByCredential", by_credential.into())]).into(),
+            )])
+            .into(),
+        ),
+    ]);
+    let credential = ceremony("get", &object(&[("publicKey", public_key.into())])).await?;
+    let credential_id = read_bytes(&get(&credential, "rawId"));
+    let prf_output = prf_output(&credential)
+        .ok_or_else(|| "This passkey cannot unlock the wallet (it has no PRF).".to_owned())?;
+    Ok(Asserted {
+        credential_id,
+        prf_output,
+    })
+}
