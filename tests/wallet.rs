@@ -30,6 +30,10 @@ pub const JOURNEYS: &[Journey] = &[
         "wallet::a_phone_shopper_pays_with_the_keyboard_alone",
         a_phone_shopper_pays_with_the_keyboard_alone,
     ),
+    (
+        "wallet::a_passkey_unlocks_the_wallet",
+        a_passkey_unlocks_the_wallet,
+    ),
 ];
 
 const PASSWORD: &str = "tea for two, and two for tea";
@@ -580,6 +584,65 @@ fn a_phone_shopper_pays_with_the_keyboard_alone(world: &World) {
             .unwrap();
         assert_eq!(focused, "paid-heading");
         assert_fits_a_phone(&client).await;
+        client.close().await.unwrap();
+    });
+}
+
+fn a_passkey_unlocks_the_wallet(world: &World) {
+    // Goal: the shopper unlocks the wallet with a passkey (issue 16): add
+    // one, reload, unlock with it; change the password and it still
+    // unlocks; remove it and it no longer does. Method: Chromium with a
+    // virtual platform authenticator (user verification, PRF), the page
+    // opened at localhost (a relying party cannot be an IP address).
+    block_on(async {
+        let client = world.driver.session().await;
+        e2e::browser::add_virtual_authenticator(&client).await;
+        client.goto(&world.server.localhost_url("/")).await.unwrap();
+        wait_for_count(&client, "#new-password", 1).await;
+        fill(&client, "#new-password", PASSWORD).await;
+        fill(&client, "#confirm-password", PASSWORD).await;
+        submit(&client, "form.vault-form").await;
+        wait_for_text(&client, ".wallet .status", "Wallet created and unlocked.").await;
+        add_card(&client, "4242424242424242", "12/30", "Ada Lovelace", "ada").await;
+        wait_for_count(&client, "li.wallet-card", 1).await;
+
+        click(&client, "button.add-passkey").await;
+        wait_for_text(&client, ".wallet .status", "Passkey added").await;
+        wait_for_count(&client, "li.passkey", 1).await;
+        step(&client, "wallet-passkeys", ".passkeys").await;
+
+        // A reload: the locked wallet offers the passkey.
+        client.refresh().await.unwrap();
+        wait_for_count(&client, "button.unlock-passkey", 1).await;
+        step(&client, "wallet-unlock-with-passkey", ".wallet").await;
+        click(&client, "button.unlock-passkey").await;
+        wait_for_text(&client, ".wallet .status", "unlocked with your passkey").await;
+        wait_for_count(&client, "li.wallet-card", 1).await;
+
+        // A new password: the passkey still unlocks.
+        click(&client, "details.change-password summary").await;
+        fill(&client, "#current-password", PASSWORD).await;
+        fill(&client, "#changed-password", "a brand new long password").await;
+        fill(
+            &client,
+            "#changed-password-again",
+            "a brand new long password",
+        )
+        .await;
+        submit(&client, "details.change-password form").await;
+        wait_for_text(&client, ".wallet .status", "Password changed.").await;
+        click(&client, ".wallet-actions button").await;
+        click(&client, "button.unlock-passkey").await;
+        wait_for_text(&client, ".wallet .status", "unlocked with your passkey").await;
+        wait_for_count(&client, "li.wallet-card", 1).await;
+
+        // Removed, it no longer unlocks: the wallet asks for the password.
+        click(&client, "button.remove-passkey").await;
+        wait_for_text(&client, ".wallet .status", "Passkey removed").await;
+        wait_for_count(&client, "li.passkey", 0).await;
+        click(&client, ".wallet-actions button").await;
+        wait_for_count(&client, "#unlock-password", 1).await;
+        wait_for_count(&client, "button.unlock-passkey", 0).await;
         client.close().await.unwrap();
     });
 }

@@ -284,3 +284,51 @@ pub async fn type_text(client: &Client, text: &str) {
         .await
         .expect("type into the focused field");
 }
+
+/// A WebDriver command fantoccini has no method for: `POST` to a path
+/// under the session.
+#[derive(Debug)]
+struct SessionPost {
+    path: &'static str,
+    body: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for SessionPost {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/{}",
+            session_id.unwrap_or_default(),
+            self.path
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.body.to_string()))
+    }
+}
+
+/// Adds a virtual authenticator to the session (WebDriver's WebAuthn
+/// extension): a platform authenticator (CTAP 2.1, internal) that keeps
+/// resident keys, verifies its user (always successfully) and supports
+/// the PRF extension, as a phone's or a laptop's would.
+pub async fn add_virtual_authenticator(client: &Client) {
+    client
+        .issue_cmd(SessionPost {
+            path: "webauthn/authenticator",
+            body: serde_json::json!({
+                "protocol": "ctap2_1",
+                "transport": "internal",
+                "hasResidentKey": true,
+                "hasUserVerification": true,
+                "isUserVerified": true,
+                "isUserConsenting": true,
+                "extensions": ["prf"],
+            }),
+        })
+        .await
+        .expect("add a virtual authenticator");
+}

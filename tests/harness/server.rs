@@ -142,6 +142,15 @@ impl Server {
         format!("{}{path}", self.base_url)
     }
 
+    /// The same address named `localhost`: WebAuthn refuses an IP address
+    /// as the relying party, so pages that use passkeys are opened here.
+    pub fn localhost_url(&self, path: &str) -> String {
+        format!(
+            "{}{path}",
+            self.base_url.replacen("127.0.0.1", "localhost", 1)
+        )
+    }
+
     /// Runs SQL against the same local D1 database the worker uses, through
     /// wrangler, and returns the result rows. wrangler locks the database
     /// file while it runs, so a worker write at that moment fails with

@@ -600,7 +600,13 @@ async fn a_passkey_unlocks_the_same_vault_and_survives_a_password_change() {
 
     let mut session = reopened.unlock(PASSWORD, SMALL_KDF, 1_000).await.unwrap();
     reopened
-        .change_password(&mut session, PASSWORD, "a new long password", SMALL_KDF, 2_000)
+        .change_password(
+            &mut session,
+            PASSWORD,
+            "a new long password",
+            SMALL_KDF,
+            2_000,
+        )
         .await
         .unwrap();
     drop(session);
@@ -649,8 +655,7 @@ async fn a_passkey_planted_in_the_header_is_never_sealed_to() {
     let (_, other_key) =
         shared::vault::create_vault("another long password", SMALL_KDF, &mut rng).unwrap();
     let planted =
-        shared::vault::enroll_passkey(&other_key, b"planted", [2; 32], &[2; 32], &mut rng)
-            .unwrap();
+        shared::vault::enroll_passkey(&other_key, b"planted", [2; 32], &[2; 32], &mut rng).unwrap();
     header.passkeys.push(planted);
     vault
         .put_raw("meta", "header", &serde_json::to_string(&header).unwrap())
@@ -658,15 +663,30 @@ async fn a_passkey_planted_in_the_header_is_never_sealed_to() {
         .unwrap();
     // The planted wrap opens another key, which the list's tag refuses.
     assert_eq!(
-        vault.unlock_with_passkey(b"planted", &[2; 32]).await.unwrap_err(),
+        vault
+            .unlock_with_passkey(b"planted", &[2; 32])
+            .await
+            .unwrap_err(),
         VaultFailure::PasskeyUnknown
     );
     let mut session = vault.unlock(PASSWORD, SMALL_KDF, 1_000).await.unwrap();
-    assert!(session.passkey_ids().is_empty(), "an untagged list is not shown");
+    assert!(
+        session.passkey_ids().is_empty(),
+        "an untagged list is not shown"
+    );
     vault
-        .change_password(&mut session, PASSWORD, "a new long password", SMALL_KDF, 2_000)
+        .change_password(
+            &mut session,
+            PASSWORD,
+            "a new long password",
+            SMALL_KDF,
+            2_000,
+        )
         .await
         .unwrap();
     let after = vault.header_for_test().await.unwrap();
-    assert!(after.passkeys.is_empty(), "nothing is sealed to the planted key");
+    assert!(
+        after.passkeys.is_empty(),
+        "nothing is sealed to the planted key"
+    );
 }
