@@ -636,13 +636,29 @@ fn a_passkey_unlocks_the_wallet(world: &World) {
         wait_for_text(&client, ".wallet .status", "unlocked with your passkey").await;
         wait_for_count(&client, "li.wallet-card", 1).await;
 
-        // Removed, it no longer unlocks: the wallet asks for the password.
+        // Removed (with the password, since the wallet's key is replaced),
+        // it no longer unlocks: the wallet asks for the password.
         click(&client, "button.remove-passkey").await;
+        fill(
+            &client,
+            "#remove-passkey-password",
+            "a brand new long password",
+        )
+        .await;
+        step(&client, "wallet-remove-passkey", ".passkeys").await;
+        click(&client, "button.confirm-remove-passkey").await;
         wait_for_text(&client, ".wallet .status", "Passkey removed").await;
         wait_for_count(&client, "li.passkey", 0).await;
         click(&client, ".wallet-actions button").await;
         wait_for_count(&client, "#unlock-password", 1).await;
         wait_for_count(&client, "button.unlock-passkey", 0).await;
+        client.close().await.unwrap();
+
+        // At 127.0.0.1 the wallet says why it cannot offer passkeys.
+        let client = world.driver.session().await;
+        create_wallet(world, &client, None).await;
+        wait_for_text(&client, ".passkeys-unavailable", "http://localhost:8787").await;
+        wait_for_count(&client, "button.add-passkey", 0).await;
         client.close().await.unwrap();
     });
 }

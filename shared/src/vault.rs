@@ -24,8 +24,7 @@ mod passkey;
 use crate::encoding::{BoundedBytes, Bytes, CanonicalReader, CanonicalWriter, DecodeError};
 pub use passkey::{
     CREDENTIAL_ID_BYTES_MAX, PASSKEY_WRAP_VERSION, PRF_OUTPUT_BYTES, PasskeyWrap,
-    VAULT_PASSKEYS_MAX, enroll_passkey, passkeys_tag, passkeys_tag_holds, rewrap_passkey,
-    unlock_with_passkey,
+    VAULT_PASSKEYS_MAX, enroll_passkey, passkey_belongs_to, rewrap_passkey, unlock_with_passkey,
 };
 
 /// The vault format version, bound into every header and record.
@@ -132,13 +131,10 @@ pub struct VaultHeader {
     pub nonce: Bytes<12>,
     /// The vault key encrypted under the password key, tag included.
     pub wrapped_key: Bytes<48>,
-    /// The passkeys that also unlock the vault (the vault key sealed to
-    /// each; see `passkey.rs`), and the tag that authenticates their list
-    /// under the vault key. Absent in a header without passkeys.
+    /// The passkeys that also unlock the vault (the vault key wrapped
+    /// under each one's KEK; see `passkey.rs`). Absent when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub passkeys: Vec<PasskeyWrap>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub passkeys_tag: Option<Bytes<32>>,
 }
 
 impl VaultHeader {
@@ -229,7 +225,6 @@ pub fn wrap_vault_key(
         nonce,
         wrapped_key: Bytes(wrapped_key),
         passkeys: Vec::new(),
-        passkeys_tag: None,
     })
 }
 

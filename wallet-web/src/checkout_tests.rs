@@ -473,3 +473,42 @@ fn the_back_office_offers_to_refund_what_is_left() {
     assert_eq!(left("0.00", "0.00"), None);
     assert_eq!(left("10.72", "not money"), None);
 }
+
+#[test]
+fn the_locked_wallet_offers_a_passkey_only_when_one_is_stored() {
+    // Goal: "Unlock with a passkey" shows exactly when the wallet has one:
+    // from the stored header while locked, from the unlocked wallet's list
+    // once open, kept through locking and failed work, gone with the
+    // wallet. Method: drive the wallet's reducer.
+    use crate::state::{PasskeySummary, WalletAction, WalletState, WalletView};
+    let unlocked = |passkeys: Vec<PasskeySummary>| WalletView::Unlocked {
+        cards: vec![],
+        orders: vec![],
+        passkeys,
+        skipped: 0,
+    };
+    let state = WalletState::default()
+        .apply(WalletAction::PasskeysStored(true))
+        .apply(WalletAction::Show(WalletView::Locked));
+    assert!(state.passkey_unlock);
+    let state = state
+        .apply(WalletAction::Show(WalletView::Working("Unlocking…")))
+        .apply(WalletAction::Failed("The passkey was not used.".to_owned()));
+    assert!(state.passkey_unlock);
+    let state = state.apply(WalletAction::Show(unlocked(vec![])));
+    assert!(!state.passkey_unlock, "the unlocked list has none");
+    let state = state
+        .apply(WalletAction::Show(unlocked(vec![PasskeySummary::of(
+            vec![1, 2, 3],
+        )])))
+        .apply(WalletAction::Lock);
+    assert!(state.passkey_unlock);
+    assert_eq!(state.view, WalletView::Locked);
+    let state = state.apply(WalletAction::PasskeysStored(false));
+    assert!(!state.passkey_unlock);
+    let state = state
+        .apply(WalletAction::PasskeysStored(true))
+        .apply(WalletAction::Show(WalletView::Empty));
+    assert!(!state.passkey_unlock);
+    assert_eq!(PasskeySummary::of(vec![0xff; 9]).label, "Passkey …______");
+}

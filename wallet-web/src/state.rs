@@ -258,7 +258,7 @@ pub enum WalletAction {
     /// the view shows them if the wallet is unlocked.
     Orders(Vec<OrderSummary>),
     /// Whether the stored wallet names a passkey (read while locked).
-    PasskeyUnlock(bool),
+    PasskeysStored(bool),
 }
 
 impl WalletState {
@@ -279,7 +279,7 @@ impl WalletState {
                 message: Some("Wallet locked.".to_owned()),
                 passkey_unlock: self.passkey_unlock,
             },
-            WalletAction::PasskeyUnlock(possible) => WalletState {
+            WalletAction::PasskeysStored(possible) => WalletState {
                 passkey_unlock: possible,
                 ..self.clone()
             },

@@ -274,11 +274,10 @@ impl Vault {
     ) -> Result<Session, VaultFailure> {
         let (key, header, read_text) = self.check_password(password, now_ms).await?;
         let upgraded = if header.kdf.is_weaker_than(&target) {
-            // The same vault key: the passkeys and their tag carry over.
+            // The same vault key: the passkeys' wraps carry over as they are.
             let mut upgraded =
                 wrap_vault_key(&key, password, target, &mut rng()).map_err(VaultFailure::Crypto)?;
             upgraded.passkeys.clone_from(&header.passkeys);
-            upgraded.passkeys_tag = header.passkeys_tag;
             Some(to_js(&upgraded)?)
         } else {
             None

@@ -615,10 +615,29 @@ async fn a_passkey_unlocks_the_same_vault_and_survives_a_password_change() {
         .await
         .unwrap();
     assert_eq!(session.cards.len(), 1);
+    assert!(matches!(
+        reopened
+            .remove_passkey(
+                &mut session,
+                "not the password",
+                b"credential-1",
+                SMALL_KDF,
+                2_500
+            )
+            .await,
+        Err(VaultFailure::WrongPassword { .. })
+    ));
     reopened
-        .remove_passkey(&mut session, b"credential-1")
+        .remove_passkey(
+            &mut session,
+            "a new long password",
+            b"credential-1",
+            SMALL_KDF,
+            3_000,
+        )
         .await
         .unwrap();
+    assert_eq!(session.cards.len(), 1);
     drop(session);
     assert_eq!(reopened.status().await.unwrap().passkeys, 0);
     assert_eq!(
@@ -630,50 +649,73 @@ async fn a_passkey_unlocks_the_same_vault_and_survives_a_password_change() {
     );
     // The password still opens it.
     reopened
-        .unlock("a new long password", SMALL_KDF, 3_000)
+        .unlock("a new long password", SMALL_KDF, 4_000)
         .await
         .unwrap();
 }
 
 #[wasm_bindgen_test]
-async fn a_passkey_planted_in_the_header_is_never_sealed_to() {
-    // Goal: someone who can write the stored header but not open the vault
-    // cannot add a passkey of their own, and gains nothing at the next
-    // password change. Method: put a wrap made for another vault into the
-    // header behind the vault's back; it neither unlocks nor survives the
-    // password change.
+async fn a_passkey_planted_in_the_header_is_never_carried_over() {
+    // Goal: someone who can write the stored header but holds neither the
+    // vault key nor the shopper's authenticator cannot make the shopper's
+    // passkey open a key of theirs, nor get a password change to carry a
+    // wrap of theirs. Method: behind the vault's back, add a wrap of the
+    // attacker's own and put a forged wrap for the shopper's credential in
+    // place of the genuine one.
     let name = database_name("passkey-planted");
     let vault = Vault::open(&name).await.unwrap();
     let mut session = vault.create(PASSWORD, SMALL_KDF).await.unwrap();
+    let prf = [1_u8; 32];
     vault
-        .add_passkey(&mut session, b"credential-1", [0x11; 32], &[1; 32])
+        .add_passkey(&mut session, b"credential-1", [0x11; 32], &prf)
+        .await
+        .unwrap();
+    vault
+        .add_card(&mut session, card("4242424242424242", "daily"))
         .await
         .unwrap();
     drop(session);
-    let mut header = vault.header_for_test().await.unwrap();
+    let genuine = vault.header_for_test().await.unwrap();
     let mut rng = shared::rand_core::UnwrapErr(getrandom::SysRng);
-    let (_, other_key) =
-        shared::vault::create_vault("another long password", SMALL_KDF, &mut rng).unwrap();
+    let (_, attacker_key) =
+        shared::vault::create_vault("the attackers password", SMALL_KDF, &mut rng).unwrap();
     let planted =
-        shared::vault::enroll_passkey(&other_key, b"planted", [2; 32], &[2; 32], &mut rng).unwrap();
-    header.passkeys.push(planted);
+        shared::vault::enroll_passkey(&attacker_key, b"planted", [2; 32], &[2; 32], &mut rng)
+            .unwrap();
+    let forged = shared::vault::enroll_passkey(
+        &attacker_key,
+        b"credential-1",
+        [0x11; 32],
+        &[9; 32],
+        &mut rng,
+    )
+    .unwrap();
+    let mut tampered = genuine.clone();
+    tampered.passkeys = vec![forged];
     vault
-        .put_raw("meta", "header", &serde_json::to_string(&header).unwrap())
+        .put_raw("meta", "header", &serde_json::to_string(&tampered).unwrap())
         .await
         .unwrap();
-    // The planted wrap opens another key, which the list's tag refuses.
+    // The shopper's passkey does not open the forged wrap.
     assert_eq!(
         vault
-            .unlock_with_passkey(b"planted", &[2; 32])
+            .unlock_with_passkey(b"credential-1", &prf)
             .await
             .unwrap_err(),
         VaultFailure::PasskeyUnknown
     );
+    let mut with_planted = genuine.clone();
+    with_planted.passkeys.push(planted);
+    vault
+        .put_raw(
+            "meta",
+            "header",
+            &serde_json::to_string(&with_planted).unwrap(),
+        )
+        .await
+        .unwrap();
     let mut session = vault.unlock(PASSWORD, SMALL_KDF, 1_000).await.unwrap();
-    assert!(
-        session.passkey_ids().is_empty(),
-        "an untagged list is not shown"
-    );
+    assert_eq!(session.passkey_ids(), vec![b"credential-1".to_vec()]);
     vault
         .change_password(
             &mut session,
@@ -685,8 +727,36 @@ async fn a_passkey_planted_in_the_header_is_never_sealed_to() {
         .await
         .unwrap();
     let after = vault.header_for_test().await.unwrap();
-    assert!(
-        after.passkeys.is_empty(),
-        "nothing is sealed to the planted key"
-    );
+    let carried: Vec<&[u8]> = after
+        .passkeys
+        .iter()
+        .map(|wrap| wrap.credential_id.0.as_slice())
+        .collect();
+    assert_eq!(carried, vec![b"credential-1".as_slice()]);
+    drop(session);
+    let session = vault
+        .unlock_with_passkey(b"credential-1", &prf)
+        .await
+        .unwrap();
+    assert_eq!(session.cards.len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn stronger_parameters_keep_the_passkeys() {
+    // Goal: the unlock's re-wrap under stronger Argon2 parameters (same
+    // vault key) keeps every passkey working.
+    let name = database_name("passkey-upgrade");
+    let vault = Vault::open(&name).await.unwrap();
+    let mut session = vault.create(PASSWORD, SMALL_KDF).await.unwrap();
+    vault
+        .add_passkey(&mut session, b"credential-1", [0x11; 32], &[5; 32])
+        .await
+        .unwrap();
+    drop(session);
+    vault.unlock(PASSWORD, STRONGER_KDF, 1_000).await.unwrap();
+    assert_eq!(vault.stored_kdf().await.unwrap(), Some(STRONGER_KDF));
+    vault
+        .unlock_with_passkey(b"credential-1", &[5; 32])
+        .await
+        .unwrap();
 }

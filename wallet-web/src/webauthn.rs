@@ -10,6 +10,7 @@ use shared::encoding::to_base64url;
 use shared::vault::PRF_OUTPUT_BYTES;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+use zeroize::Zeroizing;
 
 /// How long the browser waits for the shopper at the authenticator.
 const CEREMONY_TIMEOUT_MS: f64 = 120_000.0;
@@ -19,17 +20,38 @@ const CEREMONY_TIMEOUT_MS: f64 = 120_000.0;
 /// authenticator's business.)
 const COSE_ALGORITHMS: [i32; 2] = [-7, -257];
 
-/// A new passkey: its credential id and the PRF output for `prf_salt`.
+/// A new passkey: its credential id, the salt drawn for it, and the PRF
+/// output for that salt (which opens the vault: wiped when dropped).
 pub struct Created {
     pub credential_id: Vec<u8>,
-    pub prf_output: [u8; PRF_OUTPUT_BYTES],
+    pub prf_salt: [u8; 32],
+    pub prf_output: Zeroizing<[u8; PRF_OUTPUT_BYTES]>,
 }
 
 /// What an authenticator answered to an unlock: which credential, and its
 /// PRF output for that credential's salt.
 pub struct Asserted {
     pub credential_id: Vec<u8>,
-    pub prf_output: [u8; PRF_OUTPUT_BYTES],
+    pub prf_output: Zeroizing<[u8; PRF_OUTPUT_BYTES]>,
+}
+
+/// Why this page cannot use passkeys, if it cannot: the browser has no
+/// WebAuthn, or the page was opened at an IP address (WebAuthn refuses
+/// one as the relying party).
+pub fn unavailable() -> Option<&'static str> {
+    if get(&js_sys::global(), "PublicKeyCredential").is_undefined() {
+        return Some("This browser cannot use passkeys.");
+    }
+    let host = get(&get(&js_sys::global(), "location"), "hostname")
+        .as_string()
+        .unwrap_or_default();
+    let bracketed = host.trim_start_matches('[').trim_end_matches(']');
+    if bracketed.parse::<core::net::IpAddr>().is_ok() {
+        return Some(
+            "Passkeys need the wallet opened at a domain name, such as http://localhost:8787.",
+        );
+    }
+    None
 }
 
 fn object(entries: &[(&str, JsValue)]) -> Object {
@@ -105,20 +127,34 @@ fn prf_results(credential: &JsValue) -> JsValue {
 }
 
 /// The PRF output in a credential's extension results, if there is one.
-fn prf_output(credential: &JsValue) -> Option<[u8; PRF_OUTPUT_BYTES]> {
+fn prf_output(credential: &JsValue) -> Option<Zeroizing<[u8; PRF_OUTPUT_BYTES]>> {
     let first = get(&get(&prf_results(credential), "results"), "first");
-    read_bytes(&first).try_into().ok()
+    let bytes = Zeroizing::new(read_bytes(&first));
+    let output: [u8; PRF_OUTPUT_BYTES] = bytes.as_slice().try_into().ok()?;
+    Some(Zeroizing::new(output))
 }
 
 fn prf_inputs(salt: &[u8; 32]) -> JsValue {
     object(&[("first", bytes(salt))]).into()
 }
 
-/// Creates a passkey for this wallet (user verification required) and
-/// gets its PRF output for `prf_salt`: at creation when the authenticator
-/// gives it then, otherwise by asking the new passkey once more.
-pub async fn create(prf_salt: &[u8; 32]) -> Result<Created, String> {
+/// Creates a passkey for this wallet (user verification required; not on
+/// an authenticator that holds one of `enrolled` already) and gets its PRF
+/// output for a fresh salt: at creation when the authenticator gives it
+/// then, otherwise by asking the new passkey once more.
+pub async fn create(enrolled: &[Vec<u8>]) -> Result<Created, String> {
+    let prf_salt = random_bytes::<32>()?;
     let user_id = random_bytes::<16>()?;
+    let excluded = Array::new();
+    for credential_id in enrolled {
+        excluded.push(
+            &object(&[
+                ("type", JsValue::from_str("public-key")),
+                ("id", bytes(credential_id)),
+            ])
+            .into(),
+        );
+    }
     let parameters = Array::new();
     for algorithm in COSE_ALGORITHMS {
         parameters.push(
@@ -145,6 +181,7 @@ pub async fn create(prf_salt: &[u8; 32]) -> Result<Created, String> {
         ),
         ("challenge", bytes(&random_bytes::<32>()?)),
         ("pubKeyCredParams", parameters.into()),
+        ("excludeCredentials", excluded.into()),
         (
             "authenticatorSelection",
             object(&[
@@ -156,7 +193,7 @@ pub async fn create(prf_salt: &[u8; 32]) -> Result<Created, String> {
         ("timeout", JsValue::from_f64(CEREMONY_TIMEOUT_MS)),
         (
             "extensions",
-            object(&[("prf", object(&[("eval", prf_inputs(prf_salt))]).into())]).into(),
+            object(&[("prf", object(&[("eval", prf_inputs(&prf_salt))]).into())]).into(),
         ),
     ]);
     let credential = ceremony("create", &object(&[("publicKey", public_key.into())])).await?;
@@ -164,11 +201,13 @@ pub async fn create(prf_salt: &[u8; 32]) -> Result<Created, String> {
     if credential_id.is_empty() {
         return Err("The passkey could not be used.".to_owned());
     }
-    let enabled = get(&prf_results(&credential), "enabled").as_bool() == Some(true);
+    // An authenticator that says it has no PRF is not asked again; one
+    // that says nothing may still answer a request.
+    let refused = get(&prf_results(&credential), "enabled").as_bool() == Some(false);
     let prf_output = match prf_output(&credential) {
         Some(output) => output,
-        None if enabled => {
-            let asked = assert(&[(credential_id.clone(), *prf_salt)]).await?;
+        None if !refused => {
+            let asked = assert(&[(credential_id.clone(), prf_salt)]).await?;
             asked.prf_output
         }
         None => {
@@ -177,6 +216,7 @@ pub async fn create(prf_salt: &[u8; 32]) -> Result<Created, String> {
     };
     Ok(Created {
         credential_id,
+        prf_salt,
         prf_output,
     })
 }

@@ -17,8 +17,8 @@ use crate::seal::{
 };
 use crate::sign::{KeyId, SignatureError, Signed, SigningKeyPair};
 use crate::vault::{
-    CardRecord, KdfParams, VaultError, create_vault, enroll_passkey, open_record, passkeys_tag,
-    passkeys_tag_holds, rewrap_passkey, seal_record, unlock_vault, unlock_with_passkey,
+    CardRecord, KdfParams, VaultError, create_vault, enroll_passkey, open_record,
+    passkey_belongs_to, rewrap_passkey, seal_record, unlock_vault, unlock_with_passkey,
     wrap_vault_key,
 };
 
@@ -689,9 +689,10 @@ fn card_records_hold_no_cvc_and_decode_strictly() {
 #[test]
 fn a_passkey_opens_the_vault_key_with_its_prf_output_only() {
     // Goal: the PRF output of the enrolled credential opens the same vault
-    // key; any other output, or the wrap moved to another credential,
-    // opens nothing; a password change's new key is sealed to the passkey
-    // without the authenticator. Method: enroll, open, tamper, rewrap.
+    // key; any other output, or the wrap moved to another credential or
+    // salt, opens nothing; a password change's new key is wrapped for the
+    // passkey without the authenticator. Method: enroll, open, tamper,
+    // rewrap.
     let mut rng = TestRng::new(21);
     let (_, key) = create_vault("correct horse battery", TEST_KDF, &mut rng).unwrap();
     let record = seal_record(&key, "card", "c1", b"secret", &mut rng).unwrap();
@@ -702,6 +703,7 @@ fn a_passkey_opens_the_vault_key_with_its_prf_output_only() {
         &*open_record(&opened, "card", "c1", &record).unwrap(),
         b"secret"
     );
+    assert!(passkey_belongs_to(&key, &wrap));
     assert_eq!(
         unlock_with_passkey(&wrap, &[8; 32]).unwrap_err(),
         VaultError::WrongPassword
@@ -709,15 +711,17 @@ fn a_passkey_opens_the_vault_key_with_its_prf_output_only() {
     let mut moved = wrap.clone();
     moved.credential_id = BoundedBytes(b"credential-2".to_vec());
     assert!(unlock_with_passkey(&moved, &prf).is_err());
-    let mut flipped = wrap.clone();
-    flipped.wrapped_key.0[0] ^= 1;
-    assert!(unlock_with_passkey(&flipped, &prf).is_err());
-    // The wrap holds neither the PRF output nor the vault key.
-    let stored = serde_json::to_string(&wrap).unwrap();
-    assert!(!stored.contains(&crate::encoding::to_base64url(&prf)));
+    let mut salted = wrap.clone();
+    salted.prf_salt = Bytes([10; 32]);
+    assert!(unlock_with_passkey(&salted, &prf).is_err());
+    for flip in bit_flips(&wrap.wrapped_key.0).take(8) {
+        let mut flipped = wrap.clone();
+        flipped.wrapped_key.0.copy_from_slice(&flip);
+        assert!(unlock_with_passkey(&flipped, &prf).is_err());
+    }
 
     let (_, new_key) = create_vault("another long password", TEST_KDF, &mut rng).unwrap();
-    let rewrapped = rewrap_passkey(&new_key, &wrap, &mut rng).unwrap();
+    let rewrapped = rewrap_passkey(&key, &new_key, &wrap, &mut rng).unwrap();
     let reopened = unlock_with_passkey(&rewrapped, &prf).unwrap();
     let sealed_new = seal_record(&new_key, "card", "c1", b"new", &mut rng).unwrap();
     assert_eq!(
@@ -728,28 +732,30 @@ fn a_passkey_opens_the_vault_key_with_its_prf_output_only() {
 }
 
 #[test]
-fn the_list_of_passkeys_is_authenticated_by_the_vault_key() {
-    // Goal: a wrap planted in the header by someone without the vault key
-    // is told apart. Method: tag a list, then add, drop or swap a wrap.
+fn a_wrap_forged_without_the_vault_key_or_the_prf_output_opens_nothing() {
+    // Goal: someone who can write the stored header, but holds neither the
+    // vault key nor the authenticator, can neither make the shopper's
+    // passkey open a key of theirs nor get a password change to carry a
+    // wrap of theirs. Method: forge wraps for the shopper's credential
+    // with a key and a KEK of the attacker's choosing.
     let mut rng = TestRng::new(22);
     let (_, key) = create_vault("correct horse battery", TEST_KDF, &mut rng).unwrap();
-    let (_, other_key) = create_vault("correct horse battery", TEST_KDF, &mut rng).unwrap();
-    let first = enroll_passkey(&key, b"credential-1", [1; 32], &[3; 32], &mut rng).unwrap();
-    let planted = enroll_passkey(&other_key, b"credential-x", [2; 32], &[4; 32], &mut rng).unwrap();
-    let tag = passkeys_tag(&key, std::slice::from_ref(&first)).unwrap();
-    assert!(passkeys_tag_holds(&key, std::slice::from_ref(&first), &tag));
-    assert!(!passkeys_tag_holds(
-        &key,
-        &[first.clone(), planted.clone()],
-        &tag
-    ));
-    assert!(!passkeys_tag_holds(&key, &[], &tag));
-    assert!(!passkeys_tag_holds(
-        &other_key,
-        std::slice::from_ref(&first),
-        &tag
-    ));
-    // A rewrap (a password change's) keeps the wrap's identity.
-    let rewrapped = rewrap_passkey(&key, &first, &mut rng).unwrap();
-    assert!(passkeys_tag_holds(&key, &[rewrapped], &tag));
+    let (_, attacker_key) = create_vault("the attackers password", TEST_KDF, &mut rng).unwrap();
+    let prf = [3_u8; 32];
+    let genuine = enroll_passkey(&key, b"credential-1", [1; 32], &prf, &mut rng).unwrap();
+    // The attacker's own wrap for the shopper's credential: without the
+    // PRF output they cannot make one that the shopper's output opens.
+    let forged =
+        enroll_passkey(&attacker_key, b"credential-1", [1; 32], &[4; 32], &mut rng).unwrap();
+    assert!(unlock_with_passkey(&forged, &prf).is_err());
+    // Halves mixed from two wraps do not agree.
+    let mut mixed = genuine.clone();
+    mixed.kek_nonce = forged.kek_nonce;
+    mixed.sealed_kek = forged.sealed_kek;
+    assert!(unlock_with_passkey(&mixed, &prf).is_err());
+    // A password change carries only wraps enrolled under the vault key.
+    let (_, new_key) = create_vault("another long password", TEST_KDF, &mut rng).unwrap();
+    assert!(!passkey_belongs_to(&key, &forged));
+    assert!(rewrap_passkey(&key, &new_key, &forged, &mut rng).is_err());
+    assert!(rewrap_passkey(&key, &new_key, &genuine, &mut rng).is_ok());
 }

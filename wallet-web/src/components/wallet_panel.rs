@@ -31,9 +31,7 @@ pub fn WalletPanel(props: &WalletPanelProps) -> Html {
         }
         WalletView::Empty => html! { <VaultCreate on_create={vault.create.clone()} /> },
         WalletView::Locked => {
-            let on_passkey = vault
-                .state
-                .passkey_unlock
+            let on_passkey = (vault.state.passkey_unlock && vault.passkeys_unavailable.is_none())
                 .then(|| vault.unlock_with_passkey.clone());
             html! { <VaultUnlock on_unlock={vault.unlock.clone()} {on_passkey} /> }
         }
@@ -55,7 +53,9 @@ pub fn WalletPanel(props: &WalletPanelProps) -> Html {
                     <CardList cards={cards.clone()} on_remove={vault.remove_card.clone()} />
                     <AddCardForm on_add={vault.add_card.clone()} card_count={cards.len()} />
                     <OrdersList orders={orders.clone()} on_open={props.on_open_order.clone()} />
-                    <PasskeyList passkeys={passkeys.clone()} on_add={vault.add_passkey.clone()} on_remove={vault.remove_passkey.clone()} />
+                    <PasskeyList passkeys={passkeys.clone()} unavailable={vault.passkeys_unavailable}
+                        can_add={passkeys.len() < shared::vault::VAULT_PASSKEYS_MAX}
+                        on_add={vault.add_passkey.clone()} on_remove={vault.remove_passkey.clone()} />
                     <ChangePassword on_change={vault.change_password.clone()} />
                 </>
             }

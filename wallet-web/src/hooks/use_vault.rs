@@ -13,7 +13,7 @@ use shared::card::{CardNumber, Cvc, Expiry, YearMonth, check_holder_name};
 use shared::keyset::GatewayKey;
 use shared::rand_core::UnwrapErr;
 use shared::seal::{CardDetails, PaymentBinding, PaymentPlaintext, SealedPayment, seal_payment};
-use shared::vault::{CARD_NICKNAME_CHARS_MAX, CardRecord, KdfParams};
+use shared::vault::{CARD_NICKNAME_CHARS_MAX, CardRecord, KdfParams, VAULT_PASSKEYS_MAX};
 use yew::platform::spawn_local;
 use yew::platform::time::sleep;
 use yew::{Callback, UseReducerHandle, hook, use_effect_with, use_mut_ref, use_reducer};
@@ -234,8 +234,11 @@ pub struct VaultHandle {
     pub unlock_with_passkey: Callback<()>,
     /// Creates a passkey and lets it unlock the wallet too.
     pub add_passkey: Callback<()>,
-    /// Stops the passkey with this credential id from unlocking the wallet.
-    pub remove_passkey: Callback<Vec<u8>>,
+    /// Stops the passkey with this credential id from unlocking the wallet
+    /// (with the password, which replacing the vault key needs).
+    pub remove_passkey: Callback<(Vec<u8>, String)>,
+    /// Why passkeys cannot be used on this page, if they cannot.
+    pub passkeys_unavailable: Option<&'static str>,
 }
 
 type Pending<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T>>>;
@@ -391,6 +394,16 @@ pub fn use_vault() -> VaultHandle {
             // Dropping the session zeroizes the vault key.
             drop(shared.session.borrow_mut().take());
             state.dispatch(WalletAction::Lock);
+            // Whether the locked wallet offers a passkey, as stored now
+            // (another tab may have added or removed one).
+            if let Some(vault) = shared.vault.borrow().clone() {
+                let state = state.clone();
+                spawn_local(async move {
+                    if let Ok(status) = vault.status().await {
+                        state.dispatch(WalletAction::PasskeysStored(status.passkeys > 0));
+                    }
+                });
+            }
         })
     };
 
@@ -407,7 +420,7 @@ pub fn use_vault() -> VaultHandle {
                         *shared.vault.borrow_mut() = Some(Rc::new(vault));
                         match status {
                             Ok(status) if status.exists => {
-                                state.dispatch(WalletAction::PasskeyUnlock(status.passkeys > 0));
+                                state.dispatch(WalletAction::PasskeysStored(status.passkeys > 0));
                                 state.dispatch(WalletAction::Show(WalletView::Locked))
                             }
                             Ok(_) => state.dispatch(WalletAction::Show(WalletView::Empty)),
@@ -663,12 +676,16 @@ pub fn use_vault() -> VaultHandle {
                         match outcome {
                             Ok(session) => {
                                 let view = unlocked(&session);
+                                let session_skipped = session.skipped;
                                 *shared.session.borrow_mut() = Some(session);
                                 shared.last_activity_ms.set(now_ms());
-                                state.dispatch(WalletAction::ShowWithMessage(
-                                    view,
-                                    "Wallet unlocked with your passkey.".to_owned(),
-                                ));
+                                let message = match session_skipped {
+                                    0 => "Wallet unlocked with your passkey.".to_owned(),
+                                    skipped => format!(
+                                        "Wallet unlocked with your passkey. {skipped} damaged record(s) could not be read and were skipped."
+                                    ),
+                                };
+                                state.dispatch(WalletAction::ShowWithMessage(view, message));
                             }
                             Err(message) => state.dispatch(WalletAction::Failed(message)),
                         }
@@ -678,44 +695,76 @@ pub fn use_vault() -> VaultHandle {
         })
     };
 
+    // The authenticator is asked first, with the session left in place
+    // (the wallet stays usable while the shopper answers it); only then is
+    // the new passkey written, in one short change of the session.
     let add_passkey = {
-        let with_session = with_session.clone();
+        let (with_session, shared, state) = (with_session.clone(), shared.clone(), state.clone());
         Callback::from(move |()| {
-            with_session(Box::new(move |vault, mut session| {
-                Box::pin(async move {
-                    let outcome = async {
-                        let mut salt = [0_u8; 32];
-                        getrandom::fill(&mut salt)
-                            .map_err(|_| "This browser has no random source.".to_owned())?;
-                        let created = crate::webauthn::create(&salt).await?;
-                        vault
+            let enrolled = shared.session.borrow().as_ref().map(Session::passkey_ids);
+            let Some(enrolled) = enrolled else {
+                state.dispatch(WalletAction::Failed("Unlock the wallet first.".to_owned()));
+                return;
+            };
+            if enrolled.len() >= VAULT_PASSKEYS_MAX {
+                state.dispatch(WalletAction::Failed(failure_message(
+                    &VaultFailure::PasskeyLimit,
+                )));
+                return;
+            }
+            let (with_session, state) = (with_session.clone(), state.clone());
+            spawn_local(async move {
+                let created = match crate::webauthn::create(&enrolled).await {
+                    Ok(created) => created,
+                    Err(message) => {
+                        state.dispatch(WalletAction::Failed(message));
+                        return;
+                    }
+                };
+                with_session(Box::new(move |vault, mut session| {
+                    Box::pin(async move {
+                        let outcome = vault
                             .add_passkey(
                                 &mut session,
                                 &created.credential_id,
-                                salt,
+                                created.prf_salt,
                                 &created.prf_output,
                             )
                             .await
-                            .map_err(|failure| failure_message(&failure))?;
-                        Ok("Passkey added: it unlocks this wallet too.".to_owned())
-                    }
-                    .await;
-                    (session, outcome)
-                })
-            }));
+                            .map(|()| "Passkey added: it unlocks this wallet too.".to_owned())
+                            .map_err(|failure| failure_message(&failure));
+                        (session, outcome)
+                    })
+                }));
+            });
         })
     };
 
     let remove_passkey = {
         let with_session = with_session.clone();
-        Callback::from(move |credential_id: Vec<u8>| {
+        Callback::from(move |(credential_id, password): (Vec<u8>, String)| {
             with_session(Box::new(move |vault, mut session| {
                 Box::pin(async move {
                     let outcome = vault
-                        .remove_passkey(&mut session, &credential_id)
+                        .remove_passkey(
+                            &mut session,
+                            &password,
+                            &credential_id,
+                            KdfParams::DEFAULT,
+                            now_ms() as u64,
+                        )
                         .await
-                        .map(|()| "Passkey removed: it no longer unlocks this wallet.".to_owned())
-                        .map_err(|failure| failure_message(&failure));
+                        .map(|()| {
+                            "Passkey removed: it no longer unlocks this wallet, and the wallet's key was replaced.".to_owned()
+                        })
+                        .map_err(|failure| match failure {
+                            VaultFailure::WrongPassword { failures }
+                                if failures < crate::vault::UNLOCK_ATTEMPTS_FREE =>
+                            {
+                                "The password is wrong; the passkey was not removed.".to_owned()
+                            }
+                            other => failure_message(&other),
+                        });
                     (session, outcome)
                 })
             }));
@@ -751,5 +800,6 @@ pub fn use_vault() -> VaultHandle {
         unlock_with_passkey,
         add_passkey,
         remove_passkey,
+        passkeys_unavailable: crate::webauthn::unavailable(),
     }
 }

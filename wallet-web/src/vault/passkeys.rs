@@ -1,14 +1,14 @@
 //! Passkeys that unlock the vault (`shared::vault`'s passkey wraps, kept in
-//! the header beside the password's). Adding or removing one rewrites the
-//! header in one transaction that refuses if another tab changed it; the
-//! list is re-tagged under the vault key each time. Unlocking with one
-//! needs the authenticator's PRF output for that credential: the header
-//! alone opens nothing.
+//! the header beside the password's). Adding one rewrites the header in
+//! one transaction that refuses if another tab changed it; removing one
+//! replaces the vault key (`password.rs`). Unlocking with one needs the
+//! authenticator's PRF output for that credential: the header alone opens
+//! nothing.
 
 use idb::TransactionMode;
 use shared::vault::{
-    PRF_OUTPUT_BYTES, VAULT_PASSKEYS_MAX, VaultHeader, enroll_passkey, passkeys_tag,
-    passkeys_tag_holds, unlock_with_passkey,
+    PRF_OUTPUT_BYTES, PasskeyWrap, VAULT_PASSKEYS_MAX, VaultHeader, enroll_passkey,
+    passkey_belongs_to, unlock_with_passkey,
 };
 use wasm_bindgen::JsValue;
 
@@ -25,24 +25,20 @@ fn parse(text: &str) -> Result<VaultHeader, VaultFailure> {
     serde_json::from_str(text).map_err(|_| VaultFailure::Storage)
 }
 
-/// The header's passkeys, if the vault key vouches for their list.
-fn trusted(header: &VaultHeader, session: &Session) -> Vec<shared::vault::PasskeyWrap> {
-    match header.passkeys_tag {
-        Some(tag) if passkeys_tag_holds(&session.key, &header.passkeys, &tag) => {
-            header.passkeys.clone()
-        }
-        _ => Vec::new(),
-    }
+/// The header's passkeys (at most `VAULT_PASSKEYS_MAX` are read).
+fn listed(header: &VaultHeader) -> impl Iterator<Item = &PasskeyWrap> {
+    header.passkeys.iter().take(VAULT_PASSKEYS_MAX)
 }
 
 impl Session {
-    /// The credential ids of the passkeys that unlock this wallet.
+    /// The credential ids of the passkeys enrolled under this session's
+    /// vault key (a wrap planted in the header is not one of them).
     pub fn passkey_ids(&self) -> Vec<Vec<u8>> {
         parse(&self.header_text)
             .map(|header| {
-                trusted(&header, self)
-                    .into_iter()
-                    .map(|wrap| wrap.credential_id.0)
+                listed(&header)
+                    .filter(|wrap| passkey_belongs_to(&self.key, wrap))
+                    .map(|wrap| wrap.credential_id.0.clone())
                     .collect()
             })
             .unwrap_or_default()
@@ -57,18 +53,16 @@ impl Vault {
         let Some(text) = text else {
             return Ok(Vec::new());
         };
-        Ok(parse(&text)?
-            .passkeys
-            .into_iter()
+        Ok(listed(&parse(&text)?)
             .map(|wrap| PasskeyRequest {
-                credential_id: wrap.credential_id.0,
+                credential_id: wrap.credential_id.0.clone(),
                 prf_salt: wrap.prf_salt.0,
             })
             .collect())
     }
 
     /// Unlocks with the PRF output the authenticator gave for
-    /// `credential_id`. The passkey must be one the vault key vouches for.
+    /// `credential_id`.
     pub async fn unlock_with_passkey(
         &self,
         credential_id: &[u8],
@@ -77,19 +71,11 @@ impl Vault {
         let (text, _) = self.read_meta_text().await?;
         let header_text = text.ok_or(VaultFailure::Missing)?;
         let header = parse(&header_text)?;
-        let wrap = header
-            .passkeys
-            .iter()
+        let wrap = listed(&header)
             .find(|wrap| wrap.credential_id.0 == credential_id)
             .ok_or(VaultFailure::PasskeyUnknown)?;
         let key =
             unlock_with_passkey(wrap, prf_output).map_err(|_| VaultFailure::PasskeyUnknown)?;
-        let vouched = header
-            .passkeys_tag
-            .is_some_and(|tag| passkeys_tag_holds(&key, &header.passkeys, &tag));
-        if !vouched {
-            return Err(VaultFailure::PasskeyUnknown);
-        }
         let (cards, skipped) = self.load_cards(&key).await?;
         let mut session = Session {
             key,
@@ -103,7 +89,8 @@ impl Vault {
     }
 
     /// Adds a passkey (or replaces one with the same credential id): the
-    /// vault key sealed to the key pair its PRF output stands for.
+    /// vault key wrapped under the KEK its PRF output stands for. Wraps
+    /// not enrolled under this vault key are dropped on the way.
     pub async fn add_passkey(
         &self,
         session: &mut Session,
@@ -112,8 +99,11 @@ impl Vault {
         prf_output: &[u8; PRF_OUTPUT_BYTES],
     ) -> Result<(), VaultFailure> {
         let mut header = parse(&session.header_text)?;
-        let mut passkeys = trusted(&header, session);
-        passkeys.retain(|wrap| wrap.credential_id.0 != credential_id);
+        let mut passkeys: Vec<PasskeyWrap> = listed(&header)
+            .filter(|wrap| passkey_belongs_to(&session.key, wrap))
+            .filter(|wrap| wrap.credential_id.0 != credential_id)
+            .cloned()
+            .collect();
         if passkeys.len() >= VAULT_PASSKEYS_MAX {
             return Err(VaultFailure::PasskeyLimit);
         }
@@ -127,39 +117,8 @@ impl Vault {
             )
             .map_err(VaultFailure::Crypto)?,
         );
-        header.passkeys_tag =
-            Some(passkeys_tag(&session.key, &passkeys).map_err(VaultFailure::Crypto)?);
         header.passkeys = passkeys;
-        self.replace_header(session, &header).await
-    }
-
-    /// Removes a passkey: its wrap leaves the header, so it unlocks
-    /// nothing from then on.
-    pub async fn remove_passkey(
-        &self,
-        session: &mut Session,
-        credential_id: &[u8],
-    ) -> Result<(), VaultFailure> {
-        let mut header = parse(&session.header_text)?;
-        let mut passkeys = trusted(&header, session);
-        passkeys.retain(|wrap| wrap.credential_id.0 != credential_id);
-        header.passkeys_tag = if passkeys.is_empty() {
-            None
-        } else {
-            Some(passkeys_tag(&session.key, &passkeys).map_err(VaultFailure::Crypto)?)
-        };
-        header.passkeys = passkeys;
-        self.replace_header(session, &header).await
-    }
-
-    /// Writes `header` in place of the one `session` opened, unless another
-    /// tab changed it meanwhile.
-    async fn replace_header(
-        &self,
-        session: &mut Session,
-        header: &VaultHeader,
-    ) -> Result<(), VaultFailure> {
-        let value = to_js(header)?;
+        let value = to_js(&header)?;
         let transaction = self
             .database
             .transaction(&[META_STORE], TransactionMode::ReadWrite)?;

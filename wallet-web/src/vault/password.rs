@@ -1,12 +1,13 @@
-//! The password change: the current password checked through the unlock's
-//! back-off, a fresh vault key, every record (cards and orders)
-//! re-encrypted under it and sealed to every passkey, all
-//! written in one transaction that another tab's change refuses.
+//! The password change (and a passkey's removal, which is one without
+//! changing the password): the current password checked through the
+//! unlock's back-off, a fresh vault key, every record (cards and orders)
+//! re-encrypted under it and wrapped for every passkey kept, all written
+//! in one transaction that another tab's change refuses.
 
 use idb::TransactionMode;
 use shared::vault::{
-    KdfParams, SealedRecord, create_vault, open_record, passkeys_tag, passkeys_tag_holds,
-    rewrap_passkey, seal_record,
+    KdfParams, SealedRecord, VAULT_PASSKEYS_MAX, create_vault, open_record, rewrap_passkey,
+    seal_record,
 };
 use wasm_bindgen::JsValue;
 
@@ -25,10 +26,11 @@ const RECORD_STORES: [(&str, &str); 2] = [
 impl Vault {
     /// Changes the password and the vault key with it: the current password
     /// is checked through the unlock's back-off; a fresh vault key is made,
-    /// every record (cards and orders) re-encrypted under it, and the new
-    /// header, the records and the cleared failure count written in one transaction
-    /// (refused if another tab changed the cards meanwhile). An old header
-    /// and the old password then open nothing written from here on.
+    /// every record (cards and orders) re-encrypted under it and wrapped for
+    /// every passkey, and the new header, the records and the cleared
+    /// failure count written in one transaction (refused if another tab
+    /// changed the records meanwhile). An old header and the old password
+    /// then open nothing written from here on.
     pub async fn change_password(
         &self,
         session: &mut Session,
@@ -37,25 +39,57 @@ impl Vault {
         kdf: KdfParams,
         now_ms: u64,
     ) -> Result<(), VaultFailure> {
+        self.rekey(session, current_password, new_password, kdf, now_ms, None)
+            .await
+    }
+
+    /// Removes a passkey for good: the password is checked and the vault
+    /// key replaced as by a password change (the password stays), without
+    /// that passkey's wrap. An old copy of the header, in which the passkey
+    /// still wraps the old key, opens nothing written from here on.
+    pub async fn remove_passkey(
+        &self,
+        session: &mut Session,
+        password: &str,
+        credential_id: &[u8],
+        kdf: KdfParams,
+        now_ms: u64,
+    ) -> Result<(), VaultFailure> {
+        self.rekey(
+            session,
+            password,
+            password,
+            kdf,
+            now_ms,
+            Some(credential_id),
+        )
+        .await
+    }
+
+    /// A fresh vault key under `new_password`, every record re-sealed, and
+    /// every passkey but `dropped` wrapped for it.
+    async fn rekey(
+        &self,
+        session: &mut Session,
+        current_password: &str,
+        new_password: &str,
+        kdf: KdfParams,
+        now_ms: u64,
+        dropped: Option<&[u8]>,
+    ) -> Result<(), VaultFailure> {
         let (old_key, old_header, read_text) =
             self.check_password(current_password, now_ms).await?;
         let (mut header, new_key) =
             create_vault(new_password, kdf, &mut rng()).map_err(VaultFailure::Crypto)?;
-        // The passkeys keep working: the new key is sealed to each (no
-        // authenticator needed), if their list is the one this vault
-        // tagged; a list it did not tag is dropped, never sealed to.
-        if old_header
-            .passkeys_tag
-            .is_some_and(|tag| passkeys_tag_holds(&old_key, &old_header.passkeys, &tag))
-        {
-            for wrap in &old_header.passkeys {
-                header.passkeys.push(
-                    rewrap_passkey(&new_key, wrap, &mut rng()).map_err(VaultFailure::Crypto)?,
-                );
+        // The passkeys keep working: each one's KEK, opened with the old
+        // key, wraps the new key (no authenticator needed). A wrap the old
+        // key does not open was never enrolled here: it is dropped.
+        for wrap in old_header.passkeys.iter().take(VAULT_PASSKEYS_MAX) {
+            if dropped == Some(wrap.credential_id.0.as_slice()) {
+                continue;
             }
-            if !header.passkeys.is_empty() {
-                header.passkeys_tag =
-                    Some(passkeys_tag(&new_key, &header.passkeys).map_err(VaultFailure::Crypto)?);
+            if let Ok(rewrapped) = rewrap_passkey(&old_key, &new_key, wrap, &mut rng()) {
+                header.passkeys.push(rewrapped);
             }
         }
         // Every record of every kind, read and re-sealed before the write.
