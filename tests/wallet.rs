@@ -450,6 +450,20 @@ fn orders_are_remembered_across_reloads(world: &World) {
             "{receipt}"
         );
         step(&client, "orders-receipt", ".checkout").await;
+        // Printed, the receipt stands alone: the shop, the wallet and the
+        // buttons are not on the page.
+        e2e::browser::emulate_media(&client, Some("print")).await;
+        let shown = client
+            .execute(
+                "return ['.catalog-panel', '.wallet', '.paid-actions', '.receipt', 'ul.bought']
+                   .map(css => getComputedStyle(document.querySelector(css)).display !== 'none');",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(shown, serde_json::json!([false, false, false, true, true]));
+        e2e::browser::screenshot(&client, "orders-receipt-print").await;
+        e2e::browser::emulate_media(&client, None).await;
 
         // The store ships it; the wallet learns so when it next unlocks.
         let shipped = crate::aftersale::staff(

@@ -332,3 +332,18 @@ pub async fn add_virtual_authenticator(client: &Client) {
         .await
         .expect("add a virtual authenticator");
 }
+
+/// Renders the page as for printing (Chrome DevTools' media emulation,
+/// through ChromeDriver), or as for the screen again with `None`.
+pub async fn emulate_media(client: &Client, media: Option<&str>) {
+    client
+        .issue_cmd(SessionPost {
+            path: "goog/cdp/execute",
+            body: serde_json::json!({
+                "cmd": "Emulation.setEmulatedMedia",
+                "params": { "media": media.unwrap_or("") },
+            }),
+        })
+        .await
+        .expect("emulate a media type");
+}
