@@ -651,17 +651,17 @@ fn a_passkey_unlocks_the_wallet(world: &World) {
         wait_for_count(&client, "li.wallet-card", 1).await;
 
         // Removed (with the password, since the wallet's key is replaced),
-        // it no longer unlocks: the wallet asks for the password.
-        click(&client, "button.remove-passkey").await;
+        // no passkey unlocks: the wallet asks for the password.
+        click(&client, "button.remove-passkeys").await;
         fill(
             &client,
-            "#remove-passkey-password",
+            "#remove-passkeys-password",
             "a brand new long password",
         )
         .await;
-        step(&client, "wallet-remove-passkey", ".passkeys").await;
-        click(&client, "button.confirm-remove-passkey").await;
-        wait_for_text(&client, ".wallet .status", "Passkey removed").await;
+        step(&client, "wallet-remove-passkeys", ".passkeys").await;
+        click(&client, "button.confirm-remove-passkeys").await;
+        wait_for_text(&client, ".wallet .status", "Passkeys removed").await;
         wait_for_count(&client, "li.passkey", 0).await;
         click(&client, ".wallet-actions button").await;
         wait_for_count(&client, "#unlock-password", 1).await;

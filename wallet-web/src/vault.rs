@@ -277,7 +277,12 @@ impl Vault {
             // The same vault key: the passkeys' wraps carry over as they are.
             let mut upgraded =
                 wrap_vault_key(&key, password, target, &mut rng()).map_err(VaultFailure::Crypto)?;
-            upgraded.passkeys.clone_from(&header.passkeys);
+            upgraded.passkeys = header
+                .passkeys
+                .iter()
+                .take(shared::vault::VAULT_PASSKEYS_MAX)
+                .cloned()
+                .collect();
             Some(to_js(&upgraded)?)
         } else {
             None

@@ -617,26 +617,39 @@ async fn a_passkey_unlocks_the_same_vault_and_survives_a_password_change() {
     assert_eq!(session.cards.len(), 1);
     assert!(matches!(
         reopened
-            .remove_passkey(
-                &mut session,
-                "not the password",
-                b"credential-1",
-                SMALL_KDF,
-                2_500
-            )
+            .remove_passkeys(&mut session, "not the password", SMALL_KDF, 2_500)
             .await,
         Err(VaultFailure::WrongPassword { .. })
     ));
+    // A second passkey, then "a device is lost": removing takes them all
+    // and replaces the vault key, so no key read before opens anything
+    // written after.
     reopened
-        .remove_passkey(
-            &mut session,
-            "a new long password",
-            b"credential-1",
-            SMALL_KDF,
-            3_000,
-        )
+        .add_passkey(&mut session, b"credential-2", [0x22; 32], &[0x6b; 32])
         .await
         .unwrap();
+    let before = reopened.header_for_test().await.unwrap();
+    reopened
+        .remove_passkeys(&mut session, "a new long password", SMALL_KDF, 3_000)
+        .await
+        .unwrap();
+    assert!(
+        reopened
+            .header_for_test()
+            .await
+            .unwrap()
+            .passkeys
+            .is_empty()
+    );
+    let old_key = shared::vault::unlock_with_passkey(&before.passkeys[1], &[0x6b; 32]).unwrap();
+    let (ids, values) = reopened.read_cards_for_test().await.unwrap();
+    let id = ids[0].as_string().unwrap();
+    let record: shared::vault::SealedRecord =
+        serde_json::from_str(&values[0].as_string().unwrap()).unwrap();
+    assert!(
+        shared::vault::open_record(&old_key, "card", &id, &record).is_err(),
+        "a key from before the removal opens a record written after it"
+    );
     assert_eq!(session.cards.len(), 1);
     drop(session);
     assert_eq!(reopened.status().await.unwrap().passkeys, 0);

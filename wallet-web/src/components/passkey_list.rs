@@ -1,6 +1,6 @@
 //! The passkeys that unlock the wallet: one more can be added (the
-//! authenticator asks for a fingerprint, a face or a PIN), and each can be
-//! removed with the wallet's password, since removing one replaces the
+//! authenticator asks for a fingerprint, a face or a PIN), and all can be
+//! removed with the wallet's password (a lost device), which replaces the
 //! wallet's key.
 
 use web_sys::SubmitEvent;
@@ -17,17 +17,34 @@ pub struct PasskeyListProps {
     /// Whether one more passkey may be added.
     pub can_add: bool,
     pub on_add: Callback<()>,
-    /// Removes (credential id, password).
-    pub on_remove: Callback<(Vec<u8>, String)>,
+    /// Removes every passkey, with the password.
+    pub on_remove: Callback<String>,
 }
 
 #[component]
 pub fn PasskeyList(props: &PasskeyListProps) -> Html {
-    let removing = use_state(|| None::<Vec<u8>>);
+    let removing = use_state(|| false);
     let password = use_node_ref();
     let add = {
         let on_add = props.on_add.clone();
         move |_| on_add.emit(())
+    };
+    let ask = {
+        let removing = removing.clone();
+        move |_| removing.set(true)
+    };
+    let keep = {
+        let removing = removing.clone();
+        move |_| removing.set(false)
+    };
+    let confirm = {
+        let (removing, on_remove, password) =
+            (removing.clone(), props.on_remove.clone(), password.clone());
+        move |event: SubmitEvent| {
+            event.prevent_default();
+            removing.set(false);
+            on_remove.emit(take_input_value(&password));
+        }
     };
     let adding = match props.unavailable {
         Some(reason) => html! { <p class="hint passkeys-unavailable">{ reason }</p> },
@@ -42,47 +59,21 @@ pub fn PasskeyList(props: &PasskeyListProps) -> Html {
             <p class="hint">{ "A passkey unlocks this wallet with your device's fingerprint, face or PIN. Your password still works, and is how you get in if the device is lost." }</p>
             if !props.passkeys.is_empty() {
                 <ul class="passkey-list">
-                    { for props.passkeys.iter().map(|passkey| {
-                        let asking = removing.as_deref() == Some(passkey.credential_id.as_slice());
-                        let ask = {
-                            let (removing, id) = (removing.clone(), passkey.credential_id.clone());
-                            move |_| removing.set(Some(id.clone()))
-                        };
-                        let keep = {
-                            let removing = removing.clone();
-                            move |_| removing.set(None)
-                        };
-                        let confirm = {
-                            let (removing, on_remove, id, password) = (
-                                removing.clone(),
-                                props.on_remove.clone(),
-                                passkey.credential_id.clone(),
-                                password.clone(),
-                            );
-                            move |event: SubmitEvent| {
-                                event.prevent_default();
-                                removing.set(None);
-                                on_remove.emit((id.clone(), take_input_value(&password)));
-                            }
-                        };
-                        html! {
-                            <li class="passkey">
-                                <span>{ &passkey.label }</span>
-                                if asking {
-                                    <form class="vault-form remove-passkey-form" onsubmit={confirm}>
-                                        <label for="remove-passkey-password">{ "Wallet password, to remove this passkey" }</label>
-                                        <input id="remove-passkey-password" type="password" autocomplete="current-password" ref={password.clone()} />
-                                        <button type="submit" class="danger confirm-remove-passkey">{ "Remove" }</button>
-                                        <button type="button" class="secondary" onclick={keep}>{ "Keep" }</button>
-                                    </form>
-                                } else {
-                                    <button type="button" class="secondary remove-passkey" onclick={ask}
-                                        aria-label={format!("Remove {}", passkey.label)}>{ "Remove…" }</button>
-                                }
-                            </li>
-                        }
+                    { for props.passkeys.iter().map(|passkey| html! {
+                        <li class="passkey">{ &passkey.label }</li>
                     }) }
                 </ul>
+                if *removing {
+                    <form class="vault-form remove-passkeys-form" onsubmit={confirm}>
+                        <p class="hint">{ "Removing replaces the wallet's key and stops every passkey, so a lost device opens nothing from now on. Add back the passkeys you still have." }</p>
+                        <label for="remove-passkeys-password">{ "Wallet password" }</label>
+                        <input id="remove-passkeys-password" type="password" autocomplete="current-password" ref={password} />
+                        <button type="submit" class="danger confirm-remove-passkeys">{ "Remove all passkeys" }</button>
+                        <button type="button" class="secondary" onclick={keep}>{ "Keep them" }</button>
+                    </form>
+                } else {
+                    <button type="button" class="secondary remove-passkeys" onclick={ask}>{ "Remove passkeys…" }</button>
+                }
             }
             { adding }
         </section>

@@ -55,7 +55,7 @@ pub fn WalletPanel(props: &WalletPanelProps) -> Html {
                     <OrdersList orders={orders.clone()} on_open={props.on_open_order.clone()} />
                     <PasskeyList passkeys={passkeys.clone()} unavailable={vault.passkeys_unavailable}
                         can_add={passkeys.len() < shared::vault::VAULT_PASSKEYS_MAX}
-                        on_add={vault.add_passkey.clone()} on_remove={vault.remove_passkey.clone()} />
+                        on_add={vault.add_passkey.clone()} on_remove={vault.remove_passkeys.clone()} />
                     <ChangePassword on_change={vault.change_password.clone()} />
                 </>
             }

@@ -234,9 +234,9 @@ pub struct VaultHandle {
     pub unlock_with_passkey: Callback<()>,
     /// Creates a passkey and lets it unlock the wallet too.
     pub add_passkey: Callback<()>,
-    /// Stops the passkey with this credential id from unlocking the wallet
-    /// (with the password, which replacing the vault key needs).
-    pub remove_passkey: Callback<(Vec<u8>, String)>,
+    /// Stops every passkey from unlocking the wallet (with the password,
+    /// which replacing the vault key needs).
+    pub remove_passkeys: Callback<String>,
     /// Why passkeys cannot be used on this page, if they cannot.
     pub passkeys_unavailable: Option<&'static str>,
 }
@@ -740,28 +740,22 @@ pub fn use_vault() -> VaultHandle {
         })
     };
 
-    let remove_passkey = {
+    let remove_passkeys = {
         let with_session = with_session.clone();
-        Callback::from(move |(credential_id, password): (Vec<u8>, String)| {
+        Callback::from(move |password: String| {
             with_session(Box::new(move |vault, mut session| {
                 Box::pin(async move {
                     let outcome = vault
-                        .remove_passkey(
-                            &mut session,
-                            &password,
-                            &credential_id,
-                            KdfParams::DEFAULT,
-                            now_ms() as u64,
-                        )
+                        .remove_passkeys(&mut session, &password, KdfParams::DEFAULT, now_ms() as u64)
                         .await
                         .map(|()| {
-                            "Passkey removed: it no longer unlocks this wallet, and the wallet's key was replaced.".to_owned()
+                            "Passkeys removed: none unlocks this wallet now, and the wallet's key was replaced. Add back the ones you still have.".to_owned()
                         })
                         .map_err(|failure| match failure {
                             VaultFailure::WrongPassword { failures }
                                 if failures < crate::vault::UNLOCK_ATTEMPTS_FREE =>
                             {
-                                "The password is wrong; the passkey was not removed.".to_owned()
+                                "The password is wrong; the passkeys were not removed.".to_owned()
                             }
                             other => failure_message(&other),
                         });
@@ -799,7 +793,7 @@ pub fn use_vault() -> VaultHandle {
         change_password,
         unlock_with_passkey,
         add_passkey,
-        remove_passkey,
+        remove_passkeys,
         passkeys_unavailable: crate::webauthn::unavailable(),
     }
 }

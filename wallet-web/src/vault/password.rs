@@ -1,4 +1,4 @@
-//! The password change (and a passkey's removal, which is one without
+//! The password change (and the passkeys' removal, which is one without
 //! changing the password): the current password checked through the
 //! unlock's back-off, a fresh vault key, every record (cards and orders)
 //! re-encrypted under it and wrapped for every passkey kept, all written
@@ -39,35 +39,29 @@ impl Vault {
         kdf: KdfParams,
         now_ms: u64,
     ) -> Result<(), VaultFailure> {
-        self.rekey(session, current_password, new_password, kdf, now_ms, None)
+        self.rekey(session, current_password, new_password, kdf, now_ms, true)
             .await
     }
 
-    /// Removes a passkey for good: the password is checked and the vault
-    /// key replaced as by a password change (the password stays), without
-    /// that passkey's wrap. An old copy of the header, in which the passkey
-    /// still wraps the old key, opens nothing written from here on.
-    pub async fn remove_passkey(
+    /// Removes every passkey for good (a lost device): the password is
+    /// checked and the vault key replaced as by a password change (the
+    /// password stays), with no passkey wrap at all. All of them, because a
+    /// passkey kept would keep its KEK, which anyone holding the lost
+    /// device and an old copy of the wallet could read under the old key.
+    /// From here on, the lost device opens nothing written.
+    pub async fn remove_passkeys(
         &self,
         session: &mut Session,
         password: &str,
-        credential_id: &[u8],
         kdf: KdfParams,
         now_ms: u64,
     ) -> Result<(), VaultFailure> {
-        self.rekey(
-            session,
-            password,
-            password,
-            kdf,
-            now_ms,
-            Some(credential_id),
-        )
-        .await
+        self.rekey(session, password, password, kdf, now_ms, false)
+            .await
     }
 
     /// A fresh vault key under `new_password`, every record re-sealed, and
-    /// every passkey but `dropped` wrapped for it.
+    /// every passkey wrapped for it if `keep_passkeys`.
     async fn rekey(
         &self,
         session: &mut Session,
@@ -75,7 +69,7 @@ impl Vault {
         new_password: &str,
         kdf: KdfParams,
         now_ms: u64,
-        dropped: Option<&[u8]>,
+        keep_passkeys: bool,
     ) -> Result<(), VaultFailure> {
         let (old_key, old_header, read_text) =
             self.check_password(current_password, now_ms).await?;
@@ -84,10 +78,12 @@ impl Vault {
         // The passkeys keep working: each one's KEK, opened with the old
         // key, wraps the new key (no authenticator needed). A wrap the old
         // key does not open was never enrolled here: it is dropped.
-        for wrap in old_header.passkeys.iter().take(VAULT_PASSKEYS_MAX) {
-            if dropped == Some(wrap.credential_id.0.as_slice()) {
-                continue;
-            }
+        let kept = old_header
+            .passkeys
+            .iter()
+            .take(VAULT_PASSKEYS_MAX)
+            .filter(|_| keep_passkeys);
+        for wrap in kept {
             if let Ok(rewrapped) = rewrap_passkey(&old_key, &new_key, wrap, &mut rng()) {
                 header.passkeys.push(rewrapped);
             }
