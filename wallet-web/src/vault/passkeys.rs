@@ -1,7 +1,7 @@
 //! Passkeys that unlock the vault (`shared::vault`'s passkey wraps, kept in
 //! the header beside the password's). Adding one rewrites the header in
-//! one transaction that refuses if another tab changed it; removing one
-//! replaces the vault key (`password.rs`). Unlocking with one needs the
+//! one transaction that refuses if another tab changed it; removing them
+//! (all at once) replaces the vault key (`password.rs`). Unlocking with one needs the
 //! authenticator's PRF output for that credential: the header alone opens
 //! nothing.
 
