@@ -313,18 +313,45 @@ pub struct StaffOrderQuery<'a> {
     pub limit: u32,
 }
 
-/// One page of the back office's list, newest first, in one statement
-/// (the `orders_by_status` and `orders_by_time` indexes).
+/// One page of the back office's list, newest first, in one statement.
+/// The statement is put together from fixed parts by what is asked, with
+/// every value bound, so that SQLite walks `orders_by_status` (a status)
+/// or `orders_by_time` (none) from the cursor on, rather than a query that
+/// could use neither.
 pub async fn staff_orders(
     env: &Env,
     query: &StaffOrderQuery<'_>,
 ) -> Result<Vec<StaffOrderRow>, ApiError> {
-    let (before_ms, before_id) = match query.before {
-        Some((ms, id)) => (JsValue::from_f64(ms as f64), JsValue::from_str(id)),
-        None => (JsValue::NULL, JsValue::NULL),
+    let mut conditions: Vec<String> = Vec::new();
+    let mut values: Vec<JsValue> = Vec::new();
+    if let Some(status) = query.status {
+        values.push(JsValue::from_str(status));
+        conditions.push(format!("o.status = ?{}", values.len()));
+    }
+    if query.refunded {
+        conditions.push(
+            "EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = o.order_id AND e.kind = 'refunded')"
+                .to_owned(),
+        );
+    }
+    if let Some((ms, id)) = query.before {
+        values.push(JsValue::from_f64(ms as f64));
+        values.push(JsValue::from_str(id));
+        conditions.push(format!(
+            "(o.created_at_ms, o.order_id) < (?{}, ?{})",
+            values.len() - 1,
+            values.len()
+        ));
+    }
+    values.push(JsValue::from_f64(f64::from(query.limit)));
+    let limit = values.len();
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
     };
     let statement = crate::meter::d1(env, STORE_DB)?
-        .prepare(
+        .prepare(format!(
             "SELECT o.order_id, o.status, o.total_minor, o.currency, o.signed_quote, o.created_at_ms,
                 (SELECT COALESCE(SUM(amount_minor), 0) FROM order_events e
                   WHERE e.order_id = o.order_id AND e.kind = 'captured') AS captured_minor,
@@ -334,21 +361,11 @@ pub async fn staff_orders(
                   WHERE e.order_id = o.order_id AND e.kind = 'shipped'
                   ORDER BY sequence DESC LIMIT 1) AS tracking
              FROM orders o
-             WHERE (?1 IS NULL OR o.status = ?1)
-               AND (?2 = 0 OR EXISTS (SELECT 1 FROM order_events e
-                                      WHERE e.order_id = o.order_id AND e.kind = 'refunded'))
-               AND (?3 IS NULL OR o.created_at_ms < ?3
-                    OR (o.created_at_ms = ?3 AND o.order_id < ?4))
+             {filter}
              ORDER BY o.created_at_ms DESC, o.order_id DESC
-             LIMIT ?5",
-        )
-        .bind(&[
-            query.status.map_or(JsValue::NULL, JsValue::from_str),
-            JsValue::from_f64(if query.refunded { 1.0 } else { 0.0 }),
-            before_ms,
-            before_id,
-            JsValue::from_f64(f64::from(query.limit)),
-        ])?;
+             LIMIT ?{limit}"
+        ))
+        .bind(&values)?;
     Ok(statement.all().await?.results::<StaffOrderRow>()?)
 }
 
