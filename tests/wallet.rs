@@ -34,6 +34,10 @@ pub const JOURNEYS: &[Journey] = &[
         "wallet::a_passkey_unlocks_the_wallet",
         a_passkey_unlocks_the_wallet,
     ),
+    (
+        "wallet::a_browser_passkey_assertion_passes_the_issuers_check",
+        a_browser_passkey_assertion_passes_the_issuers_check,
+    ),
 ];
 
 const PASSWORD: &str = "tea for two, and two for tea";
@@ -675,4 +679,108 @@ fn a_passkey_unlocks_the_wallet(world: &World) {
         wait_for_count(&client, "button.add-passkey", 0).await;
         client.close().await.unwrap();
     });
+}
+
+/// In the page: creates a passkey (ES256), asks it to sign `challenge`
+/// (base64url), and answers the public key (SPKI DER) and the assertion's
+/// parts, each base64url.
+const MAKE_ASSERTION: &str = "
+    const done = arguments[arguments.length - 1];
+    const fromB64 = text => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), c => c.charCodeAt(0));
+    const toB64 = buffer => btoa(String.fromCharCode(...new Uint8Array(buffer)))
+        .replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+    (async () => {
+        const created = await navigator.credentials.create({ publicKey: {
+            rp: { name: 'Wallet' },
+            user: { id: crypto.getRandomValues(new Uint8Array(16)), name: 'card', displayName: 'Card' },
+            challenge: crypto.getRandomValues(new Uint8Array(32)),
+            pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+            authenticatorSelection: { userVerification: 'required', residentKey: 'preferred' },
+        } });
+        const asserted = await navigator.credentials.get({ publicKey: {
+            challenge: fromB64(arguments[0]),
+            allowCredentials: [{ type: 'public-key', id: created.rawId }],
+            userVerification: 'required',
+        } });
+        return {
+            public_key: toB64(created.response.getPublicKey()),
+            credential_id: toB64(asserted.rawId),
+            authenticator_data: toB64(asserted.response.authenticatorData),
+            client_data_json: toB64(asserted.response.clientDataJSON),
+            signature: toB64(asserted.response.signature),
+        };
+    })().then(done, error => done({ error: String(error) }));";
+
+fn a_browser_passkey_assertion_passes_the_issuers_check(world: &World) {
+    // Goal: what a real browser's passkey signs for a payment is what the
+    // issuer's check (`shared::assertion`, for issue 16's confirmation of
+    // each payment) accepts: ES256 signatures in DER, the SPKI key from
+    // `getPublicKey()`, the client data's challenge, origin and type, the
+    // user-verified flag and the counter. Method: Chromium with a virtual
+    // authenticator signs the digest of a payment's binding; the check
+    // accepts it for that payment, refuses it for another amount, and
+    // refuses it again (a replay: the counter did not move on).
+    use shared::assertion::{
+        AssertionError, PaymentAssertion, RelyingParty, payment_challenge, verify_payment_assertion,
+    };
+    use shared::encoding::{from_base64url, to_base64url};
+    use shared::money::{Currency, Money};
+    use shared::seal::PaymentBinding;
+    let binding = |amount: &str| PaymentBinding {
+        payment_id: "pay_browser".to_owned(),
+        merchant_id: "m_teashop".to_owned(),
+        amount: Money::parse_non_negative(amount, Currency::Usd).unwrap(),
+        quote_digest: shared::encoding::Bytes([5; 32]),
+        attempt_id: "att_browser".to_owned(),
+        created_at_ms: 1,
+    };
+    let challenge = payment_challenge(&binding("10.72"));
+    let made = block_on(async {
+        let client = world.driver.session().await;
+        e2e::browser::add_virtual_authenticator(&client).await;
+        client.goto(&world.server.localhost_url("/")).await.unwrap();
+        wait_for_count(&client, "#new-password", 1).await;
+        let made = client
+            .execute_async(
+                MAKE_ASSERTION,
+                vec![serde_json::Value::from(to_base64url(&challenge))],
+            )
+            .await
+            .unwrap();
+        client.close().await.unwrap();
+        made
+    });
+    assert!(made.get("error").is_none(), "{made}");
+    let part = |name: &str| from_base64url(made[name].as_str().unwrap(), 4096).unwrap();
+    let assertion = PaymentAssertion {
+        credential_id: part("credential_id"),
+        authenticator_data: part("authenticator_data"),
+        client_data_json: part("client_data_json"),
+        signature: part("signature"),
+    };
+    let origin = world.server.localhost_url("");
+    let origins = [origin.as_str()];
+    let relying_party = RelyingParty {
+        id: "localhost",
+        origins: &origins,
+    };
+    let public_key = part("public_key");
+    let counter = verify_payment_assertion(&assertion, &public_key, &challenge, &relying_party, 0)
+        .expect("the browser's assertion verifies");
+    assert_eq!(
+        verify_payment_assertion(
+            &assertion,
+            &public_key,
+            &payment_challenge(&binding("10.73")),
+            &relying_party,
+            0
+        ),
+        Err(AssertionError::WrongChallenge)
+    );
+    if counter > 0 {
+        assert_eq!(
+            verify_payment_assertion(&assertion, &public_key, &challenge, &relying_party, counter),
+            Err(AssertionError::CounterNotAdvanced)
+        );
+    }
 }
