@@ -313,6 +313,16 @@ impl Vault {
             None => read_text,
         };
         transaction.commit()?.await?;
+        self.open_session(key, header_text).await
+    }
+
+    /// The session a key opens: every card and order decrypted (those that
+    /// fail are left out and counted), under the header it was read from.
+    async fn open_session(
+        &self,
+        key: VaultKey,
+        header_text: String,
+    ) -> Result<Session, VaultFailure> {
         let (cards, skipped) = self.load_cards(&key).await?;
         let mut session = Session {
             key,

@@ -128,6 +128,21 @@ fn open_48(
     Ok(Zeroizing::new(opened))
 }
 
+/// The KEK `wrap` keeps sealed under the vault key `key`.
+fn sealed_kek(key: &VaultKey, wrap: &PasskeyWrap) -> Result<Zeroizing<[u8; 32]>, VaultError> {
+    open_48(
+        &key.0,
+        &wrap.kek_nonce,
+        &wrap.sealed_kek,
+        &associated_data(
+            KEK_SEAL_LABEL,
+            wrap.version,
+            &wrap.credential_id.0,
+            &wrap.prf_salt.0,
+        ),
+    )
+}
+
 /// Wraps `key` under `kek`, and `kek` under `key`, for this credential.
 fn wrap_with(
     key: &VaultKey,
@@ -189,17 +204,7 @@ pub fn rewrap_passkey(
     if wrap.version != PASSKEY_WRAP_VERSION {
         return Err(VaultError::UnsupportedVersion);
     }
-    let kek = open_48(
-        &old_key.0,
-        &wrap.kek_nonce,
-        &wrap.sealed_kek,
-        &associated_data(
-            KEK_SEAL_LABEL,
-            wrap.version,
-            &wrap.credential_id.0,
-            &wrap.prf_salt.0,
-        ),
-    )?;
+    let kek = sealed_kek(old_key, wrap)?;
     wrap_with(new_key, &kek, &wrap.credential_id.0, wrap.prf_salt.0, rng)
 }
 
@@ -236,17 +241,5 @@ pub fn unlock_with_passkey(
 /// Whether `wrap` was enrolled under `key`: its KEK opens with it. A wrap
 /// planted in the header by someone without the vault key is not.
 pub fn passkey_belongs_to(key: &VaultKey, wrap: &PasskeyWrap) -> bool {
-    wrap.version == PASSKEY_WRAP_VERSION
-        && open_48(
-            &key.0,
-            &wrap.kek_nonce,
-            &wrap.sealed_kek,
-            &associated_data(
-                KEK_SEAL_LABEL,
-                wrap.version,
-                &wrap.credential_id.0,
-                &wrap.prf_salt.0,
-            ),
-        )
-        .is_ok()
+    wrap.version == PASSKEY_WRAP_VERSION && sealed_kek(key, wrap).is_ok()
 }

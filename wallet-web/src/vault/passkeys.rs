@@ -76,16 +76,7 @@ impl Vault {
             .ok_or(VaultFailure::PasskeyUnknown)?;
         let key =
             unlock_with_passkey(wrap, prf_output).map_err(|_| VaultFailure::PasskeyUnknown)?;
-        let (cards, skipped) = self.load_cards(&key).await?;
-        let mut session = Session {
-            key,
-            header_text,
-            cards,
-            orders: Vec::new(),
-            skipped,
-        };
-        self.load_orders(&mut session).await?;
-        Ok(session)
+        self.open_session(key, header_text).await
     }
 
     /// Adds a passkey (or replaces one with the same credential id): the
