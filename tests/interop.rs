@@ -72,6 +72,7 @@ fn payment(amex: bool) -> PaymentPlaintext {
             attempt_id: "att_2".into(),
             created_at_ms: 1_790_000_000_123,
         },
+        passkey: None,
     }
 }
 

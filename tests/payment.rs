@@ -201,6 +201,7 @@ pub fn seal_at(
             attempt_id: unique("att"),
             created_at_ms,
         },
+        passkey: None,
     };
     seal_payment(&plaintext, key, &mut UnwrapErr(getrandom::SysRng)).unwrap()
 }

@@ -60,11 +60,34 @@ pub struct PaymentAssertion {
     pub signature: Vec<u8>,
 }
 
-/// Where assertions may come from: the relying party's id and the origins
-/// of the wallet's pages.
+/// Where assertions may come from: the relying party's id (the wallet's
+/// domain).
 pub struct RelyingParty<'a> {
     pub id: &'a str,
-    pub origins: &'a [&'a str],
+}
+
+impl RelyingParty<'_> {
+    /// Whether `origin` is one of the relying party's pages: `https://` its
+    /// id, on any port; `http://` too for `localhost` (a browser's secure
+    /// context without TLS). Nothing else: no other host, no path.
+    pub fn owns_origin(&self, origin: &str) -> bool {
+        let rest = match origin.strip_prefix("https://") {
+            Some(rest) => rest,
+            None if self.id == "localhost" => match origin.strip_prefix("http://") {
+                Some(rest) => rest,
+                None => return false,
+            },
+            None => return false,
+        };
+        let (host, port) = match rest.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (rest, None),
+        };
+        host == self.id
+            && port.is_none_or(|port| {
+                !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit())
+            })
+    }
 }
 
 /// Why an assertion does not confirm the payment.
@@ -139,7 +162,7 @@ pub fn verify_payment_assertion(
     if client.challenge != to_base64url(challenge) {
         return Err(AssertionError::WrongChallenge);
     }
-    if client.cross_origin || !relying_party.origins.contains(&client.origin.as_str()) {
+    if client.cross_origin || !relying_party.owns_origin(&client.origin) {
         return Err(AssertionError::WrongOrigin);
     }
     let data = &assertion.authenticator_data;

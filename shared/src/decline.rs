@@ -27,6 +27,10 @@ crate::code_enum! {
         /// The card's security checks failed too often; the issuer declines
         /// every attempt, right codes included, until the failures age out.
         SecurityChecksLocked = "security_checks_locked",
+        /// A passkey is enrolled for the card, and the payment came without
+        /// a valid assertion of it (told only once the card's codes were
+        /// right).
+        AuthenticationRequired = "authentication_required",
         ProcessingError = "processing_error",
     }
 }
@@ -40,6 +44,8 @@ crate::code_enum! {
         /// The number, expiry or security code does not match (which one
         /// is not said).
         IncorrectCardDetails = "incorrect_card_details",
+        /// Confirm the payment with the card's passkey.
+        AuthenticationRequired = "authentication_required",
         ProcessingError = "processing_error",
     }
 }
@@ -73,6 +79,7 @@ impl DeclineCode {
             DeclineCode::InsufficientFunds => ShopperDeclineCode::InsufficientFunds,
             DeclineCode::ExpiredCard => ShopperDeclineCode::ExpiredCard,
             DeclineCode::ProcessingError => ShopperDeclineCode::ProcessingError,
+            DeclineCode::AuthenticationRequired => ShopperDeclineCode::AuthenticationRequired,
             DeclineCode::IncorrectCvc
             | DeclineCode::IncorrectExpiry
             | DeclineCode::IncorrectNumber
@@ -102,6 +109,9 @@ impl ShopperDeclineCode {
                 "the card details do not match the card; check its number, expiry date and security code"
             }
             ShopperDeclineCode::ProcessingError => "the card could not be processed; try again",
+            ShopperDeclineCode::AuthenticationRequired => {
+                "the card's issuer asks you to confirm this payment with the card's passkey"
+            }
         }
     }
 
@@ -109,7 +119,9 @@ impl ShopperDeclineCode {
     pub const fn another_card_may_help(self) -> bool {
         !matches!(
             self,
-            ShopperDeclineCode::IncorrectCardDetails | ShopperDeclineCode::ProcessingError
+            ShopperDeclineCode::IncorrectCardDetails
+                | ShopperDeclineCode::ProcessingError
+                | ShopperDeclineCode::AuthenticationRequired
         )
     }
 }

@@ -31,6 +31,8 @@ pub const SEALED_PAYMENT_VERSION: u32 = 1;
 pub const HPKE_INFO: &[u8] = b"ewallet sealed payment v1";
 
 const PLAINTEXT_LABEL: &str = "ewallet/payment-plaintext/v1";
+/// The plaintext with a passkey proof after the payment's fields.
+const PLAINTEXT_WITH_PASSKEY_LABEL: &str = "ewallet/payment-plaintext/v2";
 const AAD_LABEL: &str = "ewallet/sealed-payment-aad/v1";
 
 /// Bounds on the fields of the binding, in bytes.
@@ -43,7 +45,18 @@ const AMOUNT_BYTES_MAX: usize = 24;
 const CURRENCY_BYTES_MAX: usize = 3;
 
 /// The largest ciphertext accepted: the largest plaintext plus the tag.
-pub const SEALED_CIPHERTEXT_BYTES_MAX: usize = 1024;
+pub const SEALED_CIPHERTEXT_BYTES_MAX: usize = 2048;
+
+/// Bounds on a passkey proof's parts inside a sealed payment, in bytes:
+/// together with the card and the binding they fit the ciphertext bound.
+pub const PROOF_CREDENTIAL_ID_BYTES_MAX: usize = 255;
+pub const PROOF_PUBLIC_KEY_BYTES_MAX: usize = 128;
+pub const PROOF_AUTHENTICATOR_DATA_BYTES_MAX: usize = 256;
+pub const PROOF_CLIENT_DATA_BYTES_MAX: usize = 768;
+pub const PROOF_SIGNATURE_BYTES_MAX: usize = 80;
+
+const PROOF_ENROLL: u32 = 1;
+const PROOF_ASSERT: u32 = 2;
 
 /// Why sealing or opening failed. No variant carries decrypted data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -89,11 +102,25 @@ pub struct CardDetails {
     pub holder_name: String,
 }
 
+/// A passkey proof sealed with a payment, for the card's issuer: the
+/// enrollment of a passkey for the card (its credential id and its public
+/// key, SPKI DER), or the assertion that confirms this payment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PasskeyProof {
+    Enroll {
+        credential_id: Vec<u8>,
+        public_key: Vec<u8>,
+    },
+    Assert(crate::assertion::PaymentAssertion),
+}
+
 /// Everything inside a sealed payment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentPlaintext {
     pub card: CardDetails,
     pub binding: PaymentBinding,
+    /// A passkey proof for the issuer, if the wallet has one to give.
+    pub passkey: Option<PasskeyProof>,
 }
 
 /// The sealed payment as it travels: visible envelope fields and the HPKE
@@ -142,27 +169,57 @@ impl PaymentPlaintext {
     /// payment to the payment object in memory; it is never stored.
     pub fn encode(&self) -> Zeroizing<Vec<u8>> {
         let binding = &self.binding;
-        Zeroizing::new(
-            CanonicalWriter::new(PLAINTEXT_LABEL)
-                .text(self.card.number.reveal_digits())
-                .u32(u32::from(self.card.expiry.month()))
-                .u32(u32::from(self.card.expiry.year()))
-                .text(self.card.cvc.reveal_digits())
-                .text(&self.card.holder_name)
-                .text(&binding.payment_id)
-                .text(&binding.merchant_id)
-                .text(&binding.amount.amount_string())
-                .text(binding.amount.currency().code())
-                .bytes(&binding.quote_digest.0)
-                .text(&binding.attempt_id)
-                .u64(binding.created_at_ms)
-                .finish(),
-        )
+        let label = match self.passkey {
+            None => PLAINTEXT_LABEL,
+            Some(_) => PLAINTEXT_WITH_PASSKEY_LABEL,
+        };
+        let mut writer = CanonicalWriter::new(label);
+        writer
+            .text(self.card.number.reveal_digits())
+            .u32(u32::from(self.card.expiry.month()))
+            .u32(u32::from(self.card.expiry.year()))
+            .text(self.card.cvc.reveal_digits())
+            .text(&self.card.holder_name)
+            .text(&binding.payment_id)
+            .text(&binding.merchant_id)
+            .text(&binding.amount.amount_string())
+            .text(binding.amount.currency().code())
+            .bytes(&binding.quote_digest.0)
+            .text(&binding.attempt_id)
+            .u64(binding.created_at_ms);
+        match &self.passkey {
+            None => {}
+            Some(PasskeyProof::Enroll {
+                credential_id,
+                public_key,
+            }) => {
+                writer
+                    .u32(PROOF_ENROLL)
+                    .bytes(credential_id)
+                    .bytes(public_key);
+            }
+            Some(PasskeyProof::Assert(assertion)) => {
+                writer
+                    .u32(PROOF_ASSERT)
+                    .bytes(&assertion.credential_id)
+                    .bytes(&assertion.authenticator_data)
+                    .bytes(&assertion.client_data_json)
+                    .bytes(&assertion.signature);
+            }
+        }
+        Zeroizing::new(writer.finish())
     }
 
     /// Decodes plaintext bytes (after decryption), strictly.
     pub fn decode(bytes: &[u8]) -> Result<PaymentPlaintext, SealError> {
-        let mut reader = CanonicalReader::new(bytes, PLAINTEXT_LABEL)?;
+        let (mut reader, with_passkey) = match CanonicalReader::new(bytes, PLAINTEXT_LABEL) {
+            Ok(reader) => (reader, false),
+            Err(DecodeError::WrongLabel) => (
+                CanonicalReader::new(bytes, PLAINTEXT_WITH_PASSKEY_LABEL)?,
+                true,
+            ),
+            Err(other) => return Err(other.into()),
+        };
         let number = CardNumber::parse(reader.text(DIGITS_BYTES_MAX)?)?;
         let month = u8::try_from(reader.u32()?).map_err(|_| CardError::InvalidExpiry)?;
         let year = u16::try_from(reader.u32()?).map_err(|_| CardError::InvalidExpiry)?;
@@ -179,6 +236,23 @@ impl PaymentPlaintext {
         let quote_digest = Bytes(reader.array::<32>()?);
         let attempt_id = reader.text(ATTEMPT_ID_BYTES_MAX)?.to_owned();
         let created_at_ms = reader.u64()?;
+        let passkey = if with_passkey {
+            Some(match reader.u32()? {
+                PROOF_ENROLL => PasskeyProof::Enroll {
+                    credential_id: reader.bytes(PROOF_CREDENTIAL_ID_BYTES_MAX)?.to_vec(),
+                    public_key: reader.bytes(PROOF_PUBLIC_KEY_BYTES_MAX)?.to_vec(),
+                },
+                PROOF_ASSERT => PasskeyProof::Assert(crate::assertion::PaymentAssertion {
+                    credential_id: reader.bytes(PROOF_CREDENTIAL_ID_BYTES_MAX)?.to_vec(),
+                    authenticator_data: reader.bytes(PROOF_AUTHENTICATOR_DATA_BYTES_MAX)?.to_vec(),
+                    client_data_json: reader.bytes(PROOF_CLIENT_DATA_BYTES_MAX)?.to_vec(),
+                    signature: reader.bytes(PROOF_SIGNATURE_BYTES_MAX)?.to_vec(),
+                }),
+                _ => return Err(SealError::Malformed(DecodeError::WrongLabel)),
+            })
+        } else {
+            None
+        };
         reader.finish()?;
         Ok(PaymentPlaintext {
             card: CardDetails {
@@ -195,6 +269,7 @@ impl PaymentPlaintext {
                 attempt_id,
                 created_at_ms,
             },
+            passkey,
         })
     }
 }

@@ -76,6 +76,7 @@ fn plaintext() -> PaymentPlaintext {
             attempt_id: "att_0123456789abcdef".into(),
             created_at_ms: 1_800_000_000_000,
         },
+        passkey: None,
     }
 }
 

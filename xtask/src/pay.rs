@@ -184,6 +184,7 @@ pub fn pay(card_name: &str, order_id: Option<&str>) -> Result<(), Failure> {
             attempt_id: random_id("att_")?,
             created_at_ms: now_ms,
         },
+        passkey: None,
     };
     let sealed = seal_payment(&plaintext, &key, &mut UnwrapErr(getrandom::SysRng))
         .map_err(|error| Failure::new(error.to_string()))?;

@@ -14,10 +14,7 @@ use crate::encoding::to_base64url;
 use crate::money::{Currency, Money};
 use crate::seal::PaymentBinding;
 
-const RP: RelyingParty<'static> = RelyingParty {
-    id: "localhost",
-    origins: &["http://localhost:8787"],
-};
+const RP: RelyingParty<'static> = RelyingParty { id: "localhost" };
 
 fn binding(amount: &str, attempt: &str) -> PaymentBinding {
     PaymentBinding {
@@ -196,4 +193,27 @@ fn an_assertion_signed_by_another_key_or_altered_is_refused() {
         verify_payment_assertion(&by_other, b"not a key", &challenge, &RP, 0),
         Err(AssertionError::BadPublicKey)
     );
+}
+
+#[test]
+fn a_relying_party_owns_its_own_origins_only() {
+    let shop = RelyingParty {
+        id: "wallet.example",
+    };
+    assert!(shop.owns_origin("https://wallet.example"));
+    assert!(shop.owns_origin("https://wallet.example:8443"));
+    for other in [
+        "http://wallet.example",
+        "https://evil.example",
+        "https://wallet.example.evil.example",
+        "https://wallet.example/path",
+        "https://wallet.example:",
+        "https://wallet.example:99999x",
+        "wallet.example",
+    ] {
+        assert!(!shop.owns_origin(other), "{other}");
+    }
+    assert!(RP.owns_origin("http://localhost:8787"));
+    assert!(RP.owns_origin("https://localhost"));
+    assert!(!RP.owns_origin("http://127.0.0.1:8787"));
 }

@@ -82,6 +82,7 @@ pub fn sample_plaintext(quote: &Quote) -> PaymentPlaintext {
             attempt_id: "att_01".into(),
             created_at_ms: 1_800_000_000_000,
         },
+        passkey: None,
     }
 }
 
@@ -297,6 +298,63 @@ fn a_signature_for_one_purpose_never_passes_as_another() {
         forged_key_set.verify(&key.public_key()),
         Err(SignatureError::BadSignature)
     );
+}
+
+#[test]
+fn a_passkey_proof_travels_sealed_with_the_payment() {
+    // Goal: an enrollment or an assertion for the issuer rides inside the
+    // sealed payment (neither the store nor the network sees or swaps it),
+    // and a payment without one encodes exactly as before (format v1).
+    use crate::assertion::PaymentAssertion;
+    use crate::seal::{PROOF_CLIENT_DATA_BYTES_MAX, PasskeyProof};
+    let quote = sample_quote(1);
+    let gateway = gateway_key();
+    let public = gateway.public_key(u64::MAX);
+    let plain = sample_plaintext(&quote);
+    assert!(plain.encode().starts_with(&[0, 0, 0, 28]));
+    assert!(
+        plain
+            .encode()
+            .windows(28)
+            .any(|window| window == b"ewallet/payment-plaintext/v1")
+    );
+    let proofs = [
+        PasskeyProof::Enroll {
+            credential_id: vec![1; 32],
+            public_key: vec![2; 91],
+        },
+        PasskeyProof::Assert(PaymentAssertion {
+            credential_id: vec![3; 64],
+            authenticator_data: vec![4; 37],
+            client_data_json: br#"{"type":"webauthn.get"}"#.to_vec(),
+            signature: vec![5; 72],
+        }),
+    ];
+    for proof in proofs {
+        let plaintext = PaymentPlaintext {
+            passkey: Some(proof),
+            ..sample_plaintext(&quote)
+        };
+        let sealed = seal_payment(&plaintext, &public, &mut TestRng::new(3)).unwrap();
+        assert_eq!(gateway.open(&sealed).unwrap(), plaintext);
+        assert!(
+            plaintext
+                .encode()
+                .windows(28)
+                .any(|window| window == b"ewallet/payment-plaintext/v2")
+        );
+    }
+    // A proof larger than its bound does not decode.
+    let oversized = PaymentPlaintext {
+        passkey: Some(PasskeyProof::Assert(PaymentAssertion {
+            credential_id: vec![3; 16],
+            authenticator_data: vec![4; 37],
+            client_data_json: vec![b'x'; PROOF_CLIENT_DATA_BYTES_MAX + 1],
+            signature: vec![5; 72],
+        })),
+        ..sample_plaintext(&quote)
+    };
+    assert!(PaymentPlaintext::decode(&oversized.encode()).is_err());
 }
 
 #[test]

@@ -80,6 +80,7 @@ impl Sealer {
                 holder_name: card.holder_name.clone(),
             },
             binding,
+            passkey: None,
         };
         seal_payment(&plaintext, key, &mut UnwrapErr(getrandom::SysRng))
             .map_err(|error| format!("The payment could not be sealed: {error}."))
