@@ -13,6 +13,7 @@ mod fault;
 mod gateway;
 mod hostile;
 mod issuer;
+mod passkey;
 mod payment;
 mod soak;
 mod staff;
@@ -69,6 +70,7 @@ fn main() {
         catalog::JOURNEYS,
         bank::JOURNEYS,
         issuer::JOURNEYS,
+        passkey::JOURNEYS,
         gateway::JOURNEYS,
         store::JOURNEYS,
         hostile::JOURNEYS,

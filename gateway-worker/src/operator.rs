@@ -262,6 +262,10 @@ pub async fn issuer(mut request: Request, env: &Env, rest: &[&str]) -> Result<Re
                     amount,
                     merchant_id: &test.merchant_id,
                     now_ms,
+                    // The operator's connector drill carries no passkey:
+                    // a card with one enrolled declines it.
+                    passkey: None,
+                    challenge: [0; 32],
                 })
                 .await?;
             authorization_answer(authorization)

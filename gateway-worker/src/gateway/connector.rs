@@ -5,7 +5,7 @@
 
 use shared::decline::DeclineCode;
 use shared::money::Money;
-use shared::seal::CardDetails;
+use shared::seal::{CardDetails, PasskeyProof};
 use worker::Env;
 
 use crate::error::ApiError;
@@ -19,6 +19,10 @@ pub struct ConnectorAuthorize<'a> {
     pub amount: Money,
     pub merchant_id: &'a str,
     pub now_ms: u64,
+    /// The passkey proof sealed with the payment, for the issuer.
+    pub passkey: Option<&'a PasskeyProof>,
+    /// What an assertion for this payment signs.
+    pub challenge: [u8; 32],
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -121,6 +125,8 @@ impl CardConnector for BuiltInIssuer<'_> {
                 amount: request.amount,
                 merchant_id: request.merchant_id,
                 now_ms: request.now_ms,
+                passkey: request.passkey,
+                challenge: request.challenge,
             },
         )
         .await;

@@ -4,13 +4,15 @@
 //! after a crash or a lost answer finishes or reports, never doubles.
 
 use sha2::{Digest, Sha256};
+use shared::assertion::{PUBLIC_KEY_BYTES_MAX, RelyingParty, verify_payment_assertion};
 use shared::card::YearMonth;
 use shared::decline::DeclineCode;
+use shared::encoding::{from_base64url, to_base64url};
 use shared::issuer::{
     AuthorizationRequest, authorization_request_digest, card_registry_key, cvc_matches,
 };
 use shared::money::Money;
-use shared::seal::CardDetails;
+use shared::seal::{CardDetails, PasskeyProof};
 use worker::Env;
 
 use crate::bank::client;
@@ -32,7 +34,17 @@ pub struct AuthorizeRequest<'a> {
     pub amount: Money,
     pub merchant_id: &'a str,
     pub now_ms: u64,
+    /// The passkey proof the shopper sealed with the payment, if any.
+    pub passkey: Option<&'a PasskeyProof>,
+    /// What a passkey assertion for this payment must sign: the digest of
+    /// the payment's binding (`shared::assertion::payment_challenge`).
+    pub challenge: [u8; 32],
 }
+
+/// The environment variable naming the relying party (the wallet's domain)
+/// whose passkey assertions the issuer accepts; `localhost` when unset.
+const PASSKEY_RP_ID_VARIABLE: &str = "PASSKEY_RP_ID";
+const PASSKEY_RP_ID_DEFAULT: &str = "localhost";
 
 /// The issuer's answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -199,8 +211,11 @@ pub async fn authorize(
     );
     registry::ensure_demo_cards(env, &card_key).await?;
     let registry_key = card_registry_key(&card_key, number);
-    let (existing, card) =
-        registry::authorization_and_card(env, request.authorization_id, &registry_key).await?;
+    let registry::Known {
+        authorization: existing,
+        card,
+        passkey,
+    } = registry::authorization_and_card(env, request.authorization_id, &registry_key).await?;
     if let Some(existing) = existing {
         return answer_again(env, &existing, &digest).await;
     }
@@ -227,6 +242,12 @@ pub async fn authorize(
         return recorded(env, &row).await;
     };
     row.decline_code = check(&card, request, &cvc_key);
+    // Only a payment whose card codes were right learns that the card asks
+    // for its passkey; the assertion is checked, and its counter moved on,
+    // before the bank is asked.
+    if row.decline_code.is_none() {
+        row.decline_code = confirm_passkey(env, &registry_key, passkey.as_ref(), request).await?;
+    }
     match row.decline_code {
         Some(code) => row.security_failure = i64::from(code.is_security_check()),
         // Recorded before the bank is asked: a lost answer is asked again.
@@ -270,6 +291,74 @@ fn check(
         return Some(DeclineCode::ExpiredCard);
     }
     None
+}
+
+/// The passkey's part: a card with a passkey enrolled needs a valid
+/// assertion of it for this payment (its counter moved on in one guarded
+/// statement, so a replay, or two payments with one assertion, fail); a
+/// card without one enrolls the one sealed with this payment, if any (its
+/// codes were right: the card is in the payer's hands).
+async fn confirm_passkey(
+    env: &Env,
+    registry_key: &str,
+    enrolled: Option<&registry::PasskeyRow>,
+    request: &AuthorizeRequest<'_>,
+) -> Result<Option<DeclineCode>, ApiError> {
+    let required = Some(DeclineCode::AuthenticationRequired);
+    match (enrolled, request.passkey) {
+        (Some(enrolled), Some(PasskeyProof::Assert(assertion))) => {
+            let public_key = from_base64url(&enrolled.public_key, PUBLIC_KEY_BYTES_MAX)
+                .map_err(ApiError::internal)?;
+            let same_credential = to_base64url(&assertion.credential_id) == enrolled.credential_id;
+            let rp_id = env
+                .var(PASSKEY_RP_ID_VARIABLE)
+                .map(|value| value.to_string())
+                .unwrap_or_else(|_| PASSKEY_RP_ID_DEFAULT.to_owned());
+            let seen = u32::try_from(enrolled.sign_count).unwrap_or(u32::MAX);
+            let verified = verify_payment_assertion(
+                assertion,
+                &public_key,
+                &request.challenge,
+                &RelyingParty { id: &rp_id },
+                seen,
+            );
+            match verified {
+                Ok(count) if same_credential => {
+                    // An authenticator that keeps no counter (zero, and
+                    // zero seen) moves nothing; every other must move it.
+                    let moved = count == 0
+                        || registry::advance_passkey_count(
+                            env,
+                            registry_key,
+                            enrolled.sign_count,
+                            count,
+                        )
+                        .await?;
+                    Ok(if moved { None } else { required })
+                }
+                Ok(_) | Err(_) => Ok(required),
+            }
+        }
+        (Some(_), _) => Ok(required),
+        (
+            None,
+            Some(PasskeyProof::Enroll {
+                credential_id,
+                public_key,
+            }),
+        ) => {
+            registry::enroll_passkey(
+                env,
+                registry_key,
+                &to_base64url(credential_id),
+                &to_base64url(public_key),
+                request.now_ms,
+            )
+            .await?;
+            Ok(None)
+        }
+        (None, _) => Ok(None),
+    }
 }
 
 /// The issuer's refusal of an id presented with another request.

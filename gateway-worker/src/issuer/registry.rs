@@ -154,11 +154,29 @@ pub async fn authorization(
 /// The authorization recorded under `authorization_id`, if any, and the
 /// card registered under `registry_key`, if any: two independent reads in
 /// one round trip.
+/// The passkey enrolled for a card.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PasskeyRow {
+    /// Base64url.
+    pub credential_id: String,
+    /// SPKI DER, base64url.
+    pub public_key: String,
+    pub sign_count: i64,
+}
+
+/// What the issuer knows of an authorization id and a card, read at once:
+/// the authorization recorded under the id, the card, and its passkey.
+pub struct Known {
+    pub authorization: Option<AuthorizationRow>,
+    pub card: Option<CardRow>,
+    pub passkey: Option<PasskeyRow>,
+}
+
 pub async fn authorization_and_card(
     env: &Env,
     authorization_id: &str,
     registry_key: &str,
-) -> Result<(Option<AuthorizationRow>, Option<CardRow>), ApiError> {
+) -> Result<Known, ApiError> {
     let db = crate::meter::d1(env, ISSUER_DB)?;
     let authorization = db
         .prepare("SELECT * FROM authorizations WHERE authorization_id = ?1")
@@ -168,17 +186,81 @@ pub async fn authorization_and_card(
             "SELECT expiry_month, expiry_year, status, bank_id, account_id FROM cards WHERE card_key = ?1",
         )
         .bind(&[JsValue::from_str(registry_key)])?;
-    let mut results = db.batch(vec![authorization, card]).await?.into_iter();
-    let (Some(authorization), Some(card)) = (results.next(), results.next()) else {
+    let passkey = db
+        .prepare(
+            "SELECT credential_id, public_key, sign_count FROM card_passkeys WHERE card_key = ?1",
+        )
+        .bind(&[JsValue::from_str(registry_key)])?;
+    let mut results = db
+        .batch(vec![authorization, card, passkey])
+        .await?
+        .into_iter();
+    let (Some(authorization), Some(card), Some(passkey)) =
+        (results.next(), results.next(), results.next())
+    else {
         return Err(ApiError::internal("batch answered too little"));
     };
-    Ok((
-        authorization
+    Ok(Known {
+        authorization: authorization
             .results::<AuthorizationRow>()?
             .into_iter()
             .next(),
-        card.results::<CardRow>()?.into_iter().next(),
-    ))
+        card: card.results::<CardRow>()?.into_iter().next(),
+        passkey: passkey.results::<PasskeyRow>()?.into_iter().next(),
+    })
+}
+
+/// Enrolls a passkey for a card that has none (a card's first enrollment
+/// stands: a later one, or one racing it, changes nothing). Answers
+/// whether this one was enrolled.
+pub async fn enroll_passkey(
+    env: &Env,
+    registry_key: &str,
+    credential_id: &str,
+    public_key: &str,
+    now_ms: u64,
+) -> Result<bool, ApiError> {
+    let result = crate::meter::d1(env, ISSUER_DB)?
+        .prepare(
+            "INSERT OR IGNORE INTO card_passkeys (card_key, credential_id, public_key, sign_count, enrolled_at_ms)
+             VALUES (?1, ?2, ?3, 0, ?4)",
+        )
+        .bind(&[
+            JsValue::from_str(registry_key),
+            JsValue::from_str(credential_id),
+            JsValue::from_str(public_key),
+            JsValue::from_f64(now_ms as f64),
+        ])?
+        .run()
+        .await?;
+    Ok(result
+        .meta()?
+        .and_then(|meta| meta.changes)
+        .is_some_and(|changes| changes == 1))
+}
+
+/// Moves a card's passkey counter from `seen` to `count` in one guarded
+/// statement: of two assertions with the same counter, one moves it.
+/// Answers whether this one did.
+pub async fn advance_passkey_count(
+    env: &Env,
+    registry_key: &str,
+    seen: i64,
+    count: u32,
+) -> Result<bool, ApiError> {
+    let result = crate::meter::d1(env, ISSUER_DB)?
+        .prepare("UPDATE card_passkeys SET sign_count = ?3 WHERE card_key = ?1 AND sign_count = ?2")
+        .bind(&[
+            JsValue::from_str(registry_key),
+            JsValue::from_f64(seen as f64),
+            JsValue::from_f64(f64::from(count)),
+        ])?
+        .run()
+        .await?;
+    Ok(result
+        .meta()?
+        .and_then(|meta| meta.changes)
+        .is_some_and(|changes| changes == 1))
 }
 
 /// Records a checked authorization in one statement, so that checks that

@@ -352,6 +352,8 @@ impl PaymentObject {
                     amount,
                     merchant_id: &ask.payment.merchant_id,
                     now_ms: u64::try_from(now_ms()).unwrap_or(0),
+                    passkey: ask.plaintext.passkey.as_ref(),
+                    challenge: shared::assertion::payment_challenge(&ask.plaintext.binding),
                 })
                 .await
                 .unwrap_or_else(|failure| {
