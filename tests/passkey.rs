@@ -16,8 +16,9 @@ use sha2::{Digest, Sha256};
 use shared::assertion::{PaymentAssertion, payment_challenge};
 use shared::encoding::to_base64url;
 use shared::rand_core::UnwrapErr;
+use shared::receipt::CustomerVerification;
 use shared::seal::{CardDetails, PasskeyProof, PaymentBinding, PaymentPlaintext, seal_payment};
-use shared::wire::{PayDeclined, QuoteAnswer};
+use shared::wire::{PayAnswer, PayDeclined, QuoteAnswer};
 
 use crate::payment::{Target, gateway_key, new_order, now_ms, pay};
 use crate::{Journey, World};
@@ -136,6 +137,18 @@ fn pay_with_proof(
     pay(world, order, &sealed, &unique("pay"))
 }
 
+/// How the signed authorization in a paid answer's receipt says the
+/// customer was verified.
+fn verification(answer: &Answer) -> CustomerVerification {
+    let paid: PayAnswer = answer.json();
+    paid.receipt
+        .expect("a paid answer carries the receipt")
+        .body
+        .authorization
+        .body
+        .customer_verification
+}
+
 /// The issuer's records of this payment's authorizations.
 fn issuer_rows(world: &World, payment_id: &str) -> Vec<Value> {
     let dump = Operator::new(&world.server).get("/api/operator/issuer/dump");
@@ -197,6 +210,7 @@ fn a_card_with_a_passkey_pays_only_with_an_assertion_for_that_payment(world: &Wo
         Some(device.enrollment()),
     );
     assert_eq!(enrolled.status, 200, "{}", enrolled.body);
+    assert_eq!(verification(&enrolled), CustomerVerification::CardCode);
 
     // Without an assertion.
     let order = new_order(world);
@@ -234,6 +248,9 @@ fn a_card_with_a_passkey_pays_only_with_an_assertion_for_that_payment(world: &Wo
     let honest = device.assert(&payment_challenge(&attempt), HONEST);
     let paid = pay_with_proof(world, &order, &card, attempt, Some(honest));
     assert_eq!(paid.status, 200, "{}", paid.body);
+    // The gateway's signed authorization, inside the store's receipt, says
+    // the customer was verified by the passkey.
+    assert_eq!(verification(&paid), CustomerVerification::Passkey);
 
     // A counter that did not move on (a cloned authenticator).
     let next = new_order(world);

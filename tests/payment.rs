@@ -954,6 +954,7 @@ fn forged_event_changes_nothing(world: &World, forger: &shared::sign::SigningKey
             authorization_code: "FORGED".to_owned(),
             attempt_id: unique("att"),
             authorized_at_ms: now_ms(),
+            customer_verification: shared::receipt::CustomerVerification::CardCode,
         }),
         created_at_ms: now_ms(),
     });

@@ -191,9 +191,9 @@ fn money(amount: Option<&str>, currency: Option<Currency>) -> Result<Money, ApiE
 
 fn authorization_answer(authorization: ConnectorAuthorization) -> TestAnswer {
     let (outcome, authorization_code, code) = match authorization {
-        ConnectorAuthorization::Approved { authorization_code } => {
-            ("approved", Some(authorization_code), None)
-        }
+        ConnectorAuthorization::Approved {
+            authorization_code, ..
+        } => ("approved", Some(authorization_code), None),
         ConnectorAuthorization::Declined { code } => ("declined", None, Some(code)),
         ConnectorAuthorization::Reversed => ("reversed", None, None),
         ConnectorAuthorization::Unknown => ("unknown", None, None),

@@ -9,7 +9,7 @@ use crate::money::Currency;
 use crate::quote::QuoteDigest;
 use crate::sign::{Purpose, Signed, SignedContent};
 
-const AUTHORIZATION_LABEL: &str = "ewallet/authorization/v1";
+const AUTHORIZATION_LABEL: &str = "ewallet/authorization/v2";
 const RECEIPT_LABEL: &str = "ewallet/receipt/v1";
 
 /// The gateway's statement that a payment was authorized. It names the card
@@ -27,6 +27,19 @@ pub struct AuthorizationRecord {
     pub authorization_code: String,
     pub attempt_id: String,
     pub authorized_at_ms: u64,
+    /// How the issuer verified the customer.
+    pub customer_verification: CustomerVerification,
+}
+
+crate::code_enum! {
+    /// How the card's issuer verified the customer for an authorization.
+    pub enum CustomerVerification {
+        /// The card's number, expiry and security code.
+        CardCode = "card_code",
+        /// Those, and an assertion of the passkey enrolled for the card,
+        /// made for this payment with the user verified on the device.
+        Passkey = "passkey",
+    }
 }
 
 impl SignedContent for AuthorizationRecord {
@@ -44,6 +57,7 @@ impl SignedContent for AuthorizationRecord {
             .text(&self.authorization_code)
             .text(&self.attempt_id)
             .u64(self.authorized_at_ms)
+            .text(self.customer_verification.code())
             .finish()
     }
 }

@@ -106,6 +106,7 @@ pub(crate) fn receipt_for(answer: &QuoteAnswer, total: &str) -> shared::sign::Si
         authorization_code: "ABC234".to_owned(),
         attempt_id: "att_1".to_owned(),
         authorized_at_ms: 900,
+        customer_verification: shared::receipt::CustomerVerification::CardCode,
     });
     store_key().sign(Receipt {
         receipt_id: "rcpt_1".to_owned(),

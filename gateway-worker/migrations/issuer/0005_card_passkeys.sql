@@ -9,3 +9,7 @@ CREATE TABLE card_passkeys (
     sign_count     INTEGER NOT NULL CHECK (sign_count >= 0 AND sign_count <= 4294967295),
     enrolled_at_ms INTEGER NOT NULL
 ) STRICT;
+
+-- Whether the customer was verified by the card's passkey for this
+-- authorization (1), or by the card's codes only (0).
+ALTER TABLE authorizations ADD COLUMN verified_by_passkey INTEGER NOT NULL DEFAULT 0;

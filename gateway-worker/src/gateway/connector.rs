@@ -29,6 +29,8 @@ pub struct ConnectorAuthorize<'a> {
 pub enum ConnectorAuthorization {
     Approved {
         authorization_code: String,
+        /// The issuer verified the customer by the card's passkey.
+        passkey_verified: bool,
     },
     Declined {
         code: DeclineCode,
@@ -103,9 +105,13 @@ fn outcome(answer: MovementAnswer) -> ConnectorOutcome {
 
 fn authorization(answer: AuthorizeAnswer) -> ConnectorAuthorization {
     match answer {
-        AuthorizeAnswer::Approved { authorization_code } => {
-            ConnectorAuthorization::Approved { authorization_code }
-        }
+        AuthorizeAnswer::Approved {
+            authorization_code,
+            passkey_verified,
+        } => ConnectorAuthorization::Approved {
+            authorization_code,
+            passkey_verified,
+        },
         AuthorizeAnswer::Declined(code) => ConnectorAuthorization::Declined { code },
         AuthorizeAnswer::Reversed => ConnectorAuthorization::Reversed,
         AuthorizeAnswer::Unknown => ConnectorAuthorization::Unknown,

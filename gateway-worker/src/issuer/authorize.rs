@@ -51,6 +51,8 @@ const PASSKEY_RP_ID_DEFAULT: &str = "localhost";
 pub enum AuthorizeAnswer {
     Approved {
         authorization_code: String,
+        /// The customer was verified by the card's passkey.
+        passkey_verified: bool,
     },
     Declined(DeclineCode),
     /// Reversed before it was decided: never approved.
@@ -89,6 +91,7 @@ fn answer_of(row: &AuthorizationRow) -> AuthorizeAnswer {
         (Outcome::Pending, _) => AuthorizeAnswer::Unknown,
         (Outcome::Approved, Some(code)) => AuthorizeAnswer::Approved {
             authorization_code: code.clone(),
+            passkey_verified: row.verified_by_passkey == 1,
         },
         // An approval recorded without its code is not guessed at.
         (Outcome::Approved, None) => AuthorizeAnswer::Unknown,
@@ -149,6 +152,7 @@ async fn hold(
         }
         return Ok(AuthorizeAnswer::Approved {
             authorization_code: code,
+            passkey_verified: row.verified_by_passkey == 1,
         });
     }
     let code = match outcome.failure {
@@ -236,6 +240,7 @@ pub async fn authorize(
         created_at_ms: i64::try_from(request.now_ms).unwrap_or(i64::MAX),
         request_digest: Some(digest),
         security_failure: 0,
+        verified_by_passkey: 0,
     };
     let Some(card) = card else {
         row.decline_code = Some(DeclineCode::IncorrectNumber);
@@ -246,7 +251,11 @@ pub async fn authorize(
     // for its passkey; the assertion is checked, and its counter moved on,
     // before the bank is asked.
     if row.decline_code.is_none() {
-        row.decline_code = confirm_passkey(env, &registry_key, passkey.as_ref(), request).await?;
+        match confirm_passkey(env, &registry_key, passkey.as_ref(), request).await? {
+            Confirmed::ByPasskey => row.verified_by_passkey = 1,
+            Confirmed::ByCardCode => {}
+            Confirmed::Not => row.decline_code = Some(DeclineCode::AuthenticationRequired),
+        }
     }
     match row.decline_code {
         Some(code) => row.security_failure = i64::from(code.is_security_check()),
@@ -303,8 +312,8 @@ async fn confirm_passkey(
     registry_key: &str,
     enrolled: Option<&registry::PasskeyRow>,
     request: &AuthorizeRequest<'_>,
-) -> Result<Option<DeclineCode>, ApiError> {
-    let required = Some(DeclineCode::AuthenticationRequired);
+) -> Result<Confirmed, ApiError> {
+    let required = Confirmed::Not;
     match (enrolled, request.passkey) {
         (Some(enrolled), Some(PasskeyProof::Assert(assertion))) => {
             let public_key = from_base64url(&enrolled.public_key, PUBLIC_KEY_BYTES_MAX)
@@ -334,7 +343,11 @@ async fn confirm_passkey(
                             count,
                         )
                         .await?;
-                    Ok(if moved { None } else { required })
+                    Ok(if moved {
+                        Confirmed::ByPasskey
+                    } else {
+                        required
+                    })
                 }
                 Ok(_) | Err(_) => Ok(required),
             }
@@ -355,10 +368,18 @@ async fn confirm_passkey(
                 request.now_ms,
             )
             .await?;
-            Ok(None)
+            Ok(Confirmed::ByCardCode)
         }
-        (None, _) => Ok(None),
+        (None, _) => Ok(Confirmed::ByCardCode),
     }
+}
+
+/// How the customer was verified, or that they were not.
+enum Confirmed {
+    ByCardCode,
+    ByPasskey,
+    /// The card asks for its passkey, and no valid assertion came.
+    Not,
 }
 
 /// The issuer's refusal of an id presented with another request.
@@ -427,6 +448,7 @@ pub async fn reverse(
         created_at_ms: i64::try_from(now_ms).unwrap_or(i64::MAX),
         request_digest: None,
         security_failure: 0,
+        verified_by_passkey: 0,
     };
     let stored = registry::reverse(env, &row).await?;
     if stored.outcome == Outcome::Reversed

@@ -63,6 +63,9 @@ pub struct AuthorizationRow {
     pub request_digest: Option<String>,
     #[serde(default)]
     pub security_failure: i64,
+    /// 1 when the customer was verified by the card's passkey.
+    #[serde(default)]
+    pub verified_by_passkey: i64,
 }
 
 /// Failed security checks (wrong expiry or CVC) that lock a card's checks
@@ -281,12 +284,12 @@ pub async fn record_checked(
         .prepare(
             "INSERT OR IGNORE INTO authorizations (authorization_id, card_key, last_four, merchant_id, amount_minor,
                  currency, outcome, decline_code, authorization_code, bank_id, hold_id, created_at_ms,
-                 request_digest, security_failure, account_id)
+                 request_digest, security_failure, account_id, verified_by_passkey)
              SELECT ?1, ?2, ?3, ?4, ?5, ?6,
                  CASE WHEN locked THEN 'declined' ELSE ?7 END,
                  CASE WHEN locked THEN 'security_checks_locked' ELSE ?8 END,
                  NULL, ?9, NULL, ?10, ?11,
-                 CASE WHEN locked THEN 0 ELSE ?12 END, ?15
+                 CASE WHEN locked THEN 0 ELSE ?12 END, ?15, ?16
              FROM (SELECT ?2 IS NOT NULL AND (SELECT COUNT(*) FROM authorizations
                        WHERE card_key = ?2 AND security_failure = 1 AND created_at_ms > ?13) >= ?14 AS locked)
              RETURNING *",
@@ -307,6 +310,7 @@ pub async fn record_checked(
             since,
             JsValue::from(SECURITY_FAILURES_MAX as f64),
             optional(row.account_id.as_deref()),
+            JsValue::from_f64(row.verified_by_passkey as f64),
         ])?
         .first::<AuthorizationRow>(None)
         .await?;

@@ -246,6 +246,7 @@ fn sample_authorization() -> AuthorizationRecord {
         authorization_code: "A1B2C3".into(),
         attempt_id: "att_01".into(),
         authorized_at_ms: 1_800_000_000_500,
+        customer_verification: crate::receipt::CustomerVerification::CardCode,
     }
 }
 

@@ -99,6 +99,10 @@ pub fn ReceiptView(props: &ReceiptViewProps) -> Html {
                     <dt>{ "Paid" }</dt><dd class="amount">{ format!("{} {}", body.currency.code(), body.total) }</dd>
                     <dt>{ "Card" }</dt><dd>{ format!("{} •••• {}", authorization.brand.name(), authorization.last_four) }</dd>
                     <dt>{ "Authorization" }</dt><dd>{ &authorization.authorization_code }</dd>
+                    <dt>{ "Verified" }</dt><dd class="customer-verification">{ match authorization.customer_verification {
+                        shared::receipt::CustomerVerification::Passkey => "by the card's passkey, on your device",
+                        shared::receipt::CustomerVerification::CardCode => "by the card's security code",
+                    } }</dd>
                     <dt>{ "Signatures" }</dt><dd class={check_class}>{ check_text }</dd>
                 </dl>
             }

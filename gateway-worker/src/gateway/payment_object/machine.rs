@@ -16,7 +16,7 @@
 use shared::decline::{DeclineCode, ShopperDeclineCode};
 use shared::money::{Currency, Money};
 use shared::quote::QuoteDigest;
-use shared::receipt::{AuthorizationRecord, PaymentEventKind};
+use shared::receipt::{AuthorizationRecord, CustomerVerification, PaymentEventKind};
 use shared::refusal::RefusalCode;
 use shared::seal::PaymentBinding;
 use shared::wire::{CaptureMethod, Payment, PaymentStatus, SHOPPER_ADDRESS_BYTES_MAX};
@@ -208,6 +208,8 @@ pub fn refusal_is_final(code: RefusalCode) -> bool {
 pub enum IssuerAnswer {
     Approved {
         authorization_code: String,
+        /// The issuer verified the customer by the card's passkey.
+        passkey_verified: bool,
     },
     /// `prior_mismatches`: card-details mismatches this card had in the
     /// last day before this one (from the card's budget).
@@ -361,12 +363,13 @@ pub fn settle(payment: &Payment, attempt: &Attempt, answer: IssuerAnswer, now: i
             release_slots: false,
             release_hold: false,
         },
-        IssuerAnswer::Approved { authorization_code } if holds_payment => {
-            approve(payment, attempt, authorization_code, now)
-        }
-        IssuerAnswer::Approved { authorization_code } => {
-            Settlement::ApproveLate { authorization_code }
-        }
+        IssuerAnswer::Approved {
+            authorization_code,
+            passkey_verified,
+        } if holds_payment => approve(payment, attempt, authorization_code, passkey_verified, now),
+        IssuerAnswer::Approved {
+            authorization_code, ..
+        } => Settlement::ApproveLate { authorization_code },
     }
 }
 
@@ -374,6 +377,7 @@ fn approve(
     payment: &Payment,
     attempt: &Attempt,
     authorization_code: String,
+    passkey_verified: bool,
     now: i64,
 ) -> Settlement {
     let (Some(brand), Some(last_four), Some(attempt_id)) = (
@@ -396,6 +400,11 @@ fn approve(
         authorization_code,
         attempt_id,
         authorized_at_ms: u64::try_from(now).unwrap_or(0),
+        customer_verification: if passkey_verified {
+            CustomerVerification::Passkey
+        } else {
+            CustomerVerification::CardCode
+        },
     };
     match payment.capture_method {
         CaptureMethod::Manual => Settlement::Approve {

@@ -63,9 +63,13 @@ impl PaymentObject {
                 code,
                 prior_mismatches,
             },
-            ConnectorAuthorization::Approved { authorization_code } => {
-                IssuerAnswer::Approved { authorization_code }
-            }
+            ConnectorAuthorization::Approved {
+                authorization_code,
+                passkey_verified,
+            } => IssuerAnswer::Approved {
+                authorization_code,
+                passkey_verified,
+            },
             ConnectorAuthorization::Reversed => IssuerAnswer::Reversed,
             ConnectorAuthorization::Unknown => IssuerAnswer::Unknown,
         };

@@ -113,6 +113,7 @@ fn an_approval_that_cannot_be_recorded_is_voided_and_frees_the_payment() {
     cardless.brand = None;
     let approval = IssuerAnswer::Approved {
         authorization_code: "ABC234".into(),
+        passkey_verified: false,
     };
     assert_eq!(
         settle(&processing, &cardless, approval, NOW),
@@ -132,6 +133,7 @@ fn an_approval_holds_for_manual_capture_or_starts_the_capture() {
     let manual = payment(PaymentStatus::Processing, CaptureMethod::Manual);
     let approved = IssuerAnswer::Approved {
         authorization_code: "ABC234".into(),
+        passkey_verified: false,
     };
     match settle(&manual, &authorizing, approved.clone(), NOW) {
         Settlement::Approve {
@@ -184,6 +186,7 @@ fn an_outcome_for_an_attempt_already_settled_or_released_changes_nothing() {
             declined(DeclineCode::InsufficientFunds, 0),
             IssuerAnswer::Approved {
                 authorization_code: "ABC234".into(),
+                passkey_verified: false,
             },
             IssuerAnswer::Reversed,
             IssuerAnswer::Unknown,
@@ -219,6 +222,7 @@ fn a_late_outcome_never_moves_a_payment_that_no_longer_waits_for_it() {
         }
         let approval = IssuerAnswer::Approved {
             authorization_code: "LATE22".into(),
+            passkey_verified: false,
         };
         assert_eq!(
             settle(&paid, &authorizing, approval, NOW),
