@@ -38,6 +38,10 @@ pub const JOURNEYS: &[Journey] = &[
         "wallet::a_browser_passkey_assertion_passes_the_issuers_check",
         a_browser_passkey_assertion_passes_the_issuers_check,
     ),
+    (
+        "wallet::a_card_confirmed_with_a_passkey_pays_with_the_device",
+        a_card_confirmed_with_a_passkey_pays_with_the_device,
+    ),
 ];
 
 const PASSWORD: &str = "tea for two, and two for tea";
@@ -778,4 +782,58 @@ fn a_browser_passkey_assertion_passes_the_issuers_check(world: &World) {
             Err(AssertionError::CounterNotAdvanced)
         );
     }
+}
+
+fn a_card_confirmed_with_a_passkey_pays_with_the_device(world: &World) {
+    // Goal: issue 16 in the page. Method: at localhost, with a virtual
+    // authenticator, a card printed for this journey pays once with "confirm
+    // with a passkey from now on" ticked (the issuer enrolls the passkey; the
+    // receipt says the card's code verified the customer), then pays a new
+    // order: the wallet asks the passkey for an assertion of that payment,
+    // and the receipt says the card's passkey verified the customer.
+    let _keys = crate::payment::keyring_read();
+    let card = crate::issuer::card_details_of(&crate::issuer::print_test_card(
+        &e2e::operator::Operator::new(&world.server),
+    ));
+    let number = card.number.reveal_digits().to_owned();
+    let last_four = number[number.len() - 4..].to_owned();
+    let expiry = format!("{:02}/{:02}", card.expiry.month(), card.expiry.year() % 100);
+    block_on(async {
+        let client = world.driver.session().await;
+        e2e::browser::add_virtual_authenticator(&client).await;
+        client.goto(&world.server.localhost_url("/")).await.unwrap();
+        wait_for_count(&client, "#new-password", 1).await;
+        fill(&client, "#new-password", PASSWORD).await;
+        fill(&client, "#confirm-password", PASSWORD).await;
+        submit(&client, "form.vault-form").await;
+        wait_for_text(&client, ".wallet .status", "Wallet created and unlocked.").await;
+        add_card(&client, &number, &expiry, "Test Cardholder", "printed").await;
+        wait_for_count(&client, "li.wallet-card", 1).await;
+
+        // First payment: the card's passkey is enrolled with its issuer.
+        order_rooibos(&client, false).await;
+        wait_for_text(&client, ".checkout .status", "signed and checked").await;
+        choose_card(&client, &last_four).await;
+        fill(&client, "#pay-cvc", card.cvc.reveal_digits()).await;
+        click(&client, "#pay-enroll-passkey").await;
+        step(&client, "checkout-passkey-enroll", ".checkout").await;
+        submit(&client, "form.pay").await;
+        wait_for_text(&client, ".paid h3", "Order paid").await;
+        wait_for_text(&client, ".receipt .customer-verification", "security code").await;
+        wait_for_text(&client, ".wallet .status", "confirmed with your passkey").await;
+
+        // Second payment: confirmed with the passkey on the device.
+        click(&client, ".paid-actions button.new-order").await;
+        order_rooibos(&client, false).await;
+        wait_for_text(&client, ".checkout .status", "signed and checked").await;
+        wait_for_text(&client, "label.pay-card", "confirmed with a passkey").await;
+        choose_card(&client, &last_four).await;
+        fill(&client, "#pay-cvc", card.cvc.reveal_digits()).await;
+        submit(&client, "form.pay").await;
+        wait_for_text(&client, ".paid h3", "Order paid").await;
+        wait_for_text(&client, ".receipt .verified", "signatures check out").await;
+        wait_for_text(&client, ".receipt .customer-verification", "passkey").await;
+        step(&client, "checkout-passkey-paid", ".checkout").await;
+        client.close().await.unwrap();
+    });
 }

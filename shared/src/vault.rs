@@ -33,6 +33,8 @@ pub const VAULT_FORMAT_VERSION: u32 = 1;
 const HEADER_LABEL: &str = "ewallet/vault-header/v1";
 const RECORD_LABEL: &str = "ewallet/vault-record/v1";
 const CARD_RECORD_LABEL: &str = "ewallet/vault-card/v1";
+/// A card record that also names the passkey enrolled for the card.
+const CARD_WITH_PASSKEY_LABEL: &str = "ewallet/vault-card/v2";
 
 /// Password length bounds, in characters (minimum) and bytes (maximum).
 pub const VAULT_PASSWORD_CHARS_MIN: usize = 10;
@@ -325,24 +327,40 @@ pub struct CardRecord {
     pub expiry: Expiry,
     pub holder_name: String,
     pub nickname: String,
+    /// The credential id of the passkey enrolled for this card with its
+    /// issuer (empty: none), which confirms each payment with the card.
+    pub passkey_credential: Vec<u8>,
 }
 
 impl CardRecord {
     /// The plaintext bytes to seal.
     pub fn encode(&self) -> Zeroizing<Vec<u8>> {
-        Zeroizing::new(
-            CanonicalWriter::new(CARD_RECORD_LABEL)
-                .text(self.number.reveal_digits())
-                .u32(u32::from(self.expiry.month()))
-                .u32(u32::from(self.expiry.year()))
-                .text(&self.holder_name)
-                .text(&self.nickname)
-                .finish(),
-        )
+        let label = if self.passkey_credential.is_empty() {
+            CARD_RECORD_LABEL
+        } else {
+            CARD_WITH_PASSKEY_LABEL
+        };
+        let mut writer = CanonicalWriter::new(label);
+        writer
+            .text(self.number.reveal_digits())
+            .u32(u32::from(self.expiry.month()))
+            .u32(u32::from(self.expiry.year()))
+            .text(&self.holder_name)
+            .text(&self.nickname);
+        if !self.passkey_credential.is_empty() {
+            writer.bytes(&self.passkey_credential);
+        }
+        Zeroizing::new(writer.finish())
     }
 
     pub fn decode(bytes: &[u8]) -> Result<CardRecord, VaultError> {
-        let mut reader = CanonicalReader::new(bytes, CARD_RECORD_LABEL)?;
+        let (mut reader, with_passkey) = match CanonicalReader::new(bytes, CARD_RECORD_LABEL) {
+            Ok(reader) => (reader, false),
+            Err(DecodeError::WrongLabel) => {
+                (CanonicalReader::new(bytes, CARD_WITH_PASSKEY_LABEL)?, true)
+            }
+            Err(other) => return Err(other.into()),
+        };
         let number = CardNumber::parse(reader.text(19)?)?;
         let month = u8::try_from(reader.u32()?).map_err(|_| CardError::InvalidExpiry)?;
         let year = u16::try_from(reader.u32()?).map_err(|_| CardError::InvalidExpiry)?;
@@ -353,12 +371,20 @@ impl CardRecord {
             return Err(VaultError::InvalidNickname);
         }
         let nickname = nickname.to_owned();
+        let passkey_credential = if with_passkey {
+            reader
+                .bytes(crate::seal::PROOF_CREDENTIAL_ID_BYTES_MAX)?
+                .to_vec()
+        } else {
+            Vec::new()
+        };
         reader.finish()?;
         Ok(CardRecord {
             number,
             expiry,
             holder_name,
             nickname,
+            passkey_credential,
         })
     }
 }

@@ -21,7 +21,7 @@ pub fn App() -> Html {
     let search = use_state(|| None::<String>);
     let catalog = use_catalog((*search).clone());
     let vault = use_vault();
-    let checkout = use_checkout(vault.sealer.clone());
+    let checkout = use_checkout(vault.sealer.clone(), vault.card_passkey_enrolled.clone());
     let cart = use_reducer(Cart::default);
     let unlocked = matches!(vault.state.view, WalletView::Unlocked { .. });
     use_orders(vault.orders.clone(), unlocked, checkout.state.stage.clone());
@@ -97,7 +97,7 @@ pub fn App() -> Html {
                 </section>
                 <aside class="side" aria-label="Your wallet and your order">
                     <WalletPanel vault={vault.clone()} {on_open_order} />
-                    <CheckoutPanel cart={(*cart).clone()} {on_cart} {checkout} {cards} />
+                    <CheckoutPanel cart={(*cart).clone()} {on_cart} {checkout} {cards} passkeys={vault.passkeys_unavailable.is_none()} />
                 </aside>
             </div>
         </>

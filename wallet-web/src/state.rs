@@ -78,6 +78,8 @@ pub struct CardSummary {
     pub expired: bool,
     pub nickname: String,
     pub holder_name: String,
+    /// A passkey confirms this card's payments with its issuer.
+    pub passkey: bool,
 }
 
 /// Where an order the wallet remembers stands, as the list shows it.

@@ -469,6 +469,47 @@ impl Vault {
         Ok(id)
     }
 
+    /// Records the passkey enrolled for a card with its issuer: the card's
+    /// record is sealed again with the credential id, and written unless
+    /// another tab changed the vault key meanwhile.
+    pub async fn set_card_passkey(
+        &self,
+        session: &mut Session,
+        card_id: &str,
+        credential_id: &[u8],
+    ) -> Result<(), VaultFailure> {
+        let Some(stored) = session.cards.iter().find(|stored| stored.id == card_id) else {
+            return Ok(());
+        };
+        let mut card = stored.card.clone();
+        card.passkey_credential = credential_id.to_vec();
+        let sealed = seal_record(
+            &session.key,
+            CARD_RECORD_KIND,
+            card_id,
+            &card.encode(),
+            &mut rng(),
+        )
+        .map_err(VaultFailure::Crypto)?;
+        let value = to_js(&sealed)?;
+        let transaction = self
+            .database
+            .transaction(&[META_STORE, CARDS_STORE], TransactionMode::ReadWrite)?;
+        if !Self::header_is(&transaction, &session.header_text).await? {
+            transaction.abort()?.await?;
+            return Err(VaultFailure::ChangedMeanwhile);
+        }
+        transaction
+            .object_store(CARDS_STORE)?
+            .put(&value, Some(&JsValue::from_str(card_id)))?
+            .await?;
+        transaction.commit()?.await?;
+        if let Some(stored) = session.cards.iter_mut().find(|stored| stored.id == card_id) {
+            stored.card = card;
+        }
+        Ok(())
+    }
+
     pub async fn remove_card(&self, session: &mut Session, id: &str) -> Result<(), VaultFailure> {
         let transaction = self
             .database

@@ -32,6 +32,7 @@ fn card(number: &str, nickname: &str) -> CardRecord {
         expiry: Expiry::new(12, 2030).unwrap(),
         holder_name: "Ada Lovelace".into(),
         nickname: nickname.into(),
+        passkey_credential: Vec::new(),
     }
 }
 

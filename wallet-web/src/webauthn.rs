@@ -263,3 +263,101 @@ pub async fn assert(passkeys: &[(Vec<u8>, [u8; 32])]) -> Result<Asserted, String
         prf_output,
     })
 }
+
+/// A passkey for a card, to confirm its payments with the card's issuer:
+/// its credential id and its public key (SPKI DER, ES256), which the
+/// issuer keeps.
+pub struct PaymentPasskey {
+    pub credential_id: Vec<u8>,
+    pub public_key: Vec<u8>,
+}
+
+/// Creates a passkey that confirms `card`'s payments (ES256, user
+/// verification required, discoverable so that it can be found without
+/// its id).
+pub async fn create_payment_passkey(card: &str) -> Result<PaymentPasskey, String> {
+    let parameters = Array::new();
+    parameters.push(
+        &object(&[
+            ("type", JsValue::from_str("public-key")),
+            ("alg", JsValue::from(COSE_ALGORITHMS[0])),
+        ])
+        .into(),
+    );
+    let public_key = object(&[
+        (
+            "rp",
+            object(&[("name", JsValue::from_str("Wallet"))]).into(),
+        ),
+        (
+            "user",
+            object(&[
+                ("id", bytes(&random_bytes::<16>()?)),
+                ("name", JsValue::from_str(card)),
+                ("displayName", JsValue::from_str(card)),
+            ])
+            .into(),
+        ),
+        ("challenge", bytes(&random_bytes::<32>()?)),
+        ("pubKeyCredParams", parameters.into()),
+        (
+            "authenticatorSelection",
+            object(&[
+                ("residentKey", JsValue::from_str("required")),
+                ("userVerification", JsValue::from_str("required")),
+            ])
+            .into(),
+        ),
+        ("timeout", JsValue::from_f64(CEREMONY_TIMEOUT_MS)),
+    ]);
+    let credential = ceremony("create", &object(&[("publicKey", public_key.into())])).await?;
+    let credential_id = read_bytes(&get(&credential, "rawId"));
+    let response = get(&credential, "response");
+    let public_key = get(&response, "getPublicKey")
+        .dyn_into::<Function>()
+        .ok()
+        .and_then(|function| function.call0(&response).ok())
+        .map(|key| read_bytes(&key))
+        .unwrap_or_default();
+    if credential_id.is_empty() || public_key.is_empty() {
+        return Err("The passkey could not be used.".to_owned());
+    }
+    Ok(PaymentPasskey {
+        credential_id,
+        public_key,
+    })
+}
+
+/// Asks the card's passkey (user verification required) to confirm a
+/// payment: to sign `challenge`, the digest of the payment's binding. With
+/// no credential id, the authenticator offers the passkeys it holds for
+/// this site.
+pub async fn assert_payment(
+    challenge: &[u8; 32],
+    credential_id: Option<&[u8]>,
+) -> Result<shared::assertion::PaymentAssertion, String> {
+    let allowed = Array::new();
+    if let Some(credential_id) = credential_id {
+        allowed.push(
+            &object(&[
+                ("type", JsValue::from_str("public-key")),
+                ("id", bytes(credential_id)),
+            ])
+            .into(),
+        );
+    }
+    let public_key = object(&[
+        ("challenge", bytes(challenge)),
+        ("allowCredentials", allowed.into()),
+        ("userVerification", JsValue::from_str("required")),
+        ("timeout", JsValue::from_f64(CEREMONY_TIMEOUT_MS)),
+    ]);
+    let credential = ceremony("get", &object(&[("publicKey", public_key.into())])).await?;
+    let response = get(&credential, "response");
+    Ok(shared::assertion::PaymentAssertion {
+        credential_id: read_bytes(&get(&credential, "rawId")),
+        authenticator_data: read_bytes(&get(&response, "authenticatorData")),
+        client_data_json: read_bytes(&get(&response, "clientDataJSON")),
+        signature: read_bytes(&get(&response, "signature")),
+    })
+}

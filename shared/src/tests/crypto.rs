@@ -732,6 +732,7 @@ fn card_records_hold_no_cvc_and_decode_strictly() {
         expiry: Expiry::new(1, 2031).unwrap(),
         holder_name: "Ada Lovelace".into(),
         nickname: "travel".into(),
+        passkey_credential: Vec::new(),
     };
     let bytes = record.encode();
     assert_eq!(CardRecord::decode(&bytes).unwrap(), record);
@@ -817,4 +818,32 @@ fn a_wrap_forged_without_the_vault_key_or_the_prf_output_opens_nothing() {
     assert!(!passkey_belongs_to(&key, &forged));
     assert!(rewrap_passkey(&key, &new_key, &forged, &mut rng).is_err());
     assert!(rewrap_passkey(&key, &new_key, &genuine, &mut rng).is_ok());
+}
+
+#[test]
+fn a_card_record_names_its_passkey_only_when_it_has_one() {
+    // Goal: a card without an enrolled passkey is stored exactly as before
+    // (format v1); one with a passkey keeps its credential id (v2).
+    let mut record = CardRecord {
+        number: CardNumber::parse("4242424242424242").unwrap(),
+        expiry: Expiry::new(12, 2030).unwrap(),
+        holder_name: "Ada Lovelace".into(),
+        nickname: "daily".into(),
+        passkey_credential: Vec::new(),
+    };
+    let plain = record.encode();
+    assert!(
+        plain
+            .windows(21)
+            .any(|window| window == b"ewallet/vault-card/v1")
+    );
+    assert_eq!(CardRecord::decode(&plain).unwrap(), record);
+    record.passkey_credential = vec![9; 32];
+    let with_passkey = record.encode();
+    assert!(
+        with_passkey
+            .windows(21)
+            .any(|window| window == b"ewallet/vault-card/v2")
+    );
+    assert_eq!(CardRecord::decode(&with_passkey).unwrap(), record);
 }

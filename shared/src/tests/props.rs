@@ -74,6 +74,7 @@ proptest! {
             expiry: Expiry::new(month, year).unwrap(),
             holder_name: "Grace Hopper".into(),
             nickname,
+            passkey_credential: Vec::new(),
         };
         prop_assert_eq!(CardRecord::decode(&record.encode()).unwrap(), record);
     }

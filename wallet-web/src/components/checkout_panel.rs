@@ -20,6 +20,8 @@ pub struct CheckoutPanelProps {
     pub checkout: CheckoutHandle,
     /// The wallet's cards, or `None` while it is locked.
     pub cards: Option<Vec<CardSummary>>,
+    /// Whether passkeys can be used on this page.
+    pub passkeys: bool,
 }
 
 #[component]
@@ -70,7 +72,7 @@ pub fn CheckoutPanel(props: &CheckoutPanelProps) -> Html {
                 <>
                     <QuoteView quote={quote.clone()} />
                     { alert }
-                    <PayForm cards={props.cards.clone()} {total} {paying} on_pay={checkout.pay.clone()} />
+                    <PayForm cards={props.cards.clone()} {total} {paying} passkeys={props.passkeys} on_pay={checkout.pay.clone()} />
                     if !paying {
                         <button type="button" class="secondary change-order" onclick={move |_| change.emit(())}>{ "Change the order" }</button>
                     }

@@ -4,11 +4,13 @@
 //! vault's hook) and pay; check the receipt's two signatures. Every step
 //! dispatches to the pure `CheckoutState`.
 
+use shared::assertion::payment_challenge;
+use shared::decline::ShopperDeclineCode;
 use shared::keyset::{AUTHORIZATION_KEY_PURPOSE, certified_keys, current_key};
 use shared::money::Money;
 use shared::quote::Consignee;
 use shared::refusal::RefusalCode;
-use shared::seal::PaymentBinding;
+use shared::seal::{PasskeyProof, PaymentBinding};
 use shared::wire::{OrderLine, OrderStatus, PayRequest, QuoteAnswer, QuoteRequest};
 use yew::platform::spawn_local;
 use yew::{Callback, UseReducerHandle, hook, use_reducer};
@@ -53,8 +55,8 @@ impl ShippingForm {
 pub struct CheckoutHandle {
     pub state: UseReducerHandle<CheckoutState>,
     pub request_quote: Callback<(Vec<OrderLine>, ShippingForm)>,
-    /// Pays with (card id, CVC as typed).
-    pub pay: Callback<(String, String)>,
+    /// Pays as the shopper chose on the pay form.
+    pub pay: Callback<PayChoice>,
     pub refresh: Callback<()>,
     /// Cancels the paid order (before it ships); the store refunds it.
     pub cancel: Callback<()>,
@@ -110,8 +112,36 @@ async fn quote(lines: Vec<OrderLine>, form: ShippingForm) -> Result<QuoteAnswer,
     Ok(answer)
 }
 
-/// Seals and pays; answers the action that ends the attempt.
-async fn pay(sealer: Sealer, answer: QuoteAnswer, card_id: String, cvc: String) -> CheckoutAction {
+/// The passkey proof an attempt carries.
+enum Proof {
+    None,
+    /// Create a passkey for the card and enroll it with the issuer.
+    Enroll,
+    /// Confirm the payment with the card's passkey (this credential, or
+    /// whichever the authenticator offers).
+    Assert(Option<Vec<u8>>),
+}
+
+/// What the shopper chose on the pay form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PayChoice {
+    pub card_id: String,
+    /// The security code as typed.
+    pub cvc: String,
+    /// Enroll a passkey for this card with its issuer.
+    pub enroll_passkey: bool,
+}
+
+/// Seals and pays; answers the action that ends the attempt. A card with a
+/// passkey confirms the payment with it; one whose issuer asks for a
+/// passkey the wallet did not know of (`authentication_required`) is asked
+/// once more, with an assertion, in a new attempt.
+async fn pay(
+    sealer: Sealer,
+    on_enrolled: Callback<(String, Vec<u8>)>,
+    answer: QuoteAnswer,
+    choice: PayChoice,
+) -> CheckoutAction {
     let failed = |message: String| CheckoutAction::PayFailed {
         message,
         expired: false,
@@ -132,30 +162,79 @@ async fn pay(sealer: Sealer, answer: QuoteAnswer, card_id: String, cvc: String) 
     let Ok(amount) = Money::parse_non_negative(&quote.total, quote.currency) else {
         return failed("The quote's total is not an amount.".to_owned());
     };
-    let (attempt_id, idempotency_key) = match (random_id("att_"), random_id("pay_")) {
-        (Ok(attempt), Ok(key)) => (attempt, key),
-        (Err(message), _) | (_, Err(message)) => return failed(message),
+    let PayChoice {
+        card_id,
+        cvc,
+        enroll_passkey,
+    } = choice;
+    let mut proof = match sealer.card_passkey(&card_id) {
+        Some(credential) => Proof::Assert(Some(credential)),
+        None if enroll_passkey => Proof::Enroll,
+        None => Proof::None,
     };
-    let binding = PaymentBinding {
-        payment_id: answer.payment_id.clone(),
-        merchant_id: quote.merchant_id.clone(),
-        amount,
-        quote_digest: quote.digest(),
-        attempt_id,
-        created_at_ms: now_ms(),
-    };
-    let sealed = match sealer.seal(&card_id, &cvc, binding, &key) {
-        Ok(sealed) => sealed,
-        Err(message) => return failed(message),
+    let mut enrolled = None;
+    let outcome = loop {
+        let (attempt_id, idempotency_key) = match (random_id("att_"), random_id("pay_")) {
+            (Ok(attempt), Ok(key)) => (attempt, key),
+            (Err(message), _) | (_, Err(message)) => return failed(message),
+        };
+        let binding = PaymentBinding {
+            payment_id: answer.payment_id.clone(),
+            merchant_id: quote.merchant_id.clone(),
+            amount,
+            quote_digest: quote.digest(),
+            attempt_id,
+            created_at_ms: now_ms(),
+        };
+        let asserted = matches!(proof, Proof::Assert(_));
+        let passkey = match &proof {
+            Proof::None => None,
+            Proof::Enroll => {
+                match crate::webauthn::create_payment_passkey(&sealer.card_label(&card_id)).await {
+                    Ok(created) => {
+                        enrolled = Some(created.credential_id.clone());
+                        Some(PasskeyProof::Enroll {
+                            credential_id: created.credential_id,
+                            public_key: created.public_key,
+                        })
+                    }
+                    Err(message) => return failed(message),
+                }
+            }
+            Proof::Assert(credential) => {
+                let challenge = payment_challenge(&binding);
+                match crate::webauthn::assert_payment(&challenge, credential.as_deref()).await {
+                    Ok(assertion) => Some(PasskeyProof::Assert(assertion)),
+                    Err(message) => return failed(message),
+                }
+            }
+        };
+        let sealed = match sealer.seal(&card_id, &cvc, binding, passkey, &key) {
+            Ok(sealed) => sealed,
+            Err(message) => return failed(message),
+        };
+        let outcome = api::pay(
+            &answer.order_id,
+            &answer.client_secret,
+            &idempotency_key,
+            &PayRequest { sealed },
+        )
+        .await;
+        match &outcome {
+            Ok(PayOutcome::Declined(decline))
+                if decline.code == ShopperDeclineCode::AuthenticationRequired && !asserted =>
+            {
+                proof = Proof::Assert(sealer.card_passkey(&card_id));
+            }
+            _ => break outcome,
+        }
     };
     drop(cvc);
-    let outcome = api::pay(
-        &answer.order_id,
-        &answer.client_secret,
-        &idempotency_key,
-        &PayRequest { sealed },
-    )
-    .await;
+    if let (Some(credential), Ok(PayOutcome::Paid(_) | PayOutcome::Pending(_))) =
+        (enrolled, &outcome)
+    {
+        on_enrolled.emit((card_id.clone(), credential));
+    }
     match outcome {
         Ok(PayOutcome::Paid(paid)) => {
             let check = check(&answer, &paid.receipt, &root).await;
@@ -231,7 +310,7 @@ pub(crate) async fn check(
 }
 
 #[hook]
-pub fn use_checkout(sealer: Sealer) -> CheckoutHandle {
+pub fn use_checkout(sealer: Sealer, on_enrolled: Callback<(String, Vec<u8>)>) -> CheckoutHandle {
     let state = use_reducer(CheckoutState::default);
 
     let request_quote = {
@@ -253,16 +332,16 @@ pub fn use_checkout(sealer: Sealer) -> CheckoutHandle {
 
     let pay_callback = {
         let state = state.clone();
-        Callback::from(move |(card_id, cvc): (String, String)| {
+        Callback::from(move |choice: PayChoice| {
             // One attempt at a time: a second press while paying is ignored.
             let Stage::Quoted(answer) = &state.stage else {
                 return;
             };
             let answer = (**answer).clone();
             state.dispatch(CheckoutAction::PayStarted);
-            let (state, sealer) = (state.clone(), sealer.clone());
+            let (state, sealer, on_enrolled) = (state.clone(), sealer.clone(), on_enrolled.clone());
             spawn_local(async move {
-                let action = pay(sealer, answer, card_id, cvc).await;
+                let action = pay(sealer, on_enrolled, answer, choice).await;
                 state.dispatch(action);
             });
         })

@@ -12,7 +12,9 @@ use gloo_events::EventListener;
 use shared::card::{CardNumber, Cvc, Expiry, YearMonth, check_holder_name};
 use shared::keyset::GatewayKey;
 use shared::rand_core::UnwrapErr;
-use shared::seal::{CardDetails, PaymentBinding, PaymentPlaintext, SealedPayment, seal_payment};
+use shared::seal::{
+    CardDetails, PasskeyProof, PaymentBinding, PaymentPlaintext, SealedPayment, seal_payment,
+};
 use shared::vault::{CARD_NICKNAME_CHARS_MAX, CardRecord, KdfParams, VAULT_PASSKEYS_MAX};
 use yew::platform::spawn_local;
 use yew::platform::time::sleep;
@@ -54,11 +56,40 @@ impl PartialEq for Sealer {
 }
 
 impl Sealer {
+    /// The credential id of the passkey enrolled for this card, if any.
+    pub fn card_passkey(&self, card_id: &str) -> Option<Vec<u8>> {
+        let session = self.0.session.borrow();
+        session
+            .as_ref()?
+            .cards
+            .iter()
+            .find(|stored| stored.id == card_id)
+            .map(|stored| stored.card.passkey_credential.clone())
+            .filter(|credential| !credential.is_empty())
+    }
+
+    /// How the card is named to the shopper's authenticator.
+    pub fn card_label(&self, card_id: &str) -> String {
+        let session = self.0.session.borrow();
+        session
+            .as_ref()
+            .and_then(|session| session.cards.iter().find(|stored| stored.id == card_id))
+            .map(|stored| {
+                format!(
+                    "{} •••• {}",
+                    stored.card.number.brand().name(),
+                    stored.card.number.last_four()
+                )
+            })
+            .unwrap_or_else(|| "Card".to_owned())
+    }
+
     pub fn seal(
         &self,
         card_id: &str,
         cvc: &str,
         binding: PaymentBinding,
+        passkey: Option<PasskeyProof>,
         key: &GatewayKey,
     ) -> Result<SealedPayment, String> {
         self.0.last_activity_ms.set(now_ms());
@@ -80,7 +111,7 @@ impl Sealer {
                 holder_name: card.holder_name.clone(),
             },
             binding,
-            passkey: None,
+            passkey,
         };
         seal_payment(&plaintext, key, &mut UnwrapErr(getrandom::SysRng))
             .map_err(|error| format!("The payment could not be sealed: {error}."))
@@ -240,6 +271,9 @@ pub struct VaultHandle {
     pub remove_passkeys: Callback<String>,
     /// Why passkeys cannot be used on this page, if they cannot.
     pub passkeys_unavailable: Option<&'static str>,
+    /// Records that a payment enrolled a passkey (credential id) for the
+    /// card (id) with its issuer.
+    pub card_passkey_enrolled: Callback<(String, Vec<u8>)>,
 }
 
 type Pending<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T>>>;
@@ -290,6 +324,7 @@ pub fn summarize(session: &Session) -> Vec<CardSummary> {
             expired: stored.card.expiry.is_expired_at(today),
             nickname: stored.card.nickname.clone(),
             holder_name: stored.card.holder_name.clone(),
+            passkey: !stored.card.passkey_credential.is_empty(),
         })
         .collect()
 }
@@ -365,6 +400,7 @@ pub fn parse_new_card(card: &NewCard, today: YearMonth) -> Result<CardRecord, St
         expiry,
         holder_name,
         nickname,
+        passkey_credential: Vec::new(),
     })
 }
 
@@ -766,6 +802,25 @@ pub fn use_vault() -> VaultHandle {
         })
     };
 
+    let card_passkey_enrolled = {
+        let with_session = with_session.clone();
+        Callback::from(move |(card_id, credential_id): (String, Vec<u8>)| {
+            with_session(Box::new(move |vault, mut session| {
+                Box::pin(async move {
+                    let outcome = vault
+                        .set_card_passkey(&mut session, &card_id, &credential_id)
+                        .await
+                        .map(|()| {
+                            "This card's payments are confirmed with your passkey from now on."
+                                .to_owned()
+                        })
+                        .map_err(|failure| failure_message(&failure));
+                    (session, outcome)
+                })
+            }));
+        })
+    };
+
     let remove_card = Callback::from(move |id: String| {
         with_session(Box::new(move |vault, mut session| {
             Box::pin(async move {
@@ -796,5 +851,6 @@ pub fn use_vault() -> VaultHandle {
         add_passkey,
         remove_passkeys,
         passkeys_unavailable: crate::webauthn::unavailable(),
+        card_passkey_enrolled,
     }
 }
