@@ -50,6 +50,13 @@ pub fn payment_challenge(binding: &PaymentBinding) -> [u8; 32] {
     Sha256::digest(&bytes).into()
 }
 
+/// Whether `public_key` (SPKI DER) is a P-256 key an assertion could be
+/// checked with: the issuer enrolls no other.
+pub fn public_key_is_usable(public_key: &[u8]) -> bool {
+    public_key.len() <= PUBLIC_KEY_BYTES_MAX
+        && VerifyingKey::from_public_key_der(public_key).is_ok()
+}
+
 /// A WebAuthn assertion as the wallet seals it with a payment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentAssertion {

@@ -11,7 +11,10 @@
 //!   numbers cannot be enumerated, and the answer never names the field
 //!   that was wrong;
 //! - `card_declined` for everything else: later mismatches, a lost, stolen
-//!   or blocked card, and a card whose security checks are locked.
+//!   or blocked card, and a card whose security checks are locked;
+//! - `authentication_required`, only once the card's codes were right, for
+//!   a card with a passkey enrolled whose payment came without a valid
+//!   assertion of it: the wallet asks the device for one.
 
 crate::code_enum! {
     /// The issuer's exact reason.

@@ -9,7 +9,9 @@ use crate::money::Currency;
 use crate::quote::QuoteDigest;
 use crate::sign::{Purpose, Signed, SignedContent};
 
-const AUTHORIZATION_LABEL: &str = "ewallet/authorization/v2";
+const AUTHORIZATION_LABEL: &str = "ewallet/authorization/v1";
+/// An authorization whose customer the issuer verified by passkey.
+const AUTHORIZATION_BY_PASSKEY_LABEL: &str = "ewallet/authorization/v2";
 const RECEIPT_LABEL: &str = "ewallet/receipt/v1";
 
 /// The gateway's statement that a payment was authorized. It names the card
@@ -27,14 +29,19 @@ pub struct AuthorizationRecord {
     pub authorization_code: String,
     pub attempt_id: String,
     pub authorized_at_ms: u64,
-    /// How the issuer verified the customer.
+    /// How the issuer verified the customer; absent in JSON (and in the
+    /// signed bytes, format v1) for the card's codes alone, so records
+    /// signed before passkeys existed read and verify unchanged.
+    #[serde(default, skip_serializing_if = "CustomerVerification::is_card_code")]
     pub customer_verification: CustomerVerification,
 }
 
 crate::code_enum! {
     /// How the card's issuer verified the customer for an authorization.
+    #[derive(Default)]
     pub enum CustomerVerification {
         /// The card's number, expiry and security code.
+        #[default]
         CardCode = "card_code",
         /// Those, and an assertion of the passkey enrolled for the card,
         /// made for this payment with the user verified on the device.
@@ -42,11 +49,22 @@ crate::code_enum! {
     }
 }
 
+impl CustomerVerification {
+    pub fn is_card_code(&self) -> bool {
+        *self == CustomerVerification::CardCode
+    }
+}
+
 impl SignedContent for AuthorizationRecord {
     const PURPOSE: Purpose = Purpose::Authorization;
 
     fn canonical_bytes(&self) -> Vec<u8> {
-        CanonicalWriter::new(AUTHORIZATION_LABEL)
+        let label = match self.customer_verification {
+            CustomerVerification::CardCode => AUTHORIZATION_LABEL,
+            CustomerVerification::Passkey => AUTHORIZATION_BY_PASSKEY_LABEL,
+        };
+        let mut writer = CanonicalWriter::new(label);
+        writer
             .text(&self.payment_id)
             .text(&self.merchant_id)
             .bytes(&self.quote_digest.0)
@@ -56,9 +74,11 @@ impl SignedContent for AuthorizationRecord {
             .text(&self.last_four)
             .text(&self.authorization_code)
             .text(&self.attempt_id)
-            .u64(self.authorized_at_ms)
-            .text(self.customer_verification.code())
-            .finish()
+            .u64(self.authorized_at_ms);
+        if self.customer_verification == CustomerVerification::Passkey {
+            writer.text(self.customer_verification.code());
+        }
+        writer.finish()
     }
 }
 

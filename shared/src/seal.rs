@@ -44,7 +44,8 @@ const DIGITS_BYTES_MAX: usize = 19;
 const AMOUNT_BYTES_MAX: usize = 24;
 const CURRENCY_BYTES_MAX: usize = 3;
 
-/// The largest ciphertext accepted: the largest plaintext plus the tag.
+/// The largest ciphertext accepted: room for the largest plaintext (about
+/// 2,010 bytes with a passkey proof at its bounds) and the tag.
 pub const SEALED_CIPHERTEXT_BYTES_MAX: usize = 2048;
 
 /// Bounds on a passkey proof's parts inside a sealed payment, in bytes:

@@ -4,7 +4,9 @@
 //! after a crash or a lost answer finishes or reports, never doubles.
 
 use sha2::{Digest, Sha256};
-use shared::assertion::{PUBLIC_KEY_BYTES_MAX, RelyingParty, verify_payment_assertion};
+use shared::assertion::{
+    PUBLIC_KEY_BYTES_MAX, RelyingParty, public_key_is_usable, verify_payment_assertion,
+};
 use shared::card::YearMonth;
 use shared::decline::DeclineCode;
 use shared::encoding::{from_base64url, to_base64url};
@@ -268,7 +270,30 @@ pub async fn authorize(
         return Err(reused());
     }
     if stored.outcome == Outcome::Pending {
-        return hold(env, stored, &card).await;
+        let answer = hold(env, stored, &card).await?;
+        // A passkey sealed with a payment is enrolled once that payment is
+        // approved: the card's codes were right, the card was not locked,
+        // and its bank held the money.
+        if let (
+            AuthorizeAnswer::Approved { .. },
+            None,
+            Some(PasskeyProof::Enroll {
+                credential_id,
+                public_key,
+            }),
+        ) = (&answer, &passkey, request.passkey)
+            && public_key_is_usable(public_key)
+        {
+            registry::enroll_passkey(
+                env,
+                &registry_key,
+                &to_base64url(credential_id),
+                &to_base64url(public_key),
+                request.now_ms,
+            )
+            .await?;
+        }
+        return Ok(answer);
     }
     Ok(answer_of(&stored))
 }
@@ -304,9 +329,9 @@ fn check(
 
 /// The passkey's part: a card with a passkey enrolled needs a valid
 /// assertion of it for this payment (its counter moved on in one guarded
-/// statement, so a replay, or two payments with one assertion, fail); a
-/// card without one enrolls the one sealed with this payment, if any (its
-/// codes were right: the card is in the payer's hands).
+/// statement, so a replay, or two payments with one assertion, fail). A
+/// card without one pays by its codes; a passkey sealed with the payment
+/// is enrolled once the payment is approved (`authorize`).
 async fn confirm_passkey(
     env: &Env,
     registry_key: &str,
@@ -353,23 +378,6 @@ async fn confirm_passkey(
             }
         }
         (Some(_), _) => Ok(required),
-        (
-            None,
-            Some(PasskeyProof::Enroll {
-                credential_id,
-                public_key,
-            }),
-        ) => {
-            registry::enroll_passkey(
-                env,
-                registry_key,
-                &to_base64url(credential_id),
-                &to_base64url(public_key),
-                request.now_ms,
-            )
-            .await?;
-            Ok(Confirmed::ByCardCode)
-        }
         (None, _) => Ok(Confirmed::ByCardCode),
     }
 }

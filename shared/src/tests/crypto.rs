@@ -847,3 +847,42 @@ fn a_card_record_names_its_passkey_only_when_it_has_one() {
     );
     assert_eq!(CardRecord::decode(&with_passkey).unwrap(), record);
 }
+
+#[test]
+fn an_authorization_says_passkey_only_when_the_issuer_checked_one() {
+    // Goal: authorizations signed before passkeys read and verify as they
+    // were (format v1, no field); one verified by passkey says so in its
+    // signed bytes (v2), so it cannot be passed off as the other.
+    use crate::receipt::CustomerVerification;
+    use crate::sign::SignedContent;
+    let by_code = sample_authorization();
+    assert_eq!(
+        by_code.customer_verification,
+        CustomerVerification::CardCode
+    );
+    let json = serde_json::to_value(&by_code).unwrap();
+    assert!(json.get("customer_verification").is_none(), "{json}");
+    let back: AuthorizationRecord = serde_json::from_value(json).unwrap();
+    assert_eq!(back, by_code);
+    assert!(
+        by_code
+            .canonical_bytes()
+            .windows(24)
+            .any(|window| window == b"ewallet/authorization/v1")
+    );
+    let by_passkey = AuthorizationRecord {
+        customer_verification: CustomerVerification::Passkey,
+        ..sample_authorization()
+    };
+    let bytes = by_passkey.canonical_bytes();
+    assert!(
+        bytes
+            .windows(24)
+            .any(|window| window == b"ewallet/authorization/v2")
+    );
+    assert!(bytes.ends_with(b"passkey"));
+    assert_eq!(
+        serde_json::to_value(&by_passkey).unwrap()["customer_verification"],
+        "passkey"
+    );
+}

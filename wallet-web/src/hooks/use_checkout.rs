@@ -133,9 +133,11 @@ pub struct PayChoice {
 }
 
 /// Seals and pays; answers the action that ends the attempt. A card with a
-/// passkey confirms the payment with it; one whose issuer asks for a
-/// passkey the wallet did not know of (`authentication_required`) is asked
-/// once more, with an assertion, in a new attempt.
+/// passkey confirms the payment with it; when the issuer asks for a passkey
+/// (`authentication_required`) the wallet did not know of, or not the one
+/// it knew, the payment is sent once more, in a new attempt, with an
+/// assertion of whichever passkey the device offers; the card's record then
+/// names the passkey that was used.
 async fn pay(
     sealer: Sealer,
     on_enrolled: Callback<(String, Vec<u8>)>,
@@ -172,7 +174,9 @@ async fn pay(
         None if enroll_passkey => Proof::Enroll,
         None => Proof::None,
     };
-    let mut enrolled = None;
+    // The credential this attempt used (created, or asserted): the card's
+    // record names it once the payment goes through.
+    let mut used = None;
     let outcome = loop {
         let (attempt_id, idempotency_key) = match (random_id("att_"), random_id("pay_")) {
             (Ok(attempt), Ok(key)) => (attempt, key),
@@ -186,13 +190,15 @@ async fn pay(
             attempt_id,
             created_at_ms: now_ms(),
         };
-        let asserted = matches!(proof, Proof::Assert(_));
+        // One more attempt at most, with whichever passkey the device
+        // offers: never after that one.
+        let offered = matches!(proof, Proof::Assert(None));
         let passkey = match &proof {
             Proof::None => None,
             Proof::Enroll => {
                 match crate::webauthn::create_payment_passkey(&sealer.card_label(&card_id)).await {
                     Ok(created) => {
-                        enrolled = Some(created.credential_id.clone());
+                        used = Some(created.credential_id.clone());
                         Some(PasskeyProof::Enroll {
                             credential_id: created.credential_id,
                             public_key: created.public_key,
@@ -204,7 +210,10 @@ async fn pay(
             Proof::Assert(credential) => {
                 let challenge = payment_challenge(&binding);
                 match crate::webauthn::assert_payment(&challenge, credential.as_deref()).await {
-                    Ok(assertion) => Some(PasskeyProof::Assert(assertion)),
+                    Ok(assertion) => {
+                        used = Some(assertion.credential_id.clone());
+                        Some(PasskeyProof::Assert(assertion))
+                    }
                     Err(message) => return failed(message),
                 }
             }
@@ -222,16 +231,16 @@ async fn pay(
         .await;
         match &outcome {
             Ok(PayOutcome::Declined(decline))
-                if decline.code == ShopperDeclineCode::AuthenticationRequired && !asserted =>
+                if decline.code == ShopperDeclineCode::AuthenticationRequired && !offered =>
             {
-                proof = Proof::Assert(sealer.card_passkey(&card_id));
+                proof = Proof::Assert(None);
             }
             _ => break outcome,
         }
     };
     drop(cvc);
-    if let (Some(credential), Ok(PayOutcome::Paid(_) | PayOutcome::Pending(_))) =
-        (enrolled, &outcome)
+    if let (Some(credential), Ok(PayOutcome::Paid(_) | PayOutcome::Pending(_))) = (used, &outcome)
+        && sealer.card_passkey(&card_id).as_ref() != Some(&credential)
     {
         on_enrolled.emit((card_id.clone(), credential));
     }
