@@ -190,7 +190,8 @@ fn declined_before_the_bank(world: &World, order: &QuoteAnswer, answer: &Answer,
 fn a_card_with_a_passkey_pays_only_with_an_assertion_for_that_payment(world: &World) {
     // Goal: issue 16's payment half at the issuer. Method: a card printed
     // for this journey enrolls a software passkey with a payment its codes
-    // pay; then, on new orders: no assertion, one made for another amount,
+    // pay (one sealed with a declined payment is not); then, on new
+    // orders: no assertion, one made for another amount,
     // for another attempt (a replay), without user verification, and one
     // whose counter did not move on are each declined before the bank is
     // asked; an honest one pays.
@@ -199,6 +200,33 @@ fn a_card_with_a_passkey_pays_only_with_an_assertion_for_that_payment(world: &Wo
         &Operator::new(&world.server),
     ));
     let mut device = Authenticator::new();
+
+    // A passkey sealed with a payment the issuer declines (a wrong code)
+    // is not enrolled: the card still pays by its codes alone.
+    let mut wrong = card.clone();
+    let right: u32 = card.cvc.reveal_digits().parse().unwrap();
+    wrong.cvc =
+        shared::card::Cvc::parse(&format!("{:03}", (right + 1) % 1000), card.number.brand())
+            .unwrap();
+    let declined_first = new_order(world);
+    let stranger = Authenticator::new();
+    let refused = pay_with_proof(
+        world,
+        &declined_first,
+        &wrong,
+        binding(&declined_first),
+        Some(stranger.enrollment()),
+    );
+    assert_eq!(refused.status, 402, "{}", refused.body);
+    let by_codes = pay_with_proof(
+        world,
+        &declined_first,
+        &card,
+        binding(&declined_first),
+        None,
+    );
+    assert_eq!(by_codes.status, 200, "{}", by_codes.body);
+    assert_eq!(verification(&by_codes), CustomerVerification::CardCode);
 
     // Enrolled with a payment that the card's codes pay.
     let first = new_order(world);
