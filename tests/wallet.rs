@@ -58,7 +58,12 @@ async fn submit(client: &Client, form_css: &str) {
 
 /// Opens the page and creates a wallet (screenshotting the form if named).
 async fn create_wallet(world: &World, client: &Client, screenshot_name: Option<&str>) {
-    client.goto(&world.server.url("/")).await.unwrap();
+    create_wallet_at(client, &world.server.url("/"), screenshot_name).await;
+}
+
+/// Opens the page at `url` and creates a wallet there.
+async fn create_wallet_at(client: &Client, url: &str, screenshot_name: Option<&str>) {
+    client.goto(url).await.unwrap();
     wait_for_count(client, "#new-password", 1).await;
     fill(client, "#new-password", PASSWORD).await;
     fill(client, "#confirm-password", PASSWORD).await;
@@ -619,12 +624,7 @@ fn a_passkey_unlocks_the_wallet(world: &World) {
     block_on(async {
         let client = world.driver.session().await;
         e2e::browser::add_virtual_authenticator(&client).await;
-        client.goto(&world.server.localhost_url("/")).await.unwrap();
-        wait_for_count(&client, "#new-password", 1).await;
-        fill(&client, "#new-password", PASSWORD).await;
-        fill(&client, "#confirm-password", PASSWORD).await;
-        submit(&client, "form.vault-form").await;
-        wait_for_text(&client, ".wallet .status", "Wallet created and unlocked.").await;
+        create_wallet_at(&client, &world.server.localhost_url("/"), None).await;
         add_card(&client, "4242424242424242", "12/30", "Ada Lovelace", "ada").await;
         wait_for_count(&client, "li.wallet-card", 1).await;
 
@@ -801,12 +801,7 @@ fn a_card_confirmed_with_a_passkey_pays_with_the_device(world: &World) {
     block_on(async {
         let client = world.driver.session().await;
         e2e::browser::add_virtual_authenticator(&client).await;
-        client.goto(&world.server.localhost_url("/")).await.unwrap();
-        wait_for_count(&client, "#new-password", 1).await;
-        fill(&client, "#new-password", PASSWORD).await;
-        fill(&client, "#confirm-password", PASSWORD).await;
-        submit(&client, "form.vault-form").await;
-        wait_for_text(&client, ".wallet .status", "Wallet created and unlocked.").await;
+        create_wallet_at(&client, &world.server.localhost_url("/"), None).await;
         add_card(&client, &number, &expiry, "Test Cardholder", "printed").await;
         wait_for_count(&client, "li.wallet-card", 1).await;
 

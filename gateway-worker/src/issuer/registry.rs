@@ -213,6 +213,11 @@ pub async fn authorization_and_card(
     })
 }
 
+/// Whether a statement changed exactly one row.
+fn changed_one_row(result: &worker::D1Result) -> Result<bool, ApiError> {
+    Ok(result.meta()?.and_then(|meta| meta.changes) == Some(1))
+}
+
 /// Enrolls a passkey for a card that has none (a card's first enrollment
 /// stands: a later one, or one racing it, changes nothing). Answers
 /// whether this one was enrolled.
@@ -236,10 +241,7 @@ pub async fn enroll_passkey(
         ])?
         .run()
         .await?;
-    Ok(result
-        .meta()?
-        .and_then(|meta| meta.changes)
-        .is_some_and(|changes| changes == 1))
+    changed_one_row(&result)
 }
 
 /// Moves a card's passkey counter from `seen` to `count` in one guarded
@@ -260,10 +262,7 @@ pub async fn advance_passkey_count(
         ])?
         .run()
         .await?;
-    Ok(result
-        .meta()?
-        .and_then(|meta| meta.changes)
-        .is_some_and(|changes| changes == 1))
+    changed_one_row(&result)
 }
 
 /// Records a checked authorization in one statement, so that checks that
