@@ -22,12 +22,14 @@ use crate::seal::PaymentBinding;
 
 const PAYMENT_CHALLENGE_LABEL: &str = "ewallet/payment-challenge/v1";
 
-/// Bounds on an assertion's parts, in bytes.
-pub const CREDENTIAL_ID_BYTES_MAX: usize = 1023;
-pub const AUTHENTICATOR_DATA_BYTES_MAX: usize = 1024;
-pub const CLIENT_DATA_BYTES_MAX: usize = 2048;
-pub const SIGNATURE_BYTES_MAX: usize = 80;
+/// Bounds on a payment passkey's parts, in bytes: the one set the sealed
+/// payment's decoder, the wallet and this check all use. Together with the
+/// card and the binding they fit `seal::SEALED_CIPHERTEXT_BYTES_MAX`.
+pub const CREDENTIAL_ID_BYTES_MAX: usize = 255;
 pub const PUBLIC_KEY_BYTES_MAX: usize = 128;
+pub const AUTHENTICATOR_DATA_BYTES_MAX: usize = 256;
+pub const CLIENT_DATA_BYTES_MAX: usize = 768;
+pub const SIGNATURE_BYTES_MAX: usize = 80;
 
 /// The authenticator data's fixed part: the relying party's id hash (32),
 /// the flags (1) and the signature counter (4).

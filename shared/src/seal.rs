@@ -17,6 +17,7 @@ use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::assertion;
 use crate::card::{CardError, CardNumber, Cvc, Expiry, check_holder_name};
 use crate::encoding::{BoundedBytes, Bytes, CanonicalReader, CanonicalWriter, DecodeError};
 use crate::keyset::GatewayKey;
@@ -44,17 +45,9 @@ const DIGITS_BYTES_MAX: usize = 19;
 const AMOUNT_BYTES_MAX: usize = 24;
 const CURRENCY_BYTES_MAX: usize = 3;
 
-/// The largest ciphertext accepted: room for the largest plaintext (about
-/// 2,010 bytes with a passkey proof at its bounds) and the tag.
+/// The largest ciphertext accepted: room for the largest plaintext (a
+/// passkey proof at its bounds, `assertion::*_BYTES_MAX`) and the tag.
 pub const SEALED_CIPHERTEXT_BYTES_MAX: usize = 2048;
-
-/// Bounds on a passkey proof's parts inside a sealed payment, in bytes:
-/// together with the card and the binding they fit the ciphertext bound.
-pub const PROOF_CREDENTIAL_ID_BYTES_MAX: usize = 255;
-pub const PROOF_PUBLIC_KEY_BYTES_MAX: usize = 128;
-pub const PROOF_AUTHENTICATOR_DATA_BYTES_MAX: usize = 256;
-pub const PROOF_CLIENT_DATA_BYTES_MAX: usize = 768;
-pub const PROOF_SIGNATURE_BYTES_MAX: usize = 80;
 
 const PROOF_ENROLL: u32 = 1;
 const PROOF_ASSERT: u32 = 2;
@@ -240,14 +233,16 @@ impl PaymentPlaintext {
         let passkey = if with_passkey {
             Some(match reader.u32()? {
                 PROOF_ENROLL => PasskeyProof::Enroll {
-                    credential_id: reader.bytes(PROOF_CREDENTIAL_ID_BYTES_MAX)?.to_vec(),
-                    public_key: reader.bytes(PROOF_PUBLIC_KEY_BYTES_MAX)?.to_vec(),
+                    credential_id: reader.bytes(assertion::CREDENTIAL_ID_BYTES_MAX)?.to_vec(),
+                    public_key: reader.bytes(assertion::PUBLIC_KEY_BYTES_MAX)?.to_vec(),
                 },
                 PROOF_ASSERT => PasskeyProof::Assert(crate::assertion::PaymentAssertion {
-                    credential_id: reader.bytes(PROOF_CREDENTIAL_ID_BYTES_MAX)?.to_vec(),
-                    authenticator_data: reader.bytes(PROOF_AUTHENTICATOR_DATA_BYTES_MAX)?.to_vec(),
-                    client_data_json: reader.bytes(PROOF_CLIENT_DATA_BYTES_MAX)?.to_vec(),
-                    signature: reader.bytes(PROOF_SIGNATURE_BYTES_MAX)?.to_vec(),
+                    credential_id: reader.bytes(assertion::CREDENTIAL_ID_BYTES_MAX)?.to_vec(),
+                    authenticator_data: reader
+                        .bytes(assertion::AUTHENTICATOR_DATA_BYTES_MAX)?
+                        .to_vec(),
+                    client_data_json: reader.bytes(assertion::CLIENT_DATA_BYTES_MAX)?.to_vec(),
+                    signature: reader.bytes(assertion::SIGNATURE_BYTES_MAX)?.to_vec(),
                 }),
                 _ => return Err(SealError::Malformed(DecodeError::WrongLabel)),
             })

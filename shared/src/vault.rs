@@ -373,7 +373,7 @@ impl CardRecord {
         let nickname = nickname.to_owned();
         let passkey_credential = if with_passkey {
             reader
-                .bytes(crate::seal::PROOF_CREDENTIAL_ID_BYTES_MAX)?
+                .bytes(crate::assertion::CREDENTIAL_ID_BYTES_MAX)?
                 .to_vec()
         } else {
             Vec::new()

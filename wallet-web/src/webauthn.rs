@@ -6,6 +6,10 @@
 //! `http://localhost:8787`, not `127.0.0.1`).
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use shared::assertion::{
+    AUTHENTICATOR_DATA_BYTES_MAX, CLIENT_DATA_BYTES_MAX, CREDENTIAL_ID_BYTES_MAX,
+    PUBLIC_KEY_BYTES_MAX, SIGNATURE_BYTES_MAX,
+};
 use shared::encoding::to_base64url;
 use shared::vault::PRF_OUTPUT_BYTES;
 use wasm_bindgen::{JsCast, JsValue};
@@ -15,10 +19,16 @@ use zeroize::Zeroizing;
 /// How long the browser waits for the shopper at the authenticator.
 const CEREMONY_TIMEOUT_MS: f64 = 120_000.0;
 
-/// COSE algorithms the wallet accepts for a new credential: ES256, RS256.
-/// (The wallet uses only the PRF output; the key pair is the
-/// authenticator's business.)
-const COSE_ALGORITHMS: [i32; 2] = [-7, -257];
+/// COSE algorithm numbers: ES256 (ECDSA over P-256 with SHA-256), RS256.
+const ES256: i32 = -7;
+const RS256: i32 = -257;
+
+/// Algorithms an unlock passkey may use: the wallet uses only its PRF
+/// output, so the key pair is the authenticator's business.
+const UNLOCK_ALGORITHMS: [i32; 2] = [ES256, RS256];
+
+/// A payment passkey signs for the issuer, which checks ES256 only.
+const PAYMENT_ALGORITHMS: [i32; 1] = [ES256];
 
 /// A new passkey: its credential id, the salt drawn for it, and the PRF
 /// output for that salt (which opens the vault: wiped when dropped).
@@ -138,16 +148,11 @@ fn prf_inputs(salt: &[u8; 32]) -> JsValue {
     object(&[("first", bytes(salt))]).into()
 }
 
-/// Creates a passkey for this wallet (user verification required; not on
-/// an authenticator that holds one of `enrolled` already) and gets its PRF
-/// output for a fresh salt: at creation when the authenticator gives it
-/// then, otherwise by asking the new passkey once more.
-pub async fn create(enrolled: &[Vec<u8>]) -> Result<Created, String> {
-    let prf_salt = random_bytes::<32>()?;
-    let user_id = random_bytes::<16>()?;
-    let excluded = Array::new();
-    for credential_id in enrolled {
-        excluded.push(
+/// Credential descriptors (`allowCredentials`, `excludeCredentials`).
+fn descriptors<'a>(credential_ids: impl IntoIterator<Item = &'a [u8]>) -> Array {
+    let list = Array::new();
+    for credential_id in credential_ids {
+        list.push(
             &object(&[
                 ("type", JsValue::from_str("public-key")),
                 ("id", bytes(credential_id)),
@@ -155,12 +160,25 @@ pub async fn create(enrolled: &[Vec<u8>]) -> Result<Created, String> {
             .into(),
         );
     }
+    list
+}
+
+/// The options of a new credential for this site, with user verification
+/// required: the user it is named for, its algorithms, whether it must be
+/// discoverable, the credentials it must not duplicate, and extensions.
+fn creation_options(
+    user_name: &str,
+    algorithms: &[i32],
+    resident_key: &str,
+    excluded: Array,
+    extensions: Object,
+) -> Result<Object, String> {
     let parameters = Array::new();
-    for algorithm in COSE_ALGORITHMS {
+    for algorithm in algorithms {
         parameters.push(
             &object(&[
                 ("type", JsValue::from_str("public-key")),
-                ("alg", JsValue::from(algorithm)),
+                ("alg", JsValue::from(*algorithm)),
             ])
             .into(),
         );
@@ -173,9 +191,9 @@ pub async fn create(enrolled: &[Vec<u8>]) -> Result<Created, String> {
         (
             "user",
             object(&[
-                ("id", bytes(&user_id)),
-                ("name", JsValue::from_str("wallet")),
-                ("displayName", JsValue::from_str("Wallet in this browser")),
+                ("id", bytes(&random_bytes::<16>()?)),
+                ("name", JsValue::from_str(user_name)),
+                ("displayName", JsValue::from_str(user_name)),
             ])
             .into(),
         ),
@@ -185,18 +203,31 @@ pub async fn create(enrolled: &[Vec<u8>]) -> Result<Created, String> {
         (
             "authenticatorSelection",
             object(&[
-                ("residentKey", JsValue::from_str("preferred")),
+                ("residentKey", JsValue::from_str(resident_key)),
                 ("userVerification", JsValue::from_str("required")),
             ])
             .into(),
         ),
         ("timeout", JsValue::from_f64(CEREMONY_TIMEOUT_MS)),
-        (
-            "extensions",
-            object(&[("prf", object(&[("eval", prf_inputs(&prf_salt))]).into())]).into(),
-        ),
+        ("extensions", extensions.into()),
     ]);
-    let credential = ceremony("create", &object(&[("publicKey", public_key.into())])).await?;
+    Ok(object(&[("publicKey", public_key.into())]))
+}
+
+/// Creates a passkey for this wallet (user verification required; not on
+/// an authenticator that holds one of `enrolled` already) and gets its PRF
+/// output for a fresh salt: at creation when the authenticator gives it
+/// then, otherwise by asking the new passkey once more.
+pub async fn create(enrolled: &[Vec<u8>]) -> Result<Created, String> {
+    let prf_salt = random_bytes::<32>()?;
+    let options = creation_options(
+        "Wallet in this browser",
+        &UNLOCK_ALGORITHMS,
+        "preferred",
+        descriptors(enrolled.iter().map(Vec::as_slice)),
+        object(&[("prf", object(&[("eval", prf_inputs(&prf_salt))]).into())]),
+    )?;
+    let credential = ceremony("create", &options).await?;
     let credential_id = read_bytes(&get(&credential, "rawId"));
     if credential_id.is_empty() {
         return Err("The passkey could not be used.".to_owned());
@@ -224,16 +255,13 @@ pub async fn create(enrolled: &[Vec<u8>]) -> Result<Created, String> {
 /// Asks the shopper's authenticator (user verification required) for the
 /// PRF output of one of `passkeys` (credential id, salt).
 pub async fn assert(passkeys: &[(Vec<u8>, [u8; 32])]) -> Result<Asserted, String> {
-    let allowed = Array::new();
+    let allowed = descriptors(
+        passkeys
+            .iter()
+            .map(|(credential_id, _)| credential_id.as_slice()),
+    );
     let by_credential = Object::new();
     for (credential_id, salt) in passkeys {
-        allowed.push(
-            &object(&[
-                ("type", JsValue::from_str("public-key")),
-                ("id", bytes(credential_id)),
-            ])
-            .into(),
-        );
         let _ = Reflect::set(
             &by_credential,
             &JsValue::from_str(&to_base64url(credential_id)),
@@ -276,41 +304,14 @@ pub struct PaymentPasskey {
 /// verification required, discoverable so that it can be found without
 /// its id).
 pub async fn create_payment_passkey(card: &str) -> Result<PaymentPasskey, String> {
-    let parameters = Array::new();
-    parameters.push(
-        &object(&[
-            ("type", JsValue::from_str("public-key")),
-            ("alg", JsValue::from(COSE_ALGORITHMS[0])),
-        ])
-        .into(),
-    );
-    let public_key = object(&[
-        (
-            "rp",
-            object(&[("name", JsValue::from_str("Wallet"))]).into(),
-        ),
-        (
-            "user",
-            object(&[
-                ("id", bytes(&random_bytes::<16>()?)),
-                ("name", JsValue::from_str(card)),
-                ("displayName", JsValue::from_str(card)),
-            ])
-            .into(),
-        ),
-        ("challenge", bytes(&random_bytes::<32>()?)),
-        ("pubKeyCredParams", parameters.into()),
-        (
-            "authenticatorSelection",
-            object(&[
-                ("residentKey", JsValue::from_str("required")),
-                ("userVerification", JsValue::from_str("required")),
-            ])
-            .into(),
-        ),
-        ("timeout", JsValue::from_f64(CEREMONY_TIMEOUT_MS)),
-    ]);
-    let credential = ceremony("create", &object(&[("publicKey", public_key.into())])).await?;
+    let options = creation_options(
+        card,
+        &PAYMENT_ALGORITHMS,
+        "required",
+        Array::new(),
+        Object::new(),
+    )?;
+    let credential = ceremony("create", &options).await?;
     let credential_id = read_bytes(&get(&credential, "rawId"));
     let response = get(&credential, "response");
     let public_key = get(&response, "getPublicKey")
@@ -321,6 +322,10 @@ pub async fn create_payment_passkey(card: &str) -> Result<PaymentPasskey, String
         .unwrap_or_default();
     if credential_id.is_empty() || public_key.is_empty() {
         return Err("The passkey could not be used.".to_owned());
+    }
+    // The sealed payment carries parts within its bounds only.
+    if credential_id.len() > CREDENTIAL_ID_BYTES_MAX || public_key.len() > PUBLIC_KEY_BYTES_MAX {
+        return Err("This device's passkey cannot confirm payments here.".to_owned());
     }
     Ok(PaymentPasskey {
         credential_id,
@@ -336,16 +341,7 @@ pub async fn assert_payment(
     challenge: &[u8; 32],
     credential_id: Option<&[u8]>,
 ) -> Result<shared::assertion::PaymentAssertion, String> {
-    let allowed = Array::new();
-    if let Some(credential_id) = credential_id {
-        allowed.push(
-            &object(&[
-                ("type", JsValue::from_str("public-key")),
-                ("id", bytes(credential_id)),
-            ])
-            .into(),
-        );
-    }
+    let allowed = descriptors(credential_id);
     let public_key = object(&[
         ("challenge", bytes(challenge)),
         ("allowCredentials", allowed.into()),
@@ -354,10 +350,18 @@ pub async fn assert_payment(
     ]);
     let credential = ceremony("get", &object(&[("publicKey", public_key.into())])).await?;
     let response = get(&credential, "response");
-    Ok(shared::assertion::PaymentAssertion {
+    let assertion = shared::assertion::PaymentAssertion {
         credential_id: read_bytes(&get(&credential, "rawId")),
         authenticator_data: read_bytes(&get(&response, "authenticatorData")),
         client_data_json: read_bytes(&get(&response, "clientDataJSON")),
         signature: read_bytes(&get(&response, "signature")),
-    })
+    };
+    let within_bounds = assertion.credential_id.len() <= CREDENTIAL_ID_BYTES_MAX
+        && assertion.authenticator_data.len() <= AUTHENTICATOR_DATA_BYTES_MAX
+        && assertion.client_data_json.len() <= CLIENT_DATA_BYTES_MAX
+        && assertion.signature.len() <= SIGNATURE_BYTES_MAX;
+    if !within_bounds {
+        return Err("This device's passkey cannot confirm payments here.".to_owned());
+    }
+    Ok(assertion)
 }

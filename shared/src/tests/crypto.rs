@@ -306,8 +306,9 @@ fn a_passkey_proof_travels_sealed_with_the_payment() {
     // Goal: an enrollment or an assertion for the issuer rides inside the
     // sealed payment (neither the store nor the network sees or swaps it),
     // and a payment without one encodes exactly as before (format v1).
+    use crate::assertion::CLIENT_DATA_BYTES_MAX;
     use crate::assertion::PaymentAssertion;
-    use crate::seal::{PROOF_CLIENT_DATA_BYTES_MAX, PasskeyProof};
+    use crate::seal::PasskeyProof;
     let quote = sample_quote(1);
     let gateway = gateway_key();
     let public = gateway.public_key(u64::MAX);
@@ -350,12 +351,33 @@ fn a_passkey_proof_travels_sealed_with_the_payment() {
         passkey: Some(PasskeyProof::Assert(PaymentAssertion {
             credential_id: vec![3; 16],
             authenticator_data: vec![4; 37],
-            client_data_json: vec![b'x'; PROOF_CLIENT_DATA_BYTES_MAX + 1],
+            client_data_json: vec![b'x'; CLIENT_DATA_BYTES_MAX + 1],
             signature: vec![5; 72],
         })),
         ..sample_plaintext(&quote)
     };
     assert!(PaymentPlaintext::decode(&oversized.encode()).is_err());
+    // The largest plaintext (every field at its bound) still seals.
+    let largest = PaymentPlaintext {
+        passkey: Some(PasskeyProof::Assert(PaymentAssertion {
+            credential_id: vec![3; crate::assertion::CREDENTIAL_ID_BYTES_MAX],
+            authenticator_data: vec![4; crate::assertion::AUTHENTICATOR_DATA_BYTES_MAX],
+            client_data_json: vec![b'x'; CLIENT_DATA_BYTES_MAX],
+            signature: vec![5; crate::assertion::SIGNATURE_BYTES_MAX],
+        })),
+        card: CardDetails {
+            holder_name: "\u{1d11e}".repeat(crate::card::CARDHOLDER_NAME_CHARS_MAX),
+            ..sample_plaintext(&quote).card
+        },
+        binding: crate::seal::PaymentBinding {
+            payment_id: "p".repeat(64),
+            merchant_id: "m".repeat(64),
+            attempt_id: "a".repeat(64),
+            ..sample_plaintext(&quote).binding
+        },
+    };
+    let sealed = seal_payment(&largest, &public, &mut TestRng::new(4)).unwrap();
+    assert_eq!(gateway.open(&sealed).unwrap(), largest);
 }
 
 #[test]
