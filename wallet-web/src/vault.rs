@@ -152,6 +152,19 @@ fn new_card_id() -> Result<String, VaultFailure> {
     Ok(format!("card_{}", to_base64url(&bytes)))
 }
 
+/// A card sealed under `session`'s key as the record `id`, as stored.
+fn seal_card(session: &Session, id: &str, card: &CardRecord) -> Result<JsValue, VaultFailure> {
+    let sealed = seal_record(
+        &session.key,
+        CARD_RECORD_KIND,
+        id,
+        &card.encode(),
+        &mut rng(),
+    )
+    .map_err(VaultFailure::Crypto)?;
+    to_js(&sealed)
+}
+
 /// The wallet's IndexedDB database.
 pub struct Vault {
     database: Database,
@@ -436,15 +449,7 @@ impl Vault {
         card: CardRecord,
     ) -> Result<String, VaultFailure> {
         let id = new_card_id()?;
-        let sealed = seal_record(
-            &session.key,
-            CARD_RECORD_KIND,
-            &id,
-            &card.encode(),
-            &mut rng(),
-        )
-        .map_err(VaultFailure::Crypto)?;
-        let value = to_js(&sealed)?;
+        let value = seal_card(session, &id, &card)?;
         let transaction = self
             .database
             .transaction(&[META_STORE, CARDS_STORE], TransactionMode::ReadWrite)?;
@@ -483,15 +488,7 @@ impl Vault {
         };
         let mut card = stored.card.clone();
         card.passkey_credential = credential_id.to_vec();
-        let sealed = seal_record(
-            &session.key,
-            CARD_RECORD_KIND,
-            card_id,
-            &card.encode(),
-            &mut rng(),
-        )
-        .map_err(VaultFailure::Crypto)?;
-        let value = to_js(&sealed)?;
+        let value = seal_card(session, card_id, &card)?;
         let transaction = self
             .database
             .transaction(&[META_STORE, CARDS_STORE], TransactionMode::ReadWrite)?;
@@ -499,10 +496,14 @@ impl Vault {
             transaction.abort()?.await?;
             return Err(VaultFailure::ChangedMeanwhile);
         }
-        transaction
-            .object_store(CARDS_STORE)?
-            .put(&value, Some(&JsValue::from_str(card_id)))?
-            .await?;
+        // A card another tab removed meanwhile stays removed.
+        let store = transaction.object_store(CARDS_STORE)?;
+        let key = JsValue::from_str(card_id);
+        if store.get(key.clone())?.await?.is_none() {
+            transaction.abort()?.await?;
+            return Err(VaultFailure::ChangedMeanwhile);
+        }
+        store.put(&value, Some(&key))?.await?;
         transaction.commit()?.await?;
         if let Some(stored) = session.cards.iter_mut().find(|stored| stored.id == card_id) {
             stored.card = card;
