@@ -9,6 +9,7 @@
 
 pub mod authorize;
 pub mod demo;
+mod passkeys;
 mod registry;
 #[cfg(feature = "operator")]
 pub mod test_cards;

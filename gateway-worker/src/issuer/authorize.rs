@@ -4,12 +4,10 @@
 //! after a crash or a lost answer finishes or reports, never doubles.
 
 use sha2::{Digest, Sha256};
-use shared::assertion::{
-    PUBLIC_KEY_BYTES_MAX, RelyingParty, public_key_is_usable, verify_payment_assertion,
-};
+use shared::assertion::public_key_is_usable;
 use shared::card::YearMonth;
 use shared::decline::DeclineCode;
-use shared::encoding::{from_base64url, to_base64url};
+use shared::encoding::to_base64url;
 use shared::issuer::{
     AuthorizationRequest, authorization_request_digest, card_registry_key, cvc_matches,
 };
@@ -21,6 +19,7 @@ use crate::bank::client;
 use crate::bank::wire::{BankFailure, HOLD_TIMEOUT_MS_MAX, TransferRequest, TransferStatus};
 use crate::error::ApiError;
 use crate::issuer::demo::MERCHANT_BANK;
+use crate::issuer::passkeys::{self, Confirmed};
 use crate::issuer::registry::{self, AuthorizationRow, Outcome};
 use crate::secrets;
 
@@ -42,11 +41,6 @@ pub struct AuthorizeRequest<'a> {
     /// the payment's binding (`shared::assertion::payment_challenge`).
     pub challenge: [u8; 32],
 }
-
-/// The environment variable naming the relying party (the wallet's domain)
-/// whose passkey assertions the issuer accepts; `localhost` when unset.
-const PASSKEY_RP_ID_VARIABLE: &str = "PASSKEY_RP_ID";
-const PASSKEY_RP_ID_DEFAULT: &str = "localhost";
 
 /// The issuer's answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -253,7 +247,7 @@ pub async fn authorize(
     // for its passkey; the assertion is checked, and its counter moved on,
     // before the bank is asked.
     if row.decline_code.is_none() {
-        match confirm_passkey(env, &registry_key, passkey.as_ref(), request).await? {
+        match passkeys::confirm_passkey(env, &registry_key, passkey.as_ref(), request).await? {
             Confirmed::ByPasskey => row.verified_by_passkey = 1,
             Confirmed::ByCardCode => {}
             Confirmed::Not => row.decline_code = Some(DeclineCode::AuthenticationRequired),
@@ -325,69 +319,6 @@ fn check(
         return Some(DeclineCode::ExpiredCard);
     }
     None
-}
-
-/// The passkey's part: a card with a passkey enrolled needs a valid
-/// assertion of it for this payment (its counter moved on in one guarded
-/// statement, so a replay, or two payments with one assertion, fail). A
-/// card without one pays by its codes; a passkey sealed with the payment
-/// is enrolled once the payment is approved (`authorize`).
-async fn confirm_passkey(
-    env: &Env,
-    registry_key: &str,
-    enrolled: Option<&registry::PasskeyRow>,
-    request: &AuthorizeRequest<'_>,
-) -> Result<Confirmed, ApiError> {
-    let required = Confirmed::Not;
-    match (enrolled, request.passkey) {
-        (Some(enrolled), Some(PasskeyProof::Assert(assertion))) => {
-            let public_key = from_base64url(&enrolled.public_key, PUBLIC_KEY_BYTES_MAX)
-                .map_err(ApiError::internal)?;
-            let same_credential = to_base64url(&assertion.credential_id) == enrolled.credential_id;
-            let rp_id = env
-                .var(PASSKEY_RP_ID_VARIABLE)
-                .map(|value| value.to_string())
-                .unwrap_or_else(|_| PASSKEY_RP_ID_DEFAULT.to_owned());
-            let seen = u32::try_from(enrolled.sign_count).unwrap_or(u32::MAX);
-            let verified = verify_payment_assertion(
-                assertion,
-                &public_key,
-                &request.challenge,
-                &RelyingParty { id: &rp_id },
-                seen,
-            );
-            match verified {
-                Ok(count) if same_credential => {
-                    // An authenticator that keeps no counter (zero, and
-                    // zero seen) moves nothing; every other must move it.
-                    let moved = count == 0
-                        || registry::advance_passkey_count(
-                            env,
-                            registry_key,
-                            enrolled.sign_count,
-                            count,
-                        )
-                        .await?;
-                    Ok(if moved {
-                        Confirmed::ByPasskey
-                    } else {
-                        required
-                    })
-                }
-                Ok(_) | Err(_) => Ok(required),
-            }
-        }
-        (Some(_), _) => Ok(required),
-        (None, _) => Ok(Confirmed::ByCardCode),
-    }
-}
-
-/// How the customer was verified, or that they were not.
-enum Confirmed {
-    ByCardCode,
-    ByPasskey,
-    /// The card asks for its passkey, and no valid assertion came.
-    Not,
 }
 
 /// The issuer's refusal of an id presented with another request.

@@ -74,12 +74,13 @@ async fn refresh(keeper: OrderKeeper) {
 
 #[hook]
 pub fn use_orders(keeper: OrderKeeper, unlocked: bool, stage: Stage) {
-    let current = if unlocked { record_of(&stage) } else { None };
     {
+        // The stage (shared pointers, cheap to hold) is the dependency; the
+        // record is built only when it, or the lock, changed.
         let keeper = keeper.clone();
-        use_effect_with(current, move |current| {
-            if let Some(record) = current {
-                keeper.keep(record.clone());
+        use_effect_with((unlocked, stage), move |(unlocked, stage)| {
+            if *unlocked && let Some(record) = record_of(stage) {
+                keeper.keep(record);
             }
         });
     }

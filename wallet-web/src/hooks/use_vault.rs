@@ -18,11 +18,14 @@ use shared::seal::{
 use shared::vault::{CARD_NICKNAME_CHARS_MAX, CardRecord, KdfParams, VAULT_PASSKEYS_MAX};
 use yew::platform::spawn_local;
 use yew::platform::time::sleep;
-use yew::{Callback, UseReducerHandle, hook, use_effect_with, use_mut_ref, use_reducer};
+use yew::{Callback, UseReducerHandle, hook, use_effect_with, use_memo, use_mut_ref, use_reducer};
 
-use crate::state::{
-    CardSummary, OrderSummary, PasskeySummary, WalletAction, WalletState, WalletView,
-};
+mod orders;
+
+pub use orders::OrderKeeper;
+use orders::{keep_waiting_orders, order_summaries};
+
+use crate::state::{CardSummary, PasskeySummary, WalletAction, WalletState, WalletView};
 use crate::vault::{DATABASE_NAME, OrderRecord, Session, Vault, VaultFailure};
 
 /// Lock after this long without a key press or pointer press: 5 minutes.
@@ -118,139 +121,6 @@ impl Sealer {
     }
 }
 
-/// The wallet's memory of orders: reads the unlocked session's orders and
-/// keeps new or changed ones (sealed, then written) in the background.
-#[derive(Clone)]
-pub struct OrderKeeper {
-    shared: Rc<Shared>,
-    state: UseReducerHandle<WalletState>,
-}
-
-impl PartialEq for OrderKeeper {
-    fn eq(&self, other: &OrderKeeper) -> bool {
-        Rc::ptr_eq(&self.shared, &other.shared)
-    }
-}
-
-impl OrderKeeper {
-    /// The remembered order `order_id`, if the wallet is unlocked.
-    pub fn get(&self, order_id: &str) -> Option<OrderRecord> {
-        let session = self.shared.session.borrow();
-        session
-            .as_ref()?
-            .orders
-            .iter()
-            .find(|order| order.order_id() == order_id)
-            .cloned()
-    }
-
-    /// The `count` orders placed last (none while locked).
-    pub fn recent(&self, count: usize) -> Vec<OrderRecord> {
-        let session = self.shared.session.borrow();
-        session
-            .as_ref()
-            .map(|session| session.orders.iter().take(count).cloned().collect())
-            .unwrap_or_default()
-    }
-
-    /// Keeps `record`: what it leaves out (no receipt yet, no view of the
-    /// store's) stays as remembered. Records are kept one at a time, in
-    /// the order asked, each merged with what the one before it left; one
-    /// asked while a card change has the session out waits for it. Locking
-    /// forgets what is still waiting.
-    pub fn keep(&self, mut record: OrderRecord) {
-        if self.shared.session.borrow().is_none() && !self.shared.session_out.get() {
-            return;
-        }
-        if record.placed_at_ms == 0 {
-            record.placed_at_ms = now_ms() as u64;
-        }
-        self.shared.order_queue.borrow_mut().push_back(record);
-        keep_waiting_orders(&self.shared, &self.state);
-    }
-}
-
-/// Writes the orders waiting to be kept, one after another, unless a
-/// writer is at it already or the session is out (a card change; it calls
-/// this again when it puts the session back).
-fn keep_waiting_orders(shared: &Rc<Shared>, state: &UseReducerHandle<WalletState>) {
-    if shared.order_writer.get() {
-        return;
-    }
-    shared.order_writer.set(true);
-    let (shared, state) = (shared.clone(), state.clone());
-    spawn_local(async move {
-        loop {
-            // Taken in a statement of its own: the queue is not borrowed
-            // while the record is written (others add to it meanwhile).
-            let next = shared.order_queue.borrow_mut().pop_front();
-            let Some(record) = next else {
-                break;
-            };
-            let generation = shared.generation.get();
-            let sealed = {
-                let session = shared.session.borrow();
-                session
-                    .as_ref()
-                    .map(|session| session.seal_order(record.clone()))
-            };
-            let write = match sealed {
-                // Out for a card change: wait for it to come back.
-                None => {
-                    shared.order_queue.borrow_mut().push_front(record);
-                    break;
-                }
-                Some(Ok(Some(write))) => write,
-                Some(Ok(None)) => continue,
-                Some(Err(failure)) => {
-                    state.dispatch(WalletAction::Failed(failure_message(&failure)));
-                    continue;
-                }
-            };
-            let Some(vault) = shared.vault.borrow().clone() else {
-                break;
-            };
-            if let Err(failure) = vault.put_order(&write).await {
-                // Sealed under a key a password change has just replaced:
-                // sealed again once the change brings the session back.
-                if failure == VaultFailure::ChangedMeanwhile && shared.session_out.get() {
-                    shared
-                        .order_queue
-                        .borrow_mut()
-                        .push_front(write.into_record());
-                    break;
-                }
-                state.dispatch(WalletAction::Failed(format!(
-                    "The order could not be kept in the wallet: {}",
-                    failure_message(&failure)
-                )));
-                continue;
-            }
-            if shared.generation.get() != generation {
-                continue;
-            }
-            let mut session = shared.session.borrow_mut();
-            match session.as_mut() {
-                Some(session) => {
-                    session.order_written(write);
-                    state.dispatch(WalletAction::Orders(order_summaries(session)));
-                }
-                // Written while a card change had the session out: the
-                // session it brings back learns of it then.
-                None => {
-                    drop(session);
-                    shared
-                        .order_queue
-                        .borrow_mut()
-                        .push_front(write.into_record());
-                    break;
-                }
-            }
-        }
-        shared.order_writer.set(false);
-    });
-}
-
 #[derive(Clone, PartialEq)]
 pub struct VaultHandle {
     pub sealer: Sealer,
@@ -326,15 +196,6 @@ pub fn summarize(session: &Session) -> Vec<CardSummary> {
             holder_name: stored.card.holder_name.clone(),
             passkey: !stored.card.passkey_credential.is_empty(),
         })
-        .collect()
-}
-
-fn order_summaries(session: &Session) -> Vec<OrderSummary> {
-    let now = now_ms() as u64;
-    session
-        .orders
-        .iter()
-        .map(|order| OrderSummary::of(order, now))
         .collect()
 }
 
@@ -834,6 +695,9 @@ pub fn use_vault() -> VaultHandle {
         }));
     });
 
+    // Whether this page can use passkeys does not change while it lives:
+    // asked of the browser once, not on every render.
+    let passkeys_unavailable = *use_memo((), |()| crate::webauthn::unavailable());
     VaultHandle {
         orders: OrderKeeper {
             shared: shared.clone(),
@@ -850,7 +714,7 @@ pub fn use_vault() -> VaultHandle {
         unlock_with_passkey,
         add_passkey,
         remove_passkeys,
-        passkeys_unavailable: crate::webauthn::unavailable(),
+        passkeys_unavailable,
         card_passkey_enrolled,
     }
 }
