@@ -65,7 +65,7 @@ fn with_wrong_cvc(card: &CardDetails, step: u32) -> CardDetails {
 }
 
 /// The issuer's records of the authorizations of these payments.
-fn issuer_records(world: &World, orders: &[QuoteAnswer]) -> Vec<Value> {
+pub fn issuer_records(world: &World, orders: &[QuoteAnswer]) -> Vec<Value> {
     let dump = Operator::new(&world.server).get("/api/operator/issuer/dump");
     dump["authorizations"]
         .as_array()

@@ -11,7 +11,6 @@ use e2e::operator::{Operator, unique};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use p256::pkcs8::EncodePublicKey;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use shared::assertion::{PaymentAssertion, payment_challenge};
 use shared::encoding::to_base64url;
@@ -149,22 +148,6 @@ fn verification(answer: &Answer) -> CustomerVerification {
         .customer_verification
 }
 
-/// The issuer's records of this payment's authorizations.
-fn issuer_rows(world: &World, payment_id: &str) -> Vec<Value> {
-    let dump = Operator::new(&world.server).get("/api/operator/issuer/dump");
-    dump["authorizations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|row| {
-            row["authorization_id"]
-                .as_str()
-                .is_some_and(|id| id.starts_with(&format!("{payment_id}.")))
-        })
-        .cloned()
-        .collect()
-}
-
 /// Asserts `answer` is the passkey decline, and that the issuer declined
 /// every attempt of this payment without asking the bank (no hold).
 fn declined_before_the_bank(world: &World, order: &QuoteAnswer, answer: &Answer, case: &str) {
@@ -175,7 +158,9 @@ fn declined_before_the_bank(world: &World, order: &QuoteAnswer, answer: &Answer,
         shared::decline::ShopperDeclineCode::AuthenticationRequired,
         "{case}"
     );
-    for row in issuer_rows(world, &order.payment_id) {
+    let rows = crate::card_testing::issuer_records(world, std::slice::from_ref(order));
+    assert!(!rows.is_empty(), "{case}: the issuer recorded nothing");
+    for row in rows {
         assert_eq!(
             row["decline_code"], "authentication_required",
             "{case}: {row}"
