@@ -25,6 +25,12 @@ use crate::money::{Currency, Money};
 use crate::quote::QuoteDigest;
 use crate::sign::KeyId;
 
+mod key_schedule;
+#[cfg(all(target_arch = "wasm32", feature = "webcrypto"))]
+pub mod webcrypto;
+
+pub use key_schedule::Encapsulation;
+
 /// The envelope format version.
 pub const SEALED_PAYMENT_VERSION: u32 = 1;
 
@@ -305,6 +311,37 @@ pub fn seal_payment(
         payment_id: binding.payment_id.clone(),
         quote_digest: binding.quote_digest,
         enc: Bytes(enc),
+        ciphertext: BoundedBytes(ciphertext),
+    })
+}
+
+/// Seals a payment to a gateway key with an X25519 encapsulation made
+/// elsewhere (the wallet's: the browser's WebCrypto, [`webcrypto`]); the
+/// same bytes [`seal_payment`] makes with that ephemeral key. Refuses an
+/// encapsulation made for another key.
+pub fn seal_payment_encapsulated(
+    plaintext: &PaymentPlaintext,
+    key: &GatewayKey,
+    encapsulation: &Encapsulation,
+) -> Result<SealedPayment, SealError> {
+    if encapsulation.recipient != key.public_key.0 {
+        return Err(SealError::InvalidPublicKey);
+    }
+    let binding = &plaintext.binding;
+    let aad = associated_data(
+        SEALED_PAYMENT_VERSION,
+        &key.kid,
+        &binding.payment_id,
+        &binding.quote_digest,
+    );
+    let ciphertext =
+        key_schedule::seal_encapsulated(encapsulation, HPKE_INFO, &aad, &plaintext.encode())?;
+    Ok(SealedPayment {
+        version: SEALED_PAYMENT_VERSION,
+        kid: key.kid.clone(),
+        payment_id: binding.payment_id.clone(),
+        quote_digest: binding.quote_digest,
+        enc: Bytes(encapsulation.enc),
         ciphertext: BoundedBytes(ciphertext),
     })
 }

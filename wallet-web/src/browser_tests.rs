@@ -97,3 +97,51 @@ async fn catalog_list_says_so_when_nothing_matches() {
     assert_eq!(root.query_selector_all("li.product").unwrap().length(), 0);
     assert!(root.text_content().unwrap().contains("No products match"));
 }
+
+#[wasm_bindgen_test]
+async fn the_wallets_seal_takes_its_x25519_from_webcrypto_and_opens_at_the_gateway() {
+    // Goal: the seal the wallet pays with (X25519 by the browser's
+    // WebCrypto, the rest in wasm) opens with the gateway's key, for each
+    // of two keys in turn (the imported key is kept per key), with a fresh
+    // ephemeral key each time.
+    use shared::card::{Brand, CardNumber, Cvc, Expiry};
+    use shared::encoding::Bytes;
+    use shared::money::Money;
+    use shared::seal::{
+        CardDetails, GatewayPrivateKey, PaymentBinding, PaymentPlaintext,
+        seal_payment_encapsulated, webcrypto,
+    };
+    use shared::sign::KeyId;
+    let payment = PaymentPlaintext {
+        card: CardDetails {
+            number: CardNumber::parse("4242424242424242").unwrap(),
+            expiry: Expiry::new(8, 2030).unwrap(),
+            cvc: Cvc::parse("123", Brand::Visa).unwrap(),
+            holder_name: "Ada Lovelace".into(),
+        },
+        binding: PaymentBinding {
+            payment_id: "pay_01".into(),
+            merchant_id: "m_teashop".into(),
+            amount: Money::parse("36.22", Currency::Usd).unwrap(),
+            quote_digest: Bytes([0xa5; 32]),
+            attempt_id: "att_01".into(),
+            created_at_ms: 1_800_000_000_000,
+        },
+        passkey: None,
+    };
+    let gateways = [
+        GatewayPrivateKey::derive(KeyId::new("gw-a").unwrap(), &[7; 32]),
+        GatewayPrivateKey::derive(KeyId::new("gw-b").unwrap(), &[8; 32]),
+    ];
+    let mut ephemeral_keys = Vec::new();
+    for gateway in gateways.iter().chain(gateways.iter()) {
+        let public = gateway.public_key(u64::MAX);
+        let encapsulation = webcrypto::encapsulate(&public.public_key.0).await.unwrap();
+        ephemeral_keys.push(encapsulation.enc);
+        let sealed = seal_payment_encapsulated(&payment, &public, &encapsulation).unwrap();
+        assert_eq!(gateway.open(&sealed).unwrap(), payment);
+    }
+    ephemeral_keys.sort_unstable();
+    ephemeral_keys.dedup();
+    assert_eq!(ephemeral_keys.len(), 4);
+}

@@ -47,9 +47,8 @@ pub fn bench(peers: bool) -> Result<(), Failure> {
             "--test",
             "crypto_bench",
         ]);
-    if peers {
-        browser = browser.args(["--features", "peers"]);
-    }
+    // The wallet seals with the browser's WebCrypto X25519: measured too.
+    browser = browser.args(["--features", if peers { "peers" } else { "webcrypto" }]);
     let browser = browser
         .args(["--", "--nocapture"])
         .env("WASM_BINDGEN_TEST_TIMEOUT", "600")

@@ -380,6 +380,68 @@ fn a_passkey_proof_travels_sealed_with_the_payment() {
     assert_eq!(gateway.open(&sealed).unwrap(), largest);
 }
 
+/// The encapsulation `seal_payment` makes from `rng`'s first 32 bytes:
+/// the `hpke` crate's key pair from them, and X25519 computed on its own.
+fn encapsulation_like_hpke(rng: &mut TestRng, recipient: [u8; 32]) -> crate::seal::Encapsulation {
+    use hpke::{Kem as _, Serializable as _};
+    use rand_core::Rng as _;
+    let mut ikm = [0_u8; 32];
+    rng.fill_bytes(&mut ikm);
+    let (private, public) = hpke::kem::X25519HkdfSha256::derive_keypair(&ikm);
+    let private: [u8; 32] = private.to_bytes().as_slice().try_into().unwrap();
+    crate::seal::Encapsulation {
+        recipient,
+        enc: public.to_bytes().as_slice().try_into().unwrap(),
+        dh: zeroize::Zeroizing::new(x25519_dalek::x25519(private, recipient)),
+    }
+}
+
+#[test]
+fn the_wallets_seal_is_the_hpke_crates_byte_for_byte() {
+    // The wallet's seal takes its X25519 from WebCrypto and derives the
+    // rest itself (`seal::key_schedule`): with the same ephemeral key it
+    // must make exactly what the `hpke` crate makes, which the gateway opens.
+    use crate::seal::{Encapsulation, seal_payment_encapsulated};
+    let quote = sample_quote(1);
+    let gateway = gateway_key();
+    let public = gateway.public_key(u64::MAX);
+    let largest_name = "\u{1d11e}".repeat(crate::card::CARDHOLDER_NAME_CHARS_MAX);
+    for seed in 0..16 {
+        let mut plaintext = sample_plaintext(&quote);
+        if seed % 2 == 1 {
+            plaintext.card.holder_name = largest_name.clone();
+        }
+        let by_crate = seal_payment(&plaintext, &public, &mut TestRng::new(seed)).unwrap();
+        let encapsulation = encapsulation_like_hpke(&mut TestRng::new(seed), public.public_key.0);
+        let ours = seal_payment_encapsulated(&plaintext, &public, &encapsulation).unwrap();
+        assert_eq!(ours, by_crate, "seed {seed}");
+        assert_eq!(gateway.open(&ours).unwrap(), plaintext);
+    }
+    let plaintext = sample_plaintext(&quote);
+    // Made for another key: refused, not sealed to the wrong party.
+    let other = GatewayPrivateKey::derive(kid("gw-other"), &[9; 32]).public_key(u64::MAX);
+    let encapsulation = encapsulation_like_hpke(&mut TestRng::new(1), other.public_key.0);
+    assert_eq!(
+        seal_payment_encapsulated(&plaintext, &public, &encapsulation),
+        Err(SealError::InvalidPublicKey)
+    );
+    // An all-zero shared value (a small-order key) is refused.
+    let zero = Encapsulation {
+        recipient: public.public_key.0,
+        enc: [9; 32],
+        dh: zeroize::Zeroizing::new([0; 32]),
+    };
+    assert_eq!(
+        seal_payment_encapsulated(&plaintext, &public, &zero),
+        Err(SealError::InvalidPublicKey)
+    );
+    // A wrong shared value seals something the gateway cannot open.
+    let mut wrong = encapsulation_like_hpke(&mut TestRng::new(2), public.public_key.0);
+    wrong.dh[0] ^= 1;
+    let sealed = seal_payment_encapsulated(&plaintext, &public, &wrong).unwrap();
+    assert_eq!(gateway.open(&sealed), Err(SealError::DoesNotOpen));
+}
+
 #[test]
 fn sealed_payment_round_trips_and_binds_its_envelope() {
     let quote = sample_quote(1);

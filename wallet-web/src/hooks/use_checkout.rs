@@ -218,7 +218,7 @@ async fn pay(
                 }
             }
         };
-        let sealed = match sealer.seal(&card_id, &cvc, binding, passkey, &key) {
+        let sealed = match sealer.seal(&card_id, &cvc, binding, passkey, &key).await {
             Ok(sealed) => sealed,
             Err(message) => return failed(message),
         };

@@ -13,7 +13,8 @@ use shared::card::{CardNumber, Cvc, Expiry, YearMonth, check_holder_name};
 use shared::keyset::GatewayKey;
 use shared::rand_core::UnwrapErr;
 use shared::seal::{
-    CardDetails, PasskeyProof, PaymentBinding, PaymentPlaintext, SealedPayment, seal_payment,
+    CardDetails, Encapsulation, PasskeyProof, PaymentBinding, PaymentPlaintext, SealedPayment,
+    seal_payment, seal_payment_encapsulated,
 };
 use shared::vault::{CARD_NICKNAME_CHARS_MAX, CardRecord, KdfParams, VAULT_PASSKEYS_MAX};
 use yew::platform::spawn_local;
@@ -87,7 +88,10 @@ impl Sealer {
             .unwrap_or_else(|| "Card".to_owned())
     }
 
-    pub fn seal(
+    /// Seals the card's details with the payment: its X25519 by the
+    /// browser's WebCrypto where it has one (native code, faster than
+    /// wasm), else in wasm; the same sealed bytes either way.
+    pub async fn seal(
         &self,
         card_id: &str,
         cvc: &str,
@@ -95,6 +99,7 @@ impl Sealer {
         passkey: Option<PasskeyProof>,
         key: &GatewayKey,
     ) -> Result<SealedPayment, String> {
+        let encapsulation = encapsulate(&key.public_key.0).await;
         self.0.last_activity_ms.set(now_ms());
         let session = self.0.session.borrow();
         let Some(session) = session.as_ref() else {
@@ -116,9 +121,24 @@ impl Sealer {
             binding,
             passkey,
         };
-        seal_payment(&plaintext, key, &mut UnwrapErr(getrandom::SysRng))
-            .map_err(|error| format!("The payment could not be sealed: {error}."))
+        match &encapsulation {
+            Some(encapsulation) => seal_payment_encapsulated(&plaintext, key, encapsulation),
+            None => seal_payment(&plaintext, key, &mut UnwrapErr(getrandom::SysRng)),
+        }
+        .map_err(|error| format!("The payment could not be sealed: {error}."))
     }
+}
+
+/// An X25519 encapsulation to `recipient` by the browser's WebCrypto, if
+/// it has X25519 (native builds, for the unit tests, have no browser).
+#[cfg(target_arch = "wasm32")]
+async fn encapsulate(recipient: &[u8; 32]) -> Option<Encapsulation> {
+    shared::seal::webcrypto::encapsulate(recipient).await.ok()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn encapsulate(_recipient: &[u8; 32]) -> Option<Encapsulation> {
+    None
 }
 
 #[derive(Clone, PartialEq)]
