@@ -299,31 +299,143 @@ fn gateway_root_public_key() -> Result<String, Failure> {
     crate::secrets::dev_var("GATEWAY_ROOT_PUBLIC_KEY")
 }
 
-/// The worker: worker-build runs cargo, wasm-bindgen and esbuild, and
-/// writes `gateway-worker/build/index.js`.
+/// The worker's entry module: Cloudflare's entrypoint and Durable Object
+/// classes around wasm-bindgen's module; `__EVENTS__` and `__CLASSES__`
+/// are filled in from that module's exports.
+const WORKER_ENTRY: &str = include_str!("worker_entry.js");
+
+/// Where the worker is staged (wasm-bindgen's output, the entry module)
+/// before `gateway-worker/build/`, which wrangler.toml names as `main`.
+const WORKER_STAGING_DIR: &str = "worker-pkg";
+const WORKER_BUILD_DIR: &str = "gateway-worker/build";
+
+/// wasm-bindgen's exports that are not events: the `worker` crate's and
+/// wasm-bindgen's own, which the entry module calls itself.
+const WORKER_SYSTEM_EXPORTS: [&str; 2] = ["__wbg_reset_state", "__worker_init_state"];
+
+/// The worker: cargo (release, wasm32), wasm-bindgen's module glue (with
+/// the reset-after-trap support the entry module uses), wasm-opt, and
+/// esbuild bundling the entry module with the glue into
+/// `gateway-worker/build/index.js` beside `index_bg.wasm`.
 pub fn build_worker(worker: Worker) -> Result<(), Failure> {
+    let root = workspace_root();
+    let output = root.join(WORKER_BUILD_DIR);
     let stamp = target_dir().join("worker-build-kind.txt");
     let same_kind = std::fs::read_to_string(&stamp).is_ok_and(|built| built == worker.stamp());
-    if same_kind
-        && up_to_date(
-            &workspace_root().join("gateway-worker/build/index.js"),
-            &WORKER_SOURCES,
-        )
-    {
+    if same_kind && up_to_date(&output.join("index.js"), &WORKER_SOURCES) {
         println!("xtask: the {} worker is up to date", worker.stamp());
         return Ok(());
     }
-    let mut build = cmd(cargo_bin_dir().join("worker-build")).args(["--release", "gateway-worker"]);
+    let mut build = cmd("cargo").args([
+        "build",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--package",
+        "gateway-worker",
+    ]);
     if worker == Worker::Local {
-        build = build.args(["--", "--features", "operator"]);
+        build = build.args(["--features", "operator"]);
     }
-    build
-        .env("WASM_BINDGEN_BIN", cargo_bin_dir().join("wasm-bindgen"))
-        .env("ESBUILD_BIN", esbuild_bin())
-        .env("WASM_OPT_BIN", node_bin("wasm-opt"))
+    build.run()?;
+    let staging = target_dir().join(WORKER_STAGING_DIR);
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)?;
+    }
+    let wasm = target_dir().join("wasm32-unknown-unknown/release/gateway_worker.wasm");
+    cmd(cargo_bin_dir().join("wasm-bindgen"))
+        .args([
+            "--target",
+            "module",
+            "--out-name",
+            "index",
+            "--no-typescript",
+        ])
+        .args([
+            "--experimental-reset-state-function",
+            "--force-enable-abort-handler",
+        ])
+        .args(["--out-dir"])
+        .args([&staging, &wasm])
         .run()?;
+    let staged_wasm = staging.join("index_bg.wasm");
+    cmd(node_bin("wasm-opt"))
+        .args([
+            "-O",
+            "--enable-mutable-globals",
+            "--enable-sign-ext",
+            "--enable-nontrapping-float-to-int",
+            "--enable-bulk-memory",
+            "--enable-multivalue",
+            "--enable-reference-types",
+            "--enable-exception-handling",
+            // Keeps the names section: traps name their Rust functions.
+            "--debuginfo",
+            "-o",
+        ])
+        .args([&staged_wasm, &staged_wasm])
+        .run()?;
+    let glue = std::fs::read_to_string(staging.join("index.js"))?;
+    std::fs::write(staging.join("entry.js"), worker_entry(&glue)?)?;
+    cmd(esbuild_bin())
+        .args([
+            "entry.js",
+            "--bundle",
+            "--format=esm",
+            "--minify",
+            "--external:./index_bg.wasm",
+            "--external:cloudflare:*",
+            "--outfile=worker.js",
+        ])
+        .current_dir(&staging)
+        .run()?;
+    // wasm-bindgen imports the module as a source phase import, which
+    // wrangler's bundler does not take; a plain import gives the same
+    // `WebAssembly.Module` on Workers.
+    let bundled =
+        std::fs::read_to_string(staging.join("worker.js"))?.replace("import source ", "import ");
+    if output.exists() {
+        std::fs::remove_dir_all(&output)?;
+    }
+    std::fs::create_dir_all(&output)?;
+    std::fs::write(output.join("index.js"), bundled)?;
+    std::fs::copy(&staged_wasm, output.join("index_bg.wasm"))?;
     std::fs::write(stamp, worker.stamp())?;
     Ok(())
+}
+
+/// The entry module for wasm-bindgen's module text `glue`: its exported
+/// functions are the events, its exported classes the Durable Objects.
+fn worker_entry(glue: &str) -> Result<String, Failure> {
+    let mut events = Vec::new();
+    let mut classes = Vec::new();
+    for line in glue.lines() {
+        if let Some(rest) = line.strip_prefix("export function ") {
+            let name = rest.split('(').next().unwrap_or_default().trim();
+            if !WORKER_SYSTEM_EXPORTS.contains(&name) {
+                events.push(format!("\"{name}\""));
+            }
+        } else if let Some(rest) = line.strip_prefix("export class ") {
+            let name = rest.split('{').next().unwrap_or_default().trim();
+            classes.push(format!("export const {name} = durableObject(wasm.{name});"));
+        }
+    }
+    let identifier = |name: &str| {
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '"')
+    };
+    if !events.iter().any(|event| event == "\"fetch\"")
+        || !events.iter().all(|event| identifier(event))
+    {
+        return Err(Failure::new(format!(
+            "wasm-bindgen's worker module exports the events {events:?}: expected identifiers, among them fetch"
+        )));
+    }
+    Ok(WORKER_ENTRY
+        .replace("__EVENTS__", &format!("[{}]", events.join(", ")))
+        .replace("__CLASSES__", &classes.join("\n")))
 }
 
 /// Copies `from` into `to`, leaving out the top-level files `except`.

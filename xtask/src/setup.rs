@@ -37,9 +37,6 @@ pub fn ensure(needs: Needs) -> Result<(), Failure> {
     ensure_wasm_target()?;
     let wasm_bindgen = locked_version("wasm-bindgen")?;
     ensure_cargo_tool("wasm-bindgen", "wasm-bindgen-cli", &wasm_bindgen)?;
-    // worker-build is released in step with the `worker` crate.
-    let worker = locked_version("worker")?;
-    ensure_cargo_tool("worker-build", "worker-build", &worker)?;
     ensure_npm_packages()?;
     if needs == Needs::BuildAndBrowser {
         ensure_cargo_tool("wasm-pack", "wasm-pack", WASM_PACK_VERSION)?;
@@ -87,7 +84,7 @@ pub fn ensure_cargo_tool(binary: &str, crate_name: &str, version: &str) -> Resul
 }
 
 /// Where `cargo install` builds the tools: one directory for all of them,
-/// so what wasm-bindgen-cli, worker-build and wasm-pack have in common
+/// so what wasm-bindgen-cli and wasm-pack have in common
 /// (wasm-bindgen's CLI support, clap, serde and more, at the same versions
 /// and features) is compiled once rather than once per tool.
 const TOOLS_TARGET_DIR: &str = "tools";
