@@ -23,39 +23,7 @@ pub const JOURNEYS: &[Journey] = &[
         "fault::a_movement_between_shards_is_all_or_nothing",
         a_movement_between_shards_is_all_or_nothing,
     ),
-    (
-        "fault::after_a_trap_the_worker_resets_and_answers_again",
-        after_a_trap_the_worker_resets_and_answers_again,
-    ),
 ];
-
-fn after_a_trap_the_worker_resets_and_answers_again(world: &World) {
-    // A Rust panic aborts: the wasm instance traps and its memory is
-    // unknown. The worker's entry module (xtask/src/worker_entry.js) must
-    // reset it before the next call, and make again the Rust half of each
-    // Durable Object that existed before: a payment through the store,
-    // the gateway's objects and the bank, before and after, says so.
-    let _keys = crate::payment::keyring_read();
-    let operator = Operator::new(&world.server);
-    let before = pay_with(world, &new_order(world), &demo_card("visa-pays"));
-    assert_eq!(before.status, 200, "{}", before.body);
-    let trapped = operator.post_answer("/api/operator/trap", &json!({}));
-    assert_eq!(trapped.status, 500, "{}", trapped.body);
-    assert!(
-        !trapped.body.contains("the operator asked"),
-        "{}",
-        trapped.body
-    );
-    let health = e2e::api::get(&world.server.url("/api/health"));
-    assert_eq!(health.status, 200, "{}", health.body);
-    for _ in 0..2 {
-        let after = pay_with(world, &new_order(world), &demo_card("visa-pays"));
-        assert_eq!(after.status, 200, "{}", after.body);
-        let paid: PayAnswer = after.json();
-        assert_eq!(paid.order.status, OrderStatus::Paid);
-        assert!(paid.receipt.is_some());
-    }
-}
 
 /// How long the drill keeps the bank silent.
 const OUTAGE_SECONDS: u32 = 3;

@@ -80,8 +80,6 @@ async fn route(request: Request, env: &Env) -> Result<Response, ApiError> {
         #[cfg(feature = "operator")]
         (Method::Get, ["api", "operator", "meter"]) => operator::meter(&request, env),
         #[cfg(feature = "operator")]
-        (Method::Post, ["api", "operator", "trap"]) => operator::trap(&request, env),
-        #[cfg(feature = "operator")]
         (Method::Post, ["api", "operator", "gateway", "retention"]) => {
             operator::retention(&request, env).await
         }

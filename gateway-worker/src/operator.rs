@@ -404,16 +404,6 @@ pub async fn webhook_outage(mut request: Request, env: &Env) -> Result<Response,
     ))
 }
 
-/// `POST /api/operator/trap`: a Rust panic on purpose. The release build
-/// aborts on panic, which is a wasm trap; a test then sees the worker's
-/// entry module (`xtask/src/worker_entry.js`) reset the instance, and the
-/// next requests, Durable Objects among them, answered as before.
-#[allow(clippy::panic, reason = "this route exists to trap")]
-pub fn trap(request: &Request, env: &Env) -> Result<Response, ApiError> {
-    authenticate(request, env)?;
-    panic!("the operator asked for a trap");
-}
-
 /// `GET /api/operator/meter`: this isolate's counts of D1 statements per
 /// database and of requests per Durable Object class and service binding
 /// (`meter.rs`), for the benchmark's per-payment figures.

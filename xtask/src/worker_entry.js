@@ -5,51 +5,16 @@
 // of the same name and exports each Durable Object class.
 //
 // A trap (a Rust panic: the release profile aborts) leaves the wasm
-// instance's memory unknown. The `worker` crate's panic hook then sets
-// `criticalError` in its shared state (`__worker_init_state`); a
-// `WebAssembly.RuntimeError` thrown here does the same. Before the next
-// call the instance is reset, and a Durable Object made before the reset
-// makes its Rust half again from its constructor's arguments.
+// instance's memory unknown. wasm-bindgen's glue, asked by the `worker`
+// crate's abort handler, then makes a fresh instance before the next call,
+// and the `worker` crate counts instances (`instanceId` in the state it
+// shares as `__worker_init_state`). A Durable Object made before the reset
+// makes its Rust half again, from its constructor's arguments, before its
+// next call: the old half's memory is gone.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import * as wasm from "./index.js";
 
 const state = wasm.__worker_init_state();
-
-function resetIfBroken() {
-  if (state.criticalError) {
-    console.log("the wasm instance trapped: resetting it");
-    wasm.__wbg_reset_state();
-    state.criticalError = false;
-    state.instanceId++;
-  }
-}
-
-function noteTrap(error) {
-  if (error instanceof WebAssembly.RuntimeError) {
-    console.error("wasm trap", error);
-    state.criticalError = true;
-  }
-}
-
-addEventListener("error", (event) => noteTrap(event.error));
-
-// Calls `run`, noting a trap whether it throws or its promise rejects.
-function guarded(run) {
-  resetIfBroken();
-  try {
-    const result = run();
-    if (result instanceof Promise) {
-      return result.catch((error) => {
-        noteTrap(error);
-        throw error;
-      });
-    }
-    return result;
-  } catch (error) {
-    noteTrap(error);
-    throw error;
-  }
-}
 
 class Entrypoint extends WorkerEntrypoint {}
 
@@ -57,19 +22,19 @@ class Entrypoint extends WorkerEntrypoint {}
 // execution context.
 for (const event of __EVENTS__) {
   Entrypoint.prototype[event] = function (argument) {
-    return guarded(() => wasm[event](argument, this.env, this.ctx));
+    return wasm[event](argument, this.env, this.ctx);
   };
 }
 
 export default Entrypoint;
 
-// A Durable Object class around a wasm-bindgen class: each method is
-// guarded, and a Rust half made before the last reset is made again.
+// A Durable Object class around a wasm-bindgen class: a Rust half made
+// before the last reset is made again before it is called.
 function durableObject(Rust) {
   class DurableObjectClass {
     constructor(...args) {
       this.args = args;
-      this.rust = guarded(() => new Rust(...args));
+      this.rust = new Rust(...args);
       this.instanceId = state.instanceId;
     }
   }
@@ -83,13 +48,11 @@ function durableObject(Rust) {
   );
   for (const name of methods) {
     DurableObjectClass.prototype[name] = function (...args) {
-      return guarded(() => {
-        if (this.instanceId !== state.instanceId) {
-          this.rust = new Rust(...this.args);
-          this.instanceId = state.instanceId;
-        }
-        return this.rust[name](...args);
-      });
+      if (this.instanceId !== state.instanceId) {
+        this.rust = new Rust(...this.args);
+        this.instanceId = state.instanceId;
+      }
+      return this.rust[name](...args);
     };
   }
   return DurableObjectClass;
