@@ -25,11 +25,9 @@ use crate::money::{Currency, Money};
 use crate::quote::QuoteDigest;
 use crate::sign::KeyId;
 
-mod key_schedule;
-#[cfg(all(target_arch = "wasm32", feature = "webcrypto"))]
-pub mod webcrypto;
+pub(crate) mod key_schedule;
 
-pub use key_schedule::Encapsulation;
+pub use key_schedule::{Encapsulation, X25519_BYTES};
 
 /// The envelope format version.
 pub const SEALED_PAYMENT_VERSION: u32 = 1;
@@ -276,7 +274,9 @@ impl PaymentPlaintext {
     }
 }
 
-/// Seals a payment to a gateway key (the wallet's side).
+/// Seals a payment to a gateway key, the X25519 in wasm too: the wallet's
+/// seal where the browser has no WebCrypto X25519, and the tests' and the
+/// interoperability check's.
 pub fn seal_payment(
     plaintext: &PaymentPlaintext,
     key: &GatewayKey,
@@ -284,13 +284,7 @@ pub fn seal_payment(
 ) -> Result<SealedPayment, SealError> {
     let public_key = <X25519HkdfSha256 as hpke::Kem>::PublicKey::from_bytes(&key.public_key.0)
         .map_err(|_| SealError::InvalidPublicKey)?;
-    let binding = &plaintext.binding;
-    let aad = associated_data(
-        SEALED_PAYMENT_VERSION,
-        &key.kid,
-        &binding.payment_id,
-        &binding.quote_digest,
-    );
+    let aad = payment_aad(plaintext, key);
     let encoded = plaintext.encode();
     let (encapped_key, ciphertext) = hpke::single_shot_seal_with_rng::<
         AesGcm256,
@@ -300,50 +294,57 @@ pub fn seal_payment(
         &OpModeS::Base, &public_key, HPKE_INFO, &encoded, &aad, rng
     )
     .map_err(|_| SealError::EncryptionFailed)?;
-    let enc: [u8; 32] = encapped_key
+    let enc: [u8; X25519_BYTES] = encapped_key
         .to_bytes()
         .as_slice()
         .try_into()
         .map_err(|_| SealError::EncryptionFailed)?;
-    Ok(SealedPayment {
-        version: SEALED_PAYMENT_VERSION,
-        kid: key.kid.clone(),
-        payment_id: binding.payment_id.clone(),
-        quote_digest: binding.quote_digest,
-        enc: Bytes(enc),
-        ciphertext: BoundedBytes(ciphertext),
-    })
+    Ok(envelope(plaintext, key, enc, ciphertext))
 }
 
 /// Seals a payment to a gateway key with an X25519 encapsulation made
-/// elsewhere (the wallet's: the browser's WebCrypto, [`webcrypto`]); the
+/// elsewhere (the wallet's: the browser's WebCrypto, `wallet-web/src/webcrypto.rs`); the
 /// same bytes [`seal_payment`] makes with that ephemeral key. Refuses an
 /// encapsulation made for another key.
 pub fn seal_payment_encapsulated(
     plaintext: &PaymentPlaintext,
     key: &GatewayKey,
-    encapsulation: &Encapsulation,
+    encapsulation: Encapsulation,
 ) -> Result<SealedPayment, SealError> {
-    if encapsulation.recipient != key.public_key.0 {
+    if *encapsulation.recipient() != key.public_key.0 {
         return Err(SealError::InvalidPublicKey);
     }
-    let binding = &plaintext.binding;
-    let aad = associated_data(
+    let aad = payment_aad(plaintext, key);
+    let (enc, ciphertext) =
+        key_schedule::seal_aes_256_gcm(encapsulation, HPKE_INFO, &aad, &plaintext.encode())?;
+    Ok(envelope(plaintext, key, enc, ciphertext))
+}
+
+/// The associated data of `plaintext` sealed to `key`.
+fn payment_aad(plaintext: &PaymentPlaintext, key: &GatewayKey) -> Vec<u8> {
+    associated_data(
         SEALED_PAYMENT_VERSION,
         &key.kid,
-        &binding.payment_id,
-        &binding.quote_digest,
-    );
-    let ciphertext =
-        key_schedule::seal_encapsulated(encapsulation, HPKE_INFO, &aad, &plaintext.encode())?;
-    Ok(SealedPayment {
+        &plaintext.binding.payment_id,
+        &plaintext.binding.quote_digest,
+    )
+}
+
+/// The sealed payment as it travels, around `enc` and `ciphertext`.
+fn envelope(
+    plaintext: &PaymentPlaintext,
+    key: &GatewayKey,
+    enc: [u8; X25519_BYTES],
+    ciphertext: Vec<u8>,
+) -> SealedPayment {
+    SealedPayment {
         version: SEALED_PAYMENT_VERSION,
         kid: key.kid.clone(),
-        payment_id: binding.payment_id.clone(),
-        quote_digest: binding.quote_digest,
-        enc: Bytes(encapsulation.enc),
+        payment_id: plaintext.binding.payment_id.clone(),
+        quote_digest: plaintext.binding.quote_digest,
+        enc: Bytes(enc),
         ciphertext: BoundedBytes(ciphertext),
-    })
+    }
 }
 
 /// A gateway HPKE private key with its id. Only the gateway's key module

@@ -104,12 +104,12 @@ async fn the_wallets_seal_takes_its_x25519_from_webcrypto_and_opens_at_the_gatew
     // WebCrypto, the rest in wasm) opens with the gateway's key, for each
     // of two keys in turn (the imported key is kept per key), with a fresh
     // ephemeral key each time.
+    use crate::webcrypto;
     use shared::card::{Brand, CardNumber, Cvc, Expiry};
     use shared::encoding::Bytes;
     use shared::money::Money;
     use shared::seal::{
-        CardDetails, GatewayPrivateKey, PaymentBinding, PaymentPlaintext,
-        seal_payment_encapsulated, webcrypto,
+        CardDetails, GatewayPrivateKey, PaymentBinding, PaymentPlaintext, seal_payment_encapsulated,
     };
     use shared::sign::KeyId;
     let payment = PaymentPlaintext {
@@ -137,8 +137,8 @@ async fn the_wallets_seal_takes_its_x25519_from_webcrypto_and_opens_at_the_gatew
     for gateway in gateways.iter().chain(gateways.iter()) {
         let public = gateway.public_key(u64::MAX);
         let encapsulation = webcrypto::encapsulate(&public.public_key.0).await.unwrap();
-        ephemeral_keys.push(encapsulation.enc);
-        let sealed = seal_payment_encapsulated(&payment, &public, &encapsulation).unwrap();
+        let sealed = seal_payment_encapsulated(&payment, &public, encapsulation).unwrap();
+        ephemeral_keys.push(sealed.enc.0);
         assert_eq!(gateway.open(&sealed).unwrap(), payment);
     }
     ephemeral_keys.sort_unstable();

@@ -18,6 +18,10 @@ mod state;
 mod trust;
 mod vault;
 mod webauthn;
+/// The payment seal's X25519 by the browser's WebCrypto; public for the
+/// benchmark (`tests/crypto_bench.rs`).
+#[cfg(target_arch = "wasm32")]
+pub mod webcrypto;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

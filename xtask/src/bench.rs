@@ -1,8 +1,9 @@
 //! `cargo xtask bench [--peers]`: speed figures of the shared crypto,
 //! natively and in headless Chromium, in release builds, with the ratio of
-//! each browser figure to its native one; with `--peers`, the same page
-//! also runs pinned peer libraries (hash-wasm's Argon2id, @hpke/core's
-//! HPKE) interleaved with ours. Then the worker's benchmark journeys
+//! each browser figure to its native one; the wallet's own payment seal in
+//! the page (its X25519 by WebCrypto), and with `--peers`, in the same
+//! page, pinned peer libraries (hash-wasm's Argon2id, @hpke/core's HPKE)
+//! interleaved with ours. Then the worker's benchmark journeys
 //! (`tests/bench.rs`) against `wrangler dev`. It prints medians,
 //! percentiles and ratios; no test asserts a time.
 
@@ -11,7 +12,7 @@ use crate::setup::{self, CHROMEDRIVER};
 
 /// The peers' npm project (pinned in its own lock file, installed only
 /// for this benchmark) and the bundle the browser benchmark imports.
-const PEERS_DIR: &str = "shared/tests/peers";
+const PEERS_DIR: &str = "wallet-web/tests/peers";
 const PEERS_ENTRY: &str = "entry.js";
 const PEERS_BUNDLE: &str = "peers.js";
 
@@ -31,28 +32,9 @@ pub fn bench(peers: bool) -> Result<(), Failure> {
     if peers {
         bundle_peers()?;
     }
-    let mut browser = cmd("wasm-pack")
-        .args([
-            "test",
-            "--release",
-            "--headless",
-            "--chrome",
-            "--mode",
-            "no-install",
-        ])
-        .args([
-            "--chromedriver",
-            CHROMEDRIVER,
-            "shared",
-            "--test",
-            "crypto_bench",
-        ]);
-    // The wallet seals with the browser's WebCrypto X25519: measured too.
-    browser = browser.args(["--features", if peers { "peers" } else { "webcrypto" }]);
-    let browser = browser
-        .args(["--", "--nocapture"])
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "600")
-        .run_and_keep()?;
+    let browser = browser_bench("shared", None)?;
+    // The wallet's own seal, and with --peers its peers, in the page.
+    browser_bench("wallet-web", peers.then_some("peers"))?;
     print_wasm_over_native(&native, &browser);
     print_wallet_sizes()?;
     // The worker's figures: route latency beside /api/health, where an
@@ -61,6 +43,22 @@ pub fn bench(peers: bool) -> Result<(), Failure> {
     cmd("cargo")
         .args(["test", "--package", "e2e", "--test", "e2e", "--", "bench::"])
         .run()
+}
+
+/// `crypto_bench` of `package` in headless Chromium, release build, with
+/// `feature`; its output.
+fn browser_bench(package: &str, feature: Option<&str>) -> Result<String, Failure> {
+    let mut bench = cmd("wasm-pack")
+        .args(["test", "--release", "--headless", "--chrome", "--mode"])
+        .args(["no-install", "--chromedriver", CHROMEDRIVER, package])
+        .args(["--test", "crypto_bench"]);
+    if let Some(feature) = feature {
+        bench = bench.args(["--features", feature]);
+    }
+    bench
+        .args(["--", "--nocapture"])
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "600")
+        .run_and_keep()
 }
 
 /// Installs the peers at their pinned versions and bundles them into one

@@ -55,7 +55,7 @@ pub fn test() -> Result<(), Failure> {
         for package in WASM_PACKAGES {
             arguments.extend(["--package", package]);
         }
-        // Not `shared/peers`: its module (`tests/peers/peers.js`) is made
+        // Not `wallet-web/peers`: its module (`tests/peers/peers.js`) is made
         // by `cargo xtask bench --peers`, and wasm-bindgen reads it while
         // compiling.
         arguments.extend(["--features", "gateway-worker/operator"]);

@@ -389,11 +389,53 @@ fn encapsulation_like_hpke(rng: &mut TestRng, recipient: [u8; 32]) -> crate::sea
     rng.fill_bytes(&mut ikm);
     let (private, public) = hpke::kem::X25519HkdfSha256::derive_keypair(&ikm);
     let private: [u8; 32] = private.to_bytes().as_slice().try_into().unwrap();
-    crate::seal::Encapsulation {
+    crate::seal::Encapsulation::new(
         recipient,
-        enc: public.to_bytes().as_slice().try_into().unwrap(),
-        dh: zeroize::Zeroizing::new(x25519_dalek::x25519(private, recipient)),
-    }
+        public.to_bytes().as_slice().try_into().unwrap(),
+        zeroize::Zeroizing::new(x25519_dalek::x25519(private, recipient)),
+    )
+}
+
+#[test]
+fn the_wallets_key_schedule_gives_rfc_9180s_own_vector() {
+    // RFC 9180, appendix A.1.1: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
+    // AES-128-GCM, base mode, the first message. The wallet's suite differs
+    // only in the AEAD (AES-256-GCM, for which the RFC prints no vector),
+    // so the same steps run here with the vector's AEAD.
+    let bytes = |text: &str| -> Vec<u8> {
+        (0..text.len())
+            .step_by(2)
+            .map(|at| u8::from_str_radix(&text[at..at + 2], 16).unwrap())
+            .collect()
+    };
+    let key = |text: &str| -> [u8; 32] { bytes(text).try_into().unwrap() };
+    let sk_em = key("52c4a758a802cd8b936eceea314432798d5baf2d7e9235dc084ab1b9cfa2f736");
+    let pk_em = key("37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431");
+    let pk_rm = key("3948cfe0ad1ddb695d780e59077195da6c56506b027329794ab02bca80815c4d");
+    assert_eq!(
+        x25519_dalek::x25519(sk_em, x25519_dalek::X25519_BASEPOINT_BYTES),
+        pk_em
+    );
+    let encapsulation = crate::seal::Encapsulation::new(
+        pk_rm,
+        pk_em,
+        zeroize::Zeroizing::new(x25519_dalek::x25519(sk_em, pk_rm)),
+    );
+    let (enc, ciphertext) = crate::seal::key_schedule::seal_encapsulated::<aes_gcm::Aes128Gcm>(
+        encapsulation,
+        0x0001,
+        &bytes("4f6465206f6e2061204772656369616e2055726e"),
+        &bytes("436f756e742d30"),
+        &bytes("4265617574792069732074727574682c20747275746820626561757479"),
+    )
+    .unwrap();
+    assert_eq!(enc, pk_em);
+    assert_eq!(
+        ciphertext,
+        bytes(
+            "f938558b5d72f1a23810b4be2ab4f84331acc02fc97babc53a52ae8218a355a96d8770ac83d07bea87e13c512a"
+        )
+    );
 }
 
 #[test]
@@ -413,7 +455,7 @@ fn the_wallets_seal_is_the_hpke_crates_byte_for_byte() {
         }
         let by_crate = seal_payment(&plaintext, &public, &mut TestRng::new(seed)).unwrap();
         let encapsulation = encapsulation_like_hpke(&mut TestRng::new(seed), public.public_key.0);
-        let ours = seal_payment_encapsulated(&plaintext, &public, &encapsulation).unwrap();
+        let ours = seal_payment_encapsulated(&plaintext, &public, encapsulation).unwrap();
         assert_eq!(ours, by_crate, "seed {seed}");
         assert_eq!(gateway.open(&ours).unwrap(), plaintext);
     }
@@ -422,23 +464,29 @@ fn the_wallets_seal_is_the_hpke_crates_byte_for_byte() {
     let other = GatewayPrivateKey::derive(kid("gw-other"), &[9; 32]).public_key(u64::MAX);
     let encapsulation = encapsulation_like_hpke(&mut TestRng::new(1), other.public_key.0);
     assert_eq!(
-        seal_payment_encapsulated(&plaintext, &public, &encapsulation),
+        seal_payment_encapsulated(&plaintext, &public, encapsulation),
         Err(SealError::InvalidPublicKey)
     );
     // An all-zero shared value (a small-order key) is refused.
-    let zero = Encapsulation {
-        recipient: public.public_key.0,
-        enc: [9; 32],
-        dh: zeroize::Zeroizing::new([0; 32]),
-    };
+    let zero = Encapsulation::new(
+        public.public_key.0,
+        [9; 32],
+        zeroize::Zeroizing::new([0; 32]),
+    );
     assert_eq!(
-        seal_payment_encapsulated(&plaintext, &public, &zero),
+        seal_payment_encapsulated(&plaintext, &public, zero),
         Err(SealError::InvalidPublicKey)
     );
     // A wrong shared value seals something the gateway cannot open.
-    let mut wrong = encapsulation_like_hpke(&mut TestRng::new(2), public.public_key.0);
-    wrong.dh[0] ^= 1;
-    let sealed = seal_payment_encapsulated(&plaintext, &public, &wrong).unwrap();
+    let enc = x25519_dalek::x25519([5; 32], x25519_dalek::X25519_BASEPOINT_BYTES);
+    let dh = x25519_dalek::x25519([5; 32], public.public_key.0);
+    let right = Encapsulation::new(public.public_key.0, enc, zeroize::Zeroizing::new(dh));
+    let sealed = seal_payment_encapsulated(&plaintext, &public, right).unwrap();
+    assert_eq!(gateway.open(&sealed).unwrap(), plaintext);
+    let mut flipped = dh;
+    flipped[0] ^= 1;
+    let wrong = Encapsulation::new(public.public_key.0, enc, zeroize::Zeroizing::new(flipped));
+    let sealed = seal_payment_encapsulated(&plaintext, &public, wrong).unwrap();
     assert_eq!(gateway.open(&sealed), Err(SealError::DoesNotOpen));
 }
 

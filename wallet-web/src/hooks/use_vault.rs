@@ -121,7 +121,7 @@ impl Sealer {
             binding,
             passkey,
         };
-        match &encapsulation {
+        match encapsulation {
             Some(encapsulation) => seal_payment_encapsulated(&plaintext, key, encapsulation),
             None => seal_payment(&plaintext, key, &mut UnwrapErr(getrandom::SysRng)),
         }
@@ -133,7 +133,7 @@ impl Sealer {
 /// it has X25519 (native builds, for the unit tests, have no browser).
 #[cfg(target_arch = "wasm32")]
 async fn encapsulate(recipient: &[u8; 32]) -> Option<Encapsulation> {
-    shared::seal::webcrypto::encapsulate(recipient).await.ok()
+    crate::webcrypto::encapsulate(recipient).await.ok()
 }
 
 #[cfg(not(target_arch = "wasm32"))]

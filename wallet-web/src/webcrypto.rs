@@ -1,4 +1,4 @@
-//! The wallet's X25519 for [`super::seal_payment_encapsulated`], done by the
+//! The wallet's X25519 for `shared::seal::seal_payment_encapsulated`, done by the
 //! browser's WebCrypto (`crypto.subtle`, native code) rather than in wasm:
 //! a fresh non-extractable ephemeral key pair per payment, its public key
 //! exported raw, and `deriveBits` with the gateway's key. The two last run
@@ -11,12 +11,12 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use zeroize::Zeroizing;
 
-use super::Encapsulation;
+use shared::seal::{Encapsulation, X25519_BYTES};
 
 /// The WebCrypto algorithm name (Secure Curves in WebCrypto).
 const ALGORITHM: &str = "X25519";
 /// Bits of an X25519 shared value.
-const DH_BITS: u32 = 256;
+const DH_BITS: u32 = X25519_BYTES as u32 * 8;
 
 /// Why the browser could not encapsulate: no WebCrypto X25519 here (an
 /// older browser), or it refused. The caller then seals in wasm.
@@ -31,7 +31,7 @@ impl From<JsValue> for Unavailable {
 
 thread_local! {
     /// The last recipient key imported, with its raw bytes.
-    static RECIPIENT: RefCell<Option<([u8; 32], JsValue)>> = const { RefCell::new(None) };
+    static RECIPIENT: RefCell<Option<([u8; X25519_BYTES], JsValue)>> = const { RefCell::new(None) };
 }
 
 fn subtle() -> Result<JsValue, Unavailable> {
@@ -57,7 +57,10 @@ fn algorithm() -> Result<Object, Unavailable> {
 }
 
 /// The gateway's key as a WebCrypto key, imported once per key.
-async fn recipient_key(subtle: &JsValue, recipient: &[u8; 32]) -> Result<JsValue, Unavailable> {
+async fn recipient_key(
+    subtle: &JsValue,
+    recipient: &[u8; X25519_BYTES],
+) -> Result<JsValue, Unavailable> {
     let kept = RECIPIENT.with_borrow(|kept| {
         kept.as_ref()
             .filter(|(bytes, _)| bytes == recipient)
@@ -84,7 +87,7 @@ async fn recipient_key(subtle: &JsValue, recipient: &[u8; 32]) -> Result<JsValue
 }
 
 /// A fresh X25519 encapsulation to `recipient`.
-pub async fn encapsulate(recipient: &[u8; 32]) -> Result<Encapsulation, Unavailable> {
+pub async fn encapsulate(recipient: &[u8; X25519_BYTES]) -> Result<Encapsulation, Unavailable> {
     let subtle = subtle()?;
     let recipient_key = recipient_key(&subtle, recipient).await?;
     let usages: Array = [JsValue::from("deriveBits")].iter().collect();
@@ -110,17 +113,17 @@ pub async fn encapsulate(recipient: &[u8; 32]) -> Result<Encapsulation, Unavaila
     let both: Array = JsFuture::from(Promise::all(&both)).await?.dyn_into()?;
     let enc = Uint8Array::new(&both.get(0));
     let dh = Uint8Array::new(&both.get(1));
-    let mut encapsulation = Encapsulation {
-        recipient: *recipient,
-        enc: [0; 32],
-        dh: Zeroizing::new([0; 32]),
-    };
-    if enc.length() != 32 || dh.length() != 32 {
+    let mut enc_bytes = [0; X25519_BYTES];
+    let mut dh_bytes = Zeroizing::new([0; X25519_BYTES]);
+    let sizes_right = enc.length() as usize == X25519_BYTES && dh.length() as usize == X25519_BYTES;
+    if sizes_right {
+        enc.copy_to(&mut enc_bytes);
+        dh.copy_to(dh_bytes.as_mut_slice());
+    }
+    // The shared value's copy on the JavaScript side, overwritten.
+    dh.fill(0, 0, dh.length());
+    if !sizes_right {
         return Err(Unavailable);
     }
-    enc.copy_to(&mut encapsulation.enc);
-    dh.copy_to(encapsulation.dh.as_mut_slice());
-    // The shared value's copy on the JavaScript side, overwritten.
-    dh.fill(0, 0, 32);
-    Ok(encapsulation)
+    Ok(Encapsulation::new(*recipient, enc_bytes, dh_bytes))
 }
