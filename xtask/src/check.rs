@@ -80,6 +80,7 @@ pub fn test() -> Result<(), Failure> {
     step("unit tests (native)", || {
         cmd("cargo")
             .args(["test", "--package", "shared", "--package", "wallet-web"])
+            .args(["--package", "xtask"])
             .run()?;
         // The worker's rules (the payment's decision machine) compile and
         // run natively too: its library's own tests.
