@@ -3,27 +3,72 @@
 //! wallet's and the checkout's hooks live here so that the order can pay
 //! with the wallet's cards.
 
-use yew::{Callback, Html, component, html, use_effect_with, use_reducer, use_state};
+use std::rc::Rc;
+
+use yew::{
+    Callback, Html, Properties, component, html, use_effect_with, use_mut_ref, use_reducer,
+    use_state,
+};
 
 use crate::checkout_state::{Cart, CartAction, Stage};
 use crate::components::catalog_list::CatalogList;
 use crate::components::checkout_panel::CheckoutPanel;
 use crate::components::search_form::SearchForm;
 use crate::components::wallet_panel::WalletPanel;
+use crate::handover::{HandedLine, Handover, HandoverAction};
 use crate::hooks::use_catalog::use_catalog;
 use crate::hooks::use_checkout::use_checkout;
 use crate::hooks::use_orders::use_orders;
 use crate::hooks::use_vault::use_vault;
 use crate::state::{CatalogView, WalletView};
 
+#[derive(Properties, PartialEq, Default)]
+pub struct AppProps {
+    /// What the shop's first module held when it handed the page over.
+    #[prop_or_default]
+    pub handover: Option<Rc<Handover>>,
+}
+
 #[component]
-pub fn App() -> Html {
-    let search = use_state(|| None::<String>);
+pub fn App(props: &AppProps) -> Html {
+    let handover = props.handover.clone().unwrap_or_default();
+    let search = use_state(|| handover.search.clone());
     let catalog = use_catalog((*search).clone());
     let vault = use_vault();
     let checkout = use_checkout(vault.sealer.clone(), vault.card_passkey_enrolled.clone());
-    let cart = use_reducer(Cart::default);
+    let cart =
+        use_reducer(|| Cart::of(handover.cart.iter().filter_map(HandedLine::line).collect()));
     let unlocked = matches!(vault.state.view, WalletView::Unlocked { .. });
+    // What the shopper asked the shell for, carried out once: a quote at
+    // once, the wallet's create or unlock once the vault says which it is
+    // (if it says otherwise, another tab changed it, and the form shows).
+    let pending = use_mut_ref(|| handover.action.clone());
+    {
+        let (pending, vault, request_quote, lines) = (
+            pending.clone(),
+            vault.clone(),
+            checkout.request_quote.clone(),
+            cart.order_lines(),
+        );
+        let view = match vault.state.view {
+            WalletView::Empty => "empty",
+            WalletView::Locked => "locked",
+            _ => "other",
+        };
+        use_effect_with(view, move |view| {
+            let action = pending.borrow_mut().take();
+            match (action, *view) {
+                (Some(HandoverAction::Quote(form)), _) => request_quote.emit((lines, form)),
+                (Some(HandoverAction::Create(password)), "empty") => vault.create.emit(password),
+                (Some(HandoverAction::Unlock(password)), "locked") => vault.unlock.emit(password),
+                (Some(HandoverAction::UnlockWithPasskey), "locked") => {
+                    vault.unlock_with_passkey.emit(())
+                }
+                (Some(action), "other") => *pending.borrow_mut() = Some(action),
+                _ => {}
+            }
+        });
+    }
     use_orders(vault.orders.clone(), unlocked, checkout.state.stage.clone());
     let on_open_order = {
         let (keeper, resume) = (vault.orders.clone(), checkout.resume.clone());
@@ -90,7 +135,7 @@ pub fn App() -> Html {
             <div class="shop">
                 <section class="panel catalog-panel" aria-labelledby="catalog-heading">
                     <h2 id="catalog-heading">{ "Catalog" }</h2>
-                    <SearchForm {on_search} />
+                    <SearchForm {on_search} initial={handover.search.clone()} />
                     <div aria-live="polite" aria-busy={matches!(catalog.view, CatalogView::Loading).to_string()}>
                         { body }
                     </div>
@@ -105,10 +150,10 @@ pub fn App() -> Html {
 }
 
 /// The performance mark set when the catalog first shows its products.
-const CATALOG_RENDERED_MARK: &str = "catalog-rendered";
+pub const CATALOG_RENDERED_MARK: &str = "catalog-rendered";
 
 /// `performance.mark(name)`, unless the page has that mark already.
-fn mark_once(name: &str) {
+pub fn mark_once(name: &str) {
     use wasm_bindgen::JsCast;
     let Ok(performance) = js_sys::Reflect::get(&js_sys::global(), &"performance".into()) else {
         return;

@@ -51,6 +51,10 @@ pub enum CartAction {
 }
 
 impl Cart {
+    pub fn of(lines: Vec<CartLine>) -> Cart {
+        Cart { lines }
+    }
+
     pub fn apply(&self, action: CartAction) -> Cart {
         let mut cart = self.clone();
         match action {

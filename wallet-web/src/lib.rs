@@ -1,18 +1,30 @@
 //! The shopper's wallet: a Yew app compiled to WebAssembly and served by the
-//! worker as a static asset; the same module serves the store's back
-//! office at `/staff`. `static/boot.js` loads it and calls [`run`].
+//! worker as a static asset, in two modules built from this crate. The
+//! shop's first module (`--features shell`, `shell.rs`) is what a first
+//! visit fetches: the catalog, the order being built and the wallet's
+//! create or unlock form. The wallet's module (the default build) is the
+//! whole app, fetched when the shopper first needs the wallet; it takes
+//! over the page from the shell (`run_with`), and serves the store's back
+//! office at `/staff` (`run`). `static/boot.js` and `static/staff.js` load
+//! them.
 //!
 //! Architecture invariant: components never call `fetch` or IndexedDB
 //! themselves; they use hooks, which go through `api` (the only network
 //! code) and `vault` (the only storage and key code). Card details leave
 //! the vault's hook only sealed (`use_vault::Sealer`).
 
+// The shell build uses a part of the crate: the rest is left out of it.
+#![cfg_attr(feature = "shell", allow(dead_code, unused_imports))]
+
 mod api;
 mod app;
 mod checkout_state;
 mod components;
 mod format;
+mod handover;
 mod hooks;
+#[cfg(feature = "shell")]
+mod shell;
 mod staff_state;
 mod state;
 mod trust;
@@ -28,8 +40,33 @@ use wasm_bindgen::prelude::wasm_bindgen;
 /// The back office's page (`static/staff.html`).
 const STAFF_PATHS: [&str; 2] = ["/staff", "/staff.html"];
 
+/// The shell's entry: mounts the shop's first screen; `load` (from
+/// `static/boot.js`) fetches the wallet's module when the shopper first
+/// needs it, answering a promise of its [`run_with`].
+#[cfg(feature = "shell")]
+#[wasm_bindgen]
+pub fn run_shell(load: js_sys::Function) {
+    shell::run(load);
+}
+
+/// The wallet's module taking over the page from the shell, with what the
+/// shell handed over (JSON of `handover::Handover`).
+#[cfg(not(feature = "shell"))]
+#[wasm_bindgen]
+pub fn run_with(handover: &str) {
+    let handover: handover::Handover = serde_json::from_str(handover).unwrap_or_default();
+    let props = app::AppProps {
+        handover: Some(std::rc::Rc::new(handover)),
+    };
+    match gloo_utils::document().get_element_by_id("app") {
+        Some(root) => yew::Renderer::<app::App>::with_root_and_props(root, props).render(),
+        None => yew::Renderer::<app::App>::with_props(props).render(),
+    };
+}
+
 /// Mounts the wallet, or on `/staff` the store's back office, on the
 /// page's `<main id="app">` (or the body).
+#[cfg(not(feature = "shell"))]
 #[wasm_bindgen]
 pub fn run() {
     let root = gloo_utils::document().get_element_by_id("app");

@@ -162,44 +162,86 @@ where
 pub fn build_wallet() -> Result<(), Failure> {
     let root = workspace_root();
     let package_dir = target_dir().join(WALLET_PACKAGE_DIR);
-    let built_wasm = package_dir.join(WALLET_WASM);
     let gateway_root = gateway_root_public_key()?;
     let stamp = target_dir().join("wallet-gateway-root.txt");
     let same_key = std::fs::read_to_string(&stamp).is_ok_and(|built| built == gateway_root);
-    if same_key && up_to_date(&built_wasm, &WALLET_SOURCES) {
+    let built = WALLET_MODULES
+        .iter()
+        .all(|module| up_to_date(&package_dir.join(module.wasm()), &WALLET_SOURCES));
+    if same_key && built {
         println!("xtask: the wallet is up to date; assembling dist/ only");
         return assemble_dist(&root, &package_dir);
     }
     // The stamp goes first: a build stopped half-way must not pass for
     // one made with this key.
     remove_if_present(&stamp)?;
-    cmd("cargo")
-        .args(["build", "--release", "--target", setup::WASM_TARGET])
-        .args(["--package", "wallet-web"])
-        .env(GATEWAY_ROOT_VARIABLE, &gateway_root)
-        .run()?;
     if package_dir.exists() {
         std::fs::remove_dir_all(&package_dir)?;
     }
-    let wasm = release_wasm("wallet_web.wasm");
-    cmd(cargo_bin_dir().join("wasm-bindgen"))
-        .args(["--target", "web", "--no-typescript", "--out-dir"])
-        .args([&package_dir, &wasm])
-        .run()?;
-    cmd(node_bin("wasm-opt"))
-        .args(["-Oz"])
-        .args(WASM_OPT_FEATURES)
-        .args(["-o"])
-        .args([&built_wasm, &built_wasm])
-        .run()?;
+    for module in WALLET_MODULES {
+        let mut build = cmd("cargo")
+            .args(["build", "--release", "--target", setup::WASM_TARGET])
+            .args(["--package", "wallet-web"]);
+        if let Some(feature) = module.feature {
+            build = build.args(["--features", feature]);
+        }
+        build.env(GATEWAY_ROOT_VARIABLE, &gateway_root).run()?;
+        // Each build of the crate leaves its module at the same path.
+        cmd(cargo_bin_dir().join("wasm-bindgen"))
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                module.name,
+            ])
+            .args(["--out-dir"])
+            .args([&package_dir, &release_wasm("wallet_web.wasm")])
+            .run()?;
+        let wasm = package_dir.join(module.wasm());
+        cmd(node_bin("wasm-opt"))
+            .args(["-Oz"])
+            .args(WASM_OPT_FEATURES)
+            .args(["-o"])
+            .args([&wasm, &wasm])
+            .run()?;
+    }
     std::fs::write(stamp, gateway_root)?;
     assemble_dist(&root, &package_dir)
 }
 
+/// One of the wallet's modules: the crate built with `feature`, its files
+/// named `name`.
+struct WalletModule {
+    name: &'static str,
+    feature: Option<&'static str>,
+}
+
+impl WalletModule {
+    fn wasm(&self) -> String {
+        format!("{}_bg.wasm", self.name)
+    }
+
+    fn glue(&self) -> String {
+        format!("{}.js", self.name)
+    }
+}
+
+/// The shop's first module (what a first visit fetches), and the
+/// wallet's (the whole app, fetched when the shopper needs the wallet).
+const WALLET_MODULES: [WalletModule; 2] = [
+    WalletModule {
+        name: "shell",
+        feature: Some("shell"),
+    },
+    WalletModule {
+        name: "wallet_web",
+        feature: None,
+    },
+];
+
 /// Where wasm-bindgen's output for the wallet is kept before `dist/`.
 const WALLET_PACKAGE_DIR: &str = "wallet-pkg";
-const WALLET_WASM: &str = "wallet_web_bg.wasm";
-const WALLET_GLUE: &str = "wallet_web.js";
 
 /// Where the content-addressed assets go inside `dist/`; `static/_headers`
 /// lets browsers keep everything under it for a year.
@@ -207,7 +249,7 @@ const ASSETS_DIR: &str = "assets";
 
 /// The static files that are named by their content in `dist/`, as the
 /// pages in `static/` refer to them.
-const HASHED_STATIC: [&str; 3] = ["app.css", "boot.js", "favicon.svg"];
+const HASHED_STATIC: [&str; 4] = ["app.css", "boot.js", "staff.js", "favicon.svg"];
 
 /// `dist/`, afresh: the wallet's wasm and glue, the stylesheet and the
 /// boot module under `assets/`, each named by the first 16 hex digits of
@@ -228,22 +270,32 @@ fn assemble_dist(root: &Path, package_dir: &Path) -> Result<(), Failure> {
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
         .collect();
     built.sort();
-    if built != [WALLET_GLUE, WALLET_WASM] {
+    let mut expected: Vec<String> = WALLET_MODULES
+        .iter()
+        .flat_map(|module| [module.glue(), module.wasm()])
+        .collect();
+    expected.sort();
+    if built != expected {
         return Err(Failure::new(format!(
-            "wasm-bindgen wrote {built:?}; dist/ assembles only {WALLET_GLUE} and {WALLET_WASM}"
+            "wasm-bindgen wrote {built:?}; dist/ assembles only {expected:?}"
         )));
     }
     let mut renamed: Vec<(String, String)> = Vec::new();
-    // The wasm first: the boot module names it (it passes the wasm's path
-    // to the glue, whose own default name is never used).
-    for (from, file) in [(WALLET_WASM, WALLET_WASM), (WALLET_GLUE, WALLET_GLUE)] {
+    // The boot modules name each wasm (they pass its path to the glue,
+    // whose own default name is never used) and each glue.
+    for file in &built {
         let bytes = std::fs::read(package_dir.join(file))?;
-        let served = place(&assets, from, &bytes)?;
-        renamed.push((format!("/pkg/{from}"), served));
+        let served = place(&assets, file, &bytes)?;
+        renamed.push((format!("/pkg/{file}"), served));
     }
     let static_dir = root.join("static");
     for file in HASHED_STATIC {
         let text = rewrite(&std::fs::read_to_string(static_dir.join(file))?, &renamed);
+        if text.contains("/pkg/") {
+            return Err(Failure::new(format!(
+                "static/{file} names a /pkg/ file the build does not make"
+            )));
+        }
         let served = place(&assets, file, text.as_bytes())?;
         renamed.push((format!("/{file}"), served));
     }

@@ -7,6 +7,9 @@ use yew::{Callback, Html, Properties, component, html, use_node_ref};
 #[derive(Properties, PartialEq)]
 pub struct SearchFormProps {
     pub on_search: Callback<Option<String>>,
+    /// The text already searched for, shown in the box.
+    #[prop_or_default]
+    pub initial: Option<String>,
 }
 
 #[component]
@@ -28,6 +31,7 @@ pub fn SearchForm(props: &SearchFormProps) -> Html {
         <form class="search" role="search" onsubmit={on_submit}>
             <label for="catalog-search">{ "Search the catalog" }</label>
             <input id="catalog-search" name="q" type="search" ref={input}
+                value={props.initial.clone().unwrap_or_default()}
                 maxlength={CATALOG_QUERY_CHARS_MAX.to_string()}
                 placeholder="tea, kettle, mug…" autocomplete="off" />
             <button type="submit">{ "Search" }</button>

@@ -22,7 +22,7 @@ use crate::trust::{self, ReceiptCheck};
 use crate::vault::OrderRecord;
 
 /// The consignee and delivery as the shopper typed them.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ShippingForm {
     pub name: String,
     pub address_lines: Vec<String>,
