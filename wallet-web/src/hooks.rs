@@ -3,5 +3,7 @@
 pub mod use_catalog;
 pub mod use_checkout;
 pub mod use_orders;
+#[cfg(feature = "shell")]
+pub mod use_shell_wallet;
 pub mod use_staff;
 pub mod use_vault;

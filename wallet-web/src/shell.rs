@@ -14,8 +14,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use yew::platform::spawn_local;
 use yew::{
-    AppHandle, Callback, Html, Properties, Reducible, component, html, use_effect_with,
-    use_mut_ref, use_reducer, use_state,
+    AppHandle, Callback, Html, Properties, component, html, use_effect_with, use_mut_ref,
+    use_reducer, use_state,
 };
 
 use crate::app::{CATALOG_RENDERED_MARK, mark_once};
@@ -28,8 +28,8 @@ use crate::components::vault_create::VaultCreate;
 use crate::components::vault_unlock::VaultUnlock;
 use crate::handover::{HandedLine, Handover, HandoverAction};
 use crate::hooks::use_catalog::use_catalog;
+use crate::hooks::use_shell_wallet::{ShellWallet, WalletEvent, use_shell_wallet};
 use crate::state::CatalogView;
-use crate::vault::{DATABASE_NAME, Vault};
 
 thread_local! {
     /// The shell's app, unmounted when the wallet's module takes over.
@@ -50,41 +50,6 @@ impl PartialEq for Loader {
 #[derive(Properties, PartialEq)]
 pub struct ShellProps {
     pub load: Loader,
-}
-
-/// The wallet as the shell knows it, from IndexedDB alone.
-#[derive(Clone, PartialEq)]
-enum ShellWallet {
-    Opening,
-    Empty,
-    Locked {
-        passkeys: bool,
-    },
-    Unavailable(String),
-    /// The wallet's module is on its way.
-    Loading,
-    Failed,
-}
-
-/// What happens to the shell's wallet.
-enum WalletEvent {
-    /// What IndexedDB says; dropped once the shopper asked for the wallet.
-    Known(ShellWallet),
-    Loading,
-    Failed,
-}
-
-impl Reducible for ShellWallet {
-    type Action = WalletEvent;
-
-    fn reduce(self: Rc<Self>, event: WalletEvent) -> Rc<Self> {
-        match event {
-            WalletEvent::Known(known) if *self == ShellWallet::Opening => Rc::new(known),
-            WalletEvent::Known(_) => self,
-            WalletEvent::Loading => Rc::new(ShellWallet::Loading),
-            WalletEvent::Failed => Rc::new(ShellWallet::Failed),
-        }
-    }
 }
 
 /// Mounts the shell on the page's `<main id="app">`.
@@ -120,27 +85,8 @@ pub fn Shell(props: &ShellProps) -> Html {
     let search = use_state(|| None::<String>);
     let catalog = use_catalog((*search).clone());
     let cart = use_reducer(Cart::default);
-    let wallet = use_reducer(|| ShellWallet::Opening);
+    let wallet = use_shell_wallet();
     let handing_over = use_mut_ref(|| Rc::new(Cell::new(false))).borrow().clone();
-    {
-        let wallet = wallet.clone();
-        use_effect_with((), move |()| {
-            spawn_local(async move {
-                let known = match Vault::open(DATABASE_NAME).await {
-                    Ok(vault) => match vault.status().await {
-                        Ok(status) if status.exists => ShellWallet::Locked {
-                            passkeys: status.passkeys > 0
-                                && crate::webauthn::unavailable().is_none(),
-                        },
-                        Ok(_) => ShellWallet::Empty,
-                        Err(failure) => ShellWallet::Unavailable(failure.to_string()),
-                    },
-                    Err(failure) => ShellWallet::Unavailable(failure.to_string()),
-                };
-                wallet.dispatch(WalletEvent::Known(known));
-            });
-        });
-    }
     use_effect_with(matches!(catalog.view, CatalogView::Ready(_)), |ready| {
         if *ready {
             mark_once(CATALOG_RENDERED_MARK);

@@ -223,3 +223,38 @@ mod vault_rules {
         assert_eq!(created.view, WalletView::Empty);
     }
 }
+
+#[test]
+fn what_the_shell_hands_over_arrives_whole() {
+    // Goal: the wallet's module takes over the page with the shell's cart,
+    // search and request exactly. Method: a cart of two products, a quote
+    // request, through the JSON the page carries and back.
+    use crate::checkout_state::{Cart, CartAction};
+    use crate::handover::{HandedLine, Handover, HandoverAction};
+    use crate::hooks::use_checkout::ShippingForm;
+    let cart = Cart::default()
+        .apply(CartAction::Add(product("TEA", "14.50", 3)))
+        .apply(CartAction::Add(product("TEA", "14.50", 3)))
+        .apply(CartAction::Add(product("MUG", "9.05", 1)));
+    let form = ShippingForm {
+        name: "Ada Lovelace".into(),
+        address_lines: vec!["12 St James's Square".into()],
+        city: "London".into(),
+        ..ShippingForm::default()
+    };
+    let handover = Handover {
+        search: Some("tea".into()),
+        cart: cart.lines.iter().map(HandedLine::from).collect(),
+        action: Some(HandoverAction::Quote(form.clone())),
+    };
+    let json = serde_json::to_string(&handover).unwrap();
+    let back: Handover = serde_json::from_str(&json).unwrap();
+    assert!(back == handover);
+    let lines: Vec<_> = back.cart.iter().filter_map(HandedLine::line).collect();
+    assert_eq!(Cart::of(lines), cart);
+    assert!(back.action == Some(HandoverAction::Quote(form)));
+    // A line whose price does not read back is dropped, not guessed.
+    let broken = json.replace("\"9.05\"", "\"nine\"");
+    let back: Handover = serde_json::from_str(&broken).unwrap();
+    assert_eq!(back.cart.iter().filter_map(HandedLine::line).count(), 1);
+}

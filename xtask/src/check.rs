@@ -61,6 +61,12 @@ pub fn test() -> Result<(), Failure> {
         arguments.extend(["--features", "gateway-worker/operator"]);
         arguments.extend(["--", "-D", "warnings"]);
         cmd("cargo").args(arguments).run()?;
+        // The shop's first module, as `cargo xtask build` makes it.
+        cmd("cargo")
+            .args(["clippy", "--target", "wasm32-unknown-unknown"])
+            .args(["--package", "wallet-web", "--features", "shell"])
+            .args(["--", "-D", "warnings"])
+            .run()?;
         // And the deployable worker as it ships: without the operator
         // routes, nothing left over unused.
         cmd("cargo")
