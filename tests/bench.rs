@@ -471,6 +471,7 @@ async fn fetched_paths(client: &fantoccini::Client) -> Vec<String> {
         client
             .execute(
                 "if (document.readyState !== 'complete') return null;\n\
+                 if (![...document.images].every(image => image.complete)) return null;\n\
                  return performance.getEntries()\n\
                    .filter(e => e.entryType === 'navigation' || e.entryType === 'resource')\n\
                    .map(e => new URL(e.name).pathname)\n\

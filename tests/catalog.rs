@@ -252,15 +252,20 @@ fn page_has_strict_security_headers(world: &World) {
     }
     assert!(!page.body.contains("<script>"), "no inline script");
     // The page names its boot module by content; the boot module names
-    // the wasm the same way; both may be kept for a year.
+    // both wasm modules (the shell's, and the wallet's it loads later)
+    // the same way; all may be kept for a year.
     let boot_path = asset_named(&page.body, "/assets/boot.", ".js");
     let boot = api::get(&world.server.url(&boot_path));
     assert_eq!(boot.status, 200);
-    let wasm_path = asset_named(&boot.body, "/assets/wallet_web_bg.", ".wasm");
-    let wasm = api::get(&world.server.url(&wasm_path));
-    assert_eq!(wasm.status, 200);
-    assert_eq!(wasm.content_type, "application/wasm");
-    for asset in [&boot, &wasm] {
+    let wasm: Vec<_> = ["/assets/shell_bg.", "/assets/wallet_web_bg."]
+        .iter()
+        .map(|prefix| api::get(&world.server.url(&asset_named(&boot.body, prefix, ".wasm"))))
+        .collect();
+    for module in &wasm {
+        assert_eq!(module.status, 200);
+        assert_eq!(module.content_type, "application/wasm");
+    }
+    for asset in std::iter::once(&boot).chain(&wasm) {
         assert_eq!(
             asset.header("cache-control"),
             Some("public, max-age=31536000, immutable")

@@ -15,6 +15,10 @@ use crate::{Journey, World};
 
 pub const JOURNEYS: &[Journey] = &[
     (
+        "wallet::a_quote_asked_in_the_shell_keeps_the_search_and_the_order",
+        a_quote_asked_in_the_shell_keeps_the_search_and_the_order,
+    ),
+    (
         "wallet::create_add_cards_reload_and_unlock",
         create_add_cards_reload_and_unlock,
     ),
@@ -45,6 +49,75 @@ pub const JOURNEYS: &[Journey] = &[
 ];
 
 const PASSWORD: &str = "tea for two, and two for tea";
+
+/// Whether the page has fetched the wallet's module.
+async fn wallet_module_fetched(client: &Client) -> bool {
+    client
+        .execute(
+            "return performance.getEntriesByType('resource')\n\
+               .some(entry => new URL(entry.name).pathname.startsWith('/assets/wallet_web'));",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_bool()
+        .unwrap()
+}
+
+fn a_quote_asked_in_the_shell_keeps_the_search_and_the_order(world: &World) {
+    // Goal: the shop's first module holds no wallet code, and what the
+    // shopper did in it survives the wallet's module taking over. Method:
+    // with no wallet yet, search, add two products (one twice) and ask for
+    // the quote: only then is the wallet's module fetched, and the quote
+    // has both lines, the search box still says what was searched, and
+    // the wallet offers to be created.
+    block_on(async {
+        let client = world.driver.session().await;
+        client.goto(&world.server.url("/")).await.unwrap();
+        wait_for_count(&client, "#new-password", 1).await;
+        fill(&client, "#catalog-search", "tea").await;
+        submit(&client, "form.search").await;
+        for sku in ["TEA-ASSAM-250", "TEA-ASSAM-250", "TEA-ROOIBOS-100"] {
+            let button = format!("li.product[data-sku='{sku}'] button.add-to-order");
+            wait_for_count(&client, &button, 1).await;
+            click(&client, &button).await;
+        }
+        wait_for_count(&client, "li.cart-line", 2).await;
+        wait_for_text(&client, ".cart-subtotal", "Items: 3").await;
+        assert!(
+            !wallet_module_fetched(&client).await,
+            "the shell fetched the wallet's module"
+        );
+        fill(&client, "#ship-name", "Ada Lovelace").await;
+        fill(&client, "#ship-line-1", "12 St James's Square").await;
+        fill(&client, "#ship-city", "London").await;
+        fill(&client, "#ship-postal-code", "SW1Y 4JH").await;
+        fill(&client, "#ship-country", "GB").await;
+        fill(&client, "#ship-phone", "+44 20 7946 0000").await;
+        submit(&client, "form.shipping").await;
+        wait_for_text(&client, ".checkout .status", "signed and checked").await;
+        assert!(wallet_module_fetched(&client).await);
+        // Two product lines, then delivery and tax.
+        let rows = client
+            .find_all(Locator::Css("section.quote tbody tr"))
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 4);
+        let first = rows[0].text().await.unwrap();
+        assert!(first.contains('2'), "{first}");
+        let search = client
+            .find(Locator::Css("#catalog-search"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap();
+        assert_eq!(search.as_deref(), Some("tea"));
+        wait_for_count(&client, "#new-password", 1).await;
+        step(&client, "shell-quote-handed-over", ".checkout").await;
+        client.close().await.unwrap();
+    });
+}
 
 async fn submit(client: &Client, form_css: &str) {
     client

@@ -108,6 +108,14 @@ impl Cart {
         Some(total)
     }
 
+    /// Each product's quantity, by sku.
+    pub fn quantities(&self) -> Vec<(String, u32)> {
+        self.lines
+            .iter()
+            .map(|line| (line.sku.clone(), line.quantity))
+            .collect()
+    }
+
     pub fn item_count(&self) -> u32 {
         self.lines.iter().map(|line| line.quantity).sum()
     }

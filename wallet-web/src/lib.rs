@@ -4,7 +4,7 @@
 //! visit fetches: the catalog, the order being built and the wallet's
 //! create or unlock form. The wallet's module (the default build) is the
 //! whole app, fetched when the shopper first needs the wallet; it takes
-//! over the page from the shell (`run_with`), and serves the store's back
+//! over the page from the shell (`take_over`), and serves the store's back
 //! office at `/staff` (`run`). `static/boot.js` and `static/staff.js` load
 //! them.
 //!
@@ -13,7 +13,8 @@
 //! code) and `vault` (the only storage and key code). Card details leave
 //! the vault's hook only sealed (`use_vault::Sealer`).
 
-// The shell build uses a part of the crate: the rest is left out of it.
+// The shell's build calls a part of the crate: the rest is compiled, then
+// dropped by the linker.
 #![cfg_attr(feature = "shell", allow(dead_code, unused_imports))]
 
 mod api;
@@ -23,7 +24,9 @@ mod components;
 mod format;
 mod handover;
 mod hooks;
-#[cfg(feature = "shell")]
+// Compiled in every build, so every build checks it; only the shell's
+// build calls it.
+#[cfg_attr(not(feature = "shell"), allow(dead_code))]
 mod shell;
 mod staff_state;
 mod state;
@@ -42,7 +45,7 @@ const STAFF_PATHS: [&str; 2] = ["/staff", "/staff.html"];
 
 /// The shell's entry: mounts the shop's first screen; `load` (from
 /// `static/boot.js`) fetches the wallet's module when the shopper first
-/// needs it, answering a promise of its [`run_with`].
+/// needs it, answering a promise of its [`take_over`].
 #[cfg(feature = "shell")]
 #[wasm_bindgen]
 pub fn run_shell(load: js_sys::Function) {
@@ -50,11 +53,17 @@ pub fn run_shell(load: js_sys::Function) {
 }
 
 /// The wallet's module taking over the page from the shell, with what the
-/// shell handed over (JSON of `handover::Handover`).
+/// shell handed over (JSON of `handover::Handover`). The wallet request
+/// (a password among it) is taken out before the rest becomes the app's
+/// props. A handover that does not read (the two modules are built
+/// together, so never in practice) starts the wallet afresh.
 #[cfg(not(feature = "shell"))]
 #[wasm_bindgen]
-pub fn run_with(handover: &str) {
-    let handover: handover::Handover = serde_json::from_str(handover).unwrap_or_default();
+pub fn take_over(handover: &str) {
+    let mut handover: handover::Handover = serde_json::from_str(handover).unwrap_or_default();
+    if let Some(request) = handover.wallet.take() {
+        app::hand_wallet_request(request);
+    }
     let props = app::AppProps {
         handover: Some(std::rc::Rc::new(handover)),
     };

@@ -7,8 +7,7 @@
 //! or asking for a quote. The shell then hands over what the page holds
 //! (`Handover`) and the wallet's module takes over the page.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::cell::RefCell;
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -17,17 +16,19 @@ use yew::{
     AppHandle, Callback, Html, Properties, component, html, use_effect_with, use_mut_ref,
     use_reducer, use_state,
 };
+use zeroize::Zeroize;
 
-use crate::app::{CATALOG_RENDERED_MARK, mark_once};
 use crate::checkout_state::{Cart, CartAction};
 use crate::components::cart_view::CartView;
-use crate::components::catalog_list::CatalogList;
-use crate::components::search_form::SearchForm;
+use crate::components::catalog_panel::CatalogPanel;
+use crate::components::panels::{OrderSection, WalletSection};
 use crate::components::shipping_form::ShippingFormView;
+use crate::components::shop_page::ShopPage;
 use crate::components::vault_create::VaultCreate;
 use crate::components::vault_unlock::VaultUnlock;
-use crate::handover::{HandedLine, Handover, HandoverAction};
+use crate::handover::{HandedLine, Handover, WalletRequest};
 use crate::hooks::use_catalog::use_catalog;
+use crate::hooks::use_checkout::ShippingForm;
 use crate::hooks::use_shell_wallet::{ShellWallet, WalletEvent, use_shell_wallet};
 use crate::state::CatalogView;
 
@@ -37,13 +38,21 @@ thread_local! {
 }
 
 /// `static/boot.js`'s loader: a function answering a promise of the
-/// wallet's module's `run_with`.
+/// wallet's module's `take_over` (the module fetched once, however often
+/// it is asked).
 #[derive(Clone)]
 pub struct Loader(js_sys::Function);
 
 impl PartialEq for Loader {
     fn eq(&self, other: &Loader) -> bool {
         JsValue::from(&self.0) == JsValue::from(&other.0)
+    }
+}
+
+impl Loader {
+    async fn load(&self) -> Result<js_sys::Function, JsValue> {
+        let promise: js_sys::Promise = self.0.call0(&JsValue::NULL)?.dyn_into()?;
+        JsFuture::from(promise).await?.dyn_into()
     }
 }
 
@@ -62,58 +71,93 @@ pub fn run(load: js_sys::Function) {
     SHELL.with_borrow_mut(|shell| *shell = Some(handle));
 }
 
+/// What the shopper asked for that needs the wallet's module.
+enum Ask {
+    Wallet(WalletRequest),
+    Quote(ShippingForm),
+}
+
 /// Fetches the wallet's module, unmounts the shell and starts the wallet
-/// with `handover`.
+/// with `handover`. Once the shell is gone, a failure can only be told in
+/// the page's root.
 async fn hand_over(load: Loader, handover: Handover) -> Result<(), JsValue> {
-    let promise: js_sys::Promise = load.0.call0(&JsValue::NULL)?.dyn_into()?;
-    let run_with: js_sys::Function = JsFuture::from(promise).await?.dyn_into()?;
-    let json = serde_json::to_string(&handover).map_err(|_| JsValue::NULL)?;
+    let take_over = load.load().await?;
+    let mut json = serde_json::to_string(&handover).map_err(|_| JsValue::NULL)?;
+    drop(handover);
     if let Some(shell) = SHELL.with_borrow_mut(Option::take) {
         shell.destroy();
     }
     // What the shell left in its root goes (`textContent`, which the
     // page's Trusted Types policy allows; `innerHTML` it would refuse).
-    if let Some(root) = gloo_utils::document().get_element_by_id("app") {
+    let root = gloo_utils::document().get_element_by_id("app");
+    if let Some(root) = &root {
         root.set_text_content(None);
     }
-    run_with.call1(&JsValue::NULL, &JsValue::from_str(&json))?;
+    let started = take_over.call1(&JsValue::NULL, &JsValue::from_str(&json));
+    json.zeroize();
+    if started.is_err()
+        && let Some(root) = root
+    {
+        root.set_text_content(Some(
+            "The wallet could not start. Reload the page to try again.",
+        ));
+    }
     Ok(())
 }
 
 #[component]
 pub fn Shell(props: &ShellProps) -> Html {
     let search = use_state(|| None::<String>);
-    let catalog = use_catalog((*search).clone());
+    let catalog = use_catalog((*search).clone(), None);
     let cart = use_reducer(Cart::default);
     let wallet = use_shell_wallet();
-    let handing_over = use_mut_ref(|| Rc::new(Cell::new(false))).borrow().clone();
-    use_effect_with(matches!(catalog.view, CatalogView::Ready(_)), |ready| {
-        if *ready {
-            mark_once(CATALOG_RENDERED_MARK);
-        }
-    });
+    let handing_over = use_mut_ref(|| false);
+    // A wallet that unlocks with a passkey: its module is fetched now, so
+    // the passkey's prompt follows the shopper's click closely (some
+    // browsers allow a prompt only then).
+    {
+        let load = props.load.clone();
+        let passkeys = matches!(*wallet, ShellWallet::Locked { passkeys: true });
+        use_effect_with(passkeys, move |passkeys| {
+            if *passkeys {
+                spawn_local(async move {
+                    let _ = load.load().await;
+                });
+            }
+        });
+    }
     let ask = {
-        let (load, search, cart, wallet) = (
+        let (load, search, catalog, cart, wallet) = (
             props.load.clone(),
             search.clone(),
+            catalog.clone(),
             cart.clone(),
             wallet.clone(),
         );
-        Callback::from(move |action: HandoverAction| {
+        Callback::from(move |ask: Ask| {
             // Once: a second click while the module loads does nothing.
-            if handing_over.replace(true) {
+            if std::mem::replace(&mut *handing_over.borrow_mut(), true) {
                 return;
             }
-            wallet.dispatch(WalletEvent::Loading);
+            wallet.dispatch(WalletEvent::ModuleLoading);
+            let (wallet_request, quote) = match ask {
+                Ask::Wallet(request) => (Some(request), None),
+                Ask::Quote(form) => (None, Some(form)),
+            };
             let handover = Handover {
                 search: (*search).clone(),
+                products: match &catalog.view {
+                    CatalogView::Ready(products) => Some(products.clone()),
+                    _ => None,
+                },
                 cart: cart.lines.iter().map(HandedLine::from).collect(),
-                action: Some(action),
+                quote,
+                wallet: wallet_request,
             };
             let (load, wallet) = (load.clone(), wallet.clone());
             spawn_local(async move {
                 if hand_over(load, handover).await.is_err() {
-                    wallet.dispatch(WalletEvent::Failed);
+                    wallet.dispatch(WalletEvent::ModuleFailed);
                 }
             });
         })
@@ -130,27 +174,7 @@ pub fn Shell(props: &ShellProps) -> Html {
         let on_cart = on_cart.clone();
         Callback::from(move |product| on_cart.emit(CartAction::Add(product)))
     };
-    let loading = *wallet == ShellWallet::Loading;
-    let items = cart.item_count();
-    let order_link = match items {
-        0 => "Your order".to_owned(),
-        1 => "Your order: 1 item".to_owned(),
-        many => format!("Your order: {many} items"),
-    };
-    let body = match &catalog.view {
-        CatalogView::Loading => {
-            html! { <p class="loading"><span class="spinner" aria-hidden="true"></span>{ "Loading the catalog…" }</p> }
-        }
-        CatalogView::Ready(products) => {
-            let in_order: Vec<(String, u32)> = cart
-                .lines
-                .iter()
-                .map(|line| (line.sku.clone(), line.quantity))
-                .collect();
-            html! { <CatalogList products={products.clone()} {on_add} adding_disabled={loading} {in_order} /> }
-        }
-        CatalogView::Failed(message) => html! { <p class="error" role="alert">{ message }</p> },
-    };
+    let loading = *wallet == ShellWallet::ModuleLoading;
     let wallet_body = match &*wallet {
         ShellWallet::Opening => html! { <p class="loading">{ "Opening your wallet…" }</p> },
         ShellWallet::Unavailable(reason) => {
@@ -158,64 +182,47 @@ pub fn Shell(props: &ShellProps) -> Html {
         }
         ShellWallet::Empty => {
             let ask = ask.clone();
-            let on_create =
-                Callback::from(move |password| ask.emit(HandoverAction::Create(password)));
+            let on_create = Callback::from(move |password| {
+                ask.emit(Ask::Wallet(WalletRequest::Create(password)))
+            });
             html! { <VaultCreate {on_create} /> }
         }
         ShellWallet::Locked { passkeys } => {
-            let (on_unlock, on_passkey) = {
-                let (unlock, passkey) = (ask.clone(), ask.clone());
-                (
-                    Callback::from(move |password| unlock.emit(HandoverAction::Unlock(password))),
-                    passkeys.then(|| {
-                        Callback::from(move |()| passkey.emit(HandoverAction::UnlockWithPasskey))
-                    }),
-                )
-            };
+            let (unlock, passkey) = (ask.clone(), ask.clone());
+            let on_unlock = Callback::from(move |password| {
+                unlock.emit(Ask::Wallet(WalletRequest::Unlock(password)))
+            });
+            let on_passkey = passkeys.then(|| {
+                Callback::from(move |()| {
+                    passkey.emit(Ask::Wallet(WalletRequest::UnlockWithPasskey))
+                })
+            });
             html! { <VaultUnlock {on_unlock} {on_passkey} /> }
         }
-        ShellWallet::Loading => html! {
+        ShellWallet::ModuleLoading => html! {
             <p class="working"><span class="spinner" aria-hidden="true"></span>{ "Opening your wallet…" }</p>
         },
-        ShellWallet::Failed => html! {
+        ShellWallet::ModuleFailed => html! {
             <p class="error" role="alert">{ "The wallet could not be loaded. Check the connection and reload the page." }</p>
         },
     };
     let on_quote = {
         let ask = ask.clone();
-        Callback::from(move |form| ask.emit(HandoverAction::Quote(form)))
+        Callback::from(move |form| ask.emit(Ask::Quote(form)))
+    };
+    let catalog_panel = html! {
+        <CatalogPanel view={catalog.view.clone()} {on_search} search={(*search).clone()}
+            {on_add} adding_disabled={loading} in_order={cart.quantities()} />
     };
     html! {
-        <>
-            <header class="masthead">
-                <h1>{ "Wallet" }</h1>
-                <p class="tagline">{ "Shop the store; your cards stay in this browser." }</p>
-            </header>
-            <a class="to-order" href="#checkout-heading">{ order_link }</a>
-            <div class="shop">
-                <section class="panel catalog-panel" aria-labelledby="catalog-heading">
-                    <h2 id="catalog-heading">{ "Catalog" }</h2>
-                    <SearchForm {on_search} />
-                    <div aria-live="polite" aria-busy={matches!(catalog.view, CatalogView::Loading).to_string()}>
-                        { body }
-                    </div>
-                </section>
-                <aside class="side" aria-label="Your wallet and your order">
-                    <section class="panel wallet" aria-labelledby="wallet-heading">
-                        <h2 id="wallet-heading">{ "Your wallet" }</h2>
-                        <p class="status" role="status" aria-live="polite"></p>
-                        { wallet_body }
-                    </section>
-                    <section class="panel checkout" aria-labelledby="checkout-heading">
-                        <h2 id="checkout-heading">{ "Your order" }</h2>
-                        <p class="status" role="status" aria-live="polite"></p>
-                        <CartView cart={(*cart).clone()} on_change={on_cart} locked={loading} />
-                        if !cart.lines.is_empty() {
-                            <ShippingFormView on_submit={on_quote} disabled={loading} />
-                        }
-                    </section>
-                </aside>
-            </div>
-        </>
+        <ShopPage items={cart.item_count()} catalog={catalog_panel}>
+            <WalletSection>{ wallet_body }</WalletSection>
+            <OrderSection>
+                <CartView cart={(*cart).clone()} on_change={on_cart} locked={loading} />
+                if !cart.lines.is_empty() {
+                    <ShippingFormView on_submit={on_quote} disabled={loading} />
+                }
+            </OrderSection>
+        </ShopPage>
     }
 }

@@ -227,10 +227,10 @@ mod vault_rules {
 #[test]
 fn what_the_shell_hands_over_arrives_whole() {
     // Goal: the wallet's module takes over the page with the shell's cart,
-    // search and request exactly. Method: a cart of two products, a quote
-    // request, through the JSON the page carries and back.
+    // search, products and request exactly. Method: a cart of two
+    // products, a quote request, through the JSON the page carries and back.
     use crate::checkout_state::{Cart, CartAction};
-    use crate::handover::{HandedLine, Handover, HandoverAction};
+    use crate::handover::{HandedLine, Handover, WalletRequest};
     use crate::hooks::use_checkout::ShippingForm;
     let cart = Cart::default()
         .apply(CartAction::Add(product("TEA", "14.50", 3)))
@@ -244,17 +244,64 @@ fn what_the_shell_hands_over_arrives_whole() {
     };
     let handover = Handover {
         search: Some("tea".into()),
+        products: Some(vec![product("TEA", "14.50", 3)]),
         cart: cart.lines.iter().map(HandedLine::from).collect(),
-        action: Some(HandoverAction::Quote(form.clone())),
+        quote: Some(form.clone()),
+        wallet: Some(WalletRequest::Unlock("tea for two".into())),
     };
     let json = serde_json::to_string(&handover).unwrap();
     let back: Handover = serde_json::from_str(&json).unwrap();
     assert!(back == handover);
     let lines: Vec<_> = back.cart.iter().filter_map(HandedLine::line).collect();
     assert_eq!(Cart::of(lines), cart);
-    assert!(back.action == Some(HandoverAction::Quote(form)));
+    assert_eq!(back.quote, Some(form));
     // A line whose price does not read back is dropped, not guessed.
     let broken = json.replace("\"9.05\"", "\"nine\"");
     let back: Handover = serde_json::from_str(&broken).unwrap();
     assert_eq!(back.cart.iter().filter_map(HandedLine::line).count(), 1);
+}
+
+#[test]
+fn a_request_from_the_shell_is_carried_out_only_where_it_applies() {
+    // Goal: the password typed in the shell creates or unlocks only the
+    // wallet it was typed for, and is forgotten otherwise. Method: every
+    // request against every kind of view.
+    use crate::handover::{RequestStep, WalletRequest, request_step};
+    use crate::state::WalletView;
+    let create = WalletRequest::Create("pw".into());
+    let unlock = WalletRequest::Unlock("pw".into());
+    let passkey = WalletRequest::UnlockWithPasskey;
+    let unlocked = WalletView::Unlocked {
+        cards: vec![],
+        orders: vec![],
+        passkeys: vec![],
+        skipped: 0,
+    };
+    let views = [
+        WalletView::Opening,
+        WalletView::Empty,
+        WalletView::Locked,
+        WalletView::Working("Unlocking…"),
+        unlocked,
+        WalletView::Unavailable("blocked".into()),
+    ];
+    use RequestStep::{Act, Forget, Wait};
+    let expected = [
+        (&create, [Wait, Act, Forget, Forget, Forget, Forget]),
+        (&unlock, [Wait, Forget, Act, Forget, Forget, Forget]),
+        (&passkey, [Wait, Forget, Act, Forget, Forget, Forget]),
+    ];
+    for (request, steps) in expected {
+        for (view, step) in views.iter().zip(steps) {
+            assert_eq!(request_step(request, view), step, "{view:?}");
+        }
+    }
+}
+
+#[test]
+fn the_order_link_counts_items() {
+    use crate::components::shop_page::order_link_text;
+    assert_eq!(order_link_text(0), "Your order");
+    assert_eq!(order_link_text(1), "Your order: 1 item");
+    assert_eq!(order_link_text(3), "Your order: 3 items");
 }

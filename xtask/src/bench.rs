@@ -7,7 +7,7 @@
 //! (`tests/bench.rs`) against `wrangler dev`. It prints medians,
 //! percentiles and ratios; no test asserts a time.
 
-use crate::command::{Failure, cargo_bin_dir, cmd, target_dir, workspace_root};
+use crate::command::{Failure, cargo_bin_dir, cmd, workspace_root};
 use crate::setup::{self, CHROMEDRIVER};
 
 /// The peers' npm project (pinned in its own lock file, installed only
@@ -132,15 +132,23 @@ const TWIGGY_VERSION: &str = "0.8.0";
 /// How many crates the size profile names; the rest are summed.
 const SIZE_PROFILE_CRATES: usize = 16;
 
-/// What each crate costs in the wallet's wasm: twiggy's shallow sizes of
-/// the release build's functions and data (before wasm-bindgen and
+/// What each crate costs in each of the wallet's modules (the shell, the
+/// wallet's): twiggy's shallow sizes of the release build's functions and
+/// data (before wasm-bindgen and
 /// wasm-opt, which keep the names), summed by the crate each item's name
 /// starts with. Shares, not the shipped bytes: `bench::page_weight…`
 /// prints those.
 fn print_wallet_sizes() -> Result<(), Failure> {
     crate::build::build_wallet()?;
     crate::setup::ensure_cargo_tool("twiggy", "twiggy", TWIGGY_VERSION)?;
-    let wasm = target_dir().join("wasm32-unknown-unknown/release/wallet_web.wasm");
+    for module in crate::build::WALLET_MODULES {
+        print_module_sizes(module.name)?;
+    }
+    Ok(())
+}
+
+fn print_module_sizes(name: &str) -> Result<(), Failure> {
+    let wasm = crate::build::wallet_module_wasm(name);
     let table = cmd(cargo_bin_dir().join("twiggy"))
         .args(["top", "-n", "1000000", "--format", "csv"])
         .args([&wasm])
@@ -181,7 +189,7 @@ fn print_wallet_sizes() -> Result<(), Failure> {
     let mut ranked: Vec<(String, u64)> = by_crate.into_iter().collect();
     ranked.sort_by_key(|(_, size)| std::cmp::Reverse(*size));
     println!(
-        "bench size: the wallet's wasm by crate, {total} bytes of code and data before wasm-bindgen and wasm-opt (twiggy {TWIGGY_VERSION}):"
+        "bench size: the {name} module's wasm by crate, {total} bytes of code and data before wasm-bindgen and wasm-opt (twiggy {TWIGGY_VERSION}):"
     );
     let rest: u64 = ranked
         .iter()

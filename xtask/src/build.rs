@@ -186,17 +186,15 @@ pub fn build_wallet() -> Result<(), Failure> {
             build = build.args(["--features", feature]);
         }
         build.env(GATEWAY_ROOT_VARIABLE, &gateway_root).run()?;
-        // Each build of the crate leaves its module at the same path.
+        // Each build of the crate leaves its module at the same path: a
+        // copy under the module's name (which the size profile reads).
+        let linked = wallet_module_wasm(module.name);
+        std::fs::create_dir_all(target_dir().join(WALLET_MODULES_DIR))?;
+        std::fs::copy(release_wasm("wallet_web.wasm"), &linked)?;
         cmd(cargo_bin_dir().join("wasm-bindgen"))
-            .args([
-                "--target",
-                "web",
-                "--no-typescript",
-                "--out-name",
-                module.name,
-            ])
-            .args(["--out-dir"])
-            .args([&package_dir, &release_wasm("wallet_web.wasm")])
+            .args(["--target", "web", "--no-typescript"])
+            .args(["--out-name", module.name, "--out-dir"])
+            .args([&package_dir, &linked])
             .run()?;
         let wasm = package_dir.join(module.wasm());
         cmd(node_bin("wasm-opt"))
@@ -206,14 +204,41 @@ pub fn build_wallet() -> Result<(), Failure> {
             .args([&wasm, &wasm])
             .run()?;
     }
+    // The shell holds no key or card code: the payment seal's labels must
+    // not be in it.
+    let shell = std::fs::read(package_dir.join(WALLET_MODULES[0].wasm()))?;
+    for label in SHELL_FORBIDDEN_LABELS {
+        if shell
+            .windows(label.len())
+            .any(|window| window == label.as_bytes())
+        {
+            return Err(Failure::new(format!(
+                "the shell's module holds {label:?}: the payment seal's code is in the first visit's download"
+            )));
+        }
+    }
     std::fs::write(stamp, gateway_root)?;
     assemble_dist(&root, &package_dir)
 }
 
+/// Where each wallet module's linked wasm (before wasm-bindgen) is kept.
+const WALLET_MODULES_DIR: &str = "wallet-modules";
+
+/// The linked wasm of the wallet's module `name`.
+pub fn wallet_module_wasm(name: &str) -> PathBuf {
+    target_dir()
+        .join(WALLET_MODULES_DIR)
+        .join(format!("{name}.wasm"))
+}
+
+/// Labels of the payment seal (HPKE's and the sealed payment's), which
+/// only the wallet's module may hold.
+const SHELL_FORBIDDEN_LABELS: [&str; 2] = ["HPKE-v1", "ewallet sealed payment v1"];
+
 /// One of the wallet's modules: the crate built with `feature`, its files
 /// named `name`.
-struct WalletModule {
-    name: &'static str,
+pub struct WalletModule {
+    pub name: &'static str,
     feature: Option<&'static str>,
 }
 
@@ -229,7 +254,7 @@ impl WalletModule {
 
 /// The shop's first module (what a first visit fetches), and the
 /// wallet's (the whole app, fetched when the shopper needs the wallet).
-const WALLET_MODULES: [WalletModule; 2] = [
+pub const WALLET_MODULES: [WalletModule; 2] = [
     WalletModule {
         name: "shell",
         feature: Some("shell"),

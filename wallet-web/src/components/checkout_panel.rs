@@ -6,11 +6,12 @@ use yew::{Callback, Html, Properties, component, html, use_effect_with};
 
 use crate::checkout_state::{Cart, CartAction, Stage};
 use crate::components::cart_view::CartView;
+use crate::components::panels::OrderSection;
 use crate::components::pay_form::PayForm;
 use crate::components::quote_view::QuoteView;
 use crate::components::receipt_view::ReceiptView;
 use crate::components::shipping_form::ShippingFormView;
-use crate::hooks::use_checkout::CheckoutHandle;
+use crate::hooks::use_checkout::{CheckoutHandle, ShippingForm};
 use crate::state::CardSummary;
 
 #[derive(Properties, PartialEq)]
@@ -22,6 +23,10 @@ pub struct CheckoutPanelProps {
     pub cards: Option<Vec<CardSummary>>,
     /// Whether passkeys can be used on this page.
     pub passkeys: bool,
+    /// Where the order ships, as typed in the shell before the wallet's
+    /// module took over.
+    #[prop_or_default]
+    pub shipping: Option<ShippingForm>,
 }
 
 #[component]
@@ -58,7 +63,7 @@ pub fn CheckoutPanel(props: &CheckoutPanelProps) -> Html {
                     { alert }
                     <CartView cart={props.cart.clone()} on_change={props.on_cart.clone()} locked={quoting} />
                     if !props.cart.lines.is_empty() {
-                        <ShippingFormView {on_submit} disabled={quoting} />
+                        <ShippingFormView {on_submit} disabled={quoting} initial={props.shipping.clone()} />
                     }
                 </>
             }
@@ -96,10 +101,6 @@ pub fn CheckoutPanel(props: &CheckoutPanelProps) -> Html {
         }
     };
     html! {
-        <section class="panel checkout" aria-labelledby="checkout-heading">
-            <h2 id="checkout-heading">{ "Your order" }</h2>
-            <p class="status" role="status" aria-live="polite">{ state.message.clone().unwrap_or_default() }</p>
-            { body }
-        </section>
+        <OrderSection status={state.message.clone()}>{ body }</OrderSection>
     }
 }

@@ -8,6 +8,7 @@ use crate::components::add_card_form::AddCardForm;
 use crate::components::card_list::CardList;
 use crate::components::change_password::ChangePassword;
 use crate::components::orders_list::OrdersList;
+use crate::components::panels::WalletSection;
 use crate::components::passkey_list::PasskeyList;
 use crate::components::vault_create::VaultCreate;
 use crate::components::vault_unlock::VaultUnlock;
@@ -62,10 +63,6 @@ pub fn WalletPanel(props: &WalletPanelProps) -> Html {
         }
     };
     html! {
-        <section class="panel wallet" aria-labelledby="wallet-heading">
-            <h2 id="wallet-heading">{ "Your wallet" }</h2>
-            <p class="status" role="status" aria-live="polite">{ vault.state.message.clone().unwrap_or_default() }</p>
-            { body }
-        </section>
+        <WalletSection status={vault.state.message.clone()}>{ body }</WalletSection>
     }
 }

@@ -20,16 +20,17 @@ pub enum ShellWallet {
     },
     Unavailable(String),
     /// The wallet's module is on its way.
-    Loading,
-    Failed,
+    ModuleLoading,
+    /// The wallet's module did not load or start.
+    ModuleFailed,
 }
 
 /// What happens to the shell's wallet.
 pub enum WalletEvent {
     /// What IndexedDB says; dropped once the shopper asked for the wallet.
     Known(ShellWallet),
-    Loading,
-    Failed,
+    ModuleLoading,
+    ModuleFailed,
 }
 
 impl Reducible for ShellWallet {
@@ -39,8 +40,8 @@ impl Reducible for ShellWallet {
         match event {
             WalletEvent::Known(known) if *self == ShellWallet::Opening => Rc::new(known),
             WalletEvent::Known(_) => self,
-            WalletEvent::Loading => Rc::new(ShellWallet::Loading),
-            WalletEvent::Failed => Rc::new(ShellWallet::Failed),
+            WalletEvent::ModuleLoading => Rc::new(ShellWallet::ModuleLoading),
+            WalletEvent::ModuleFailed => Rc::new(ShellWallet::ModuleFailed),
         }
     }
 }
