@@ -4,15 +4,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-use shared::card::{Brand, CardNumber, Cvc, Expiry};
-use shared::encoding::Bytes;
-use shared::money::{Currency, Money};
 use shared::rand_core::UnwrapErr;
-use shared::seal::{
-    CardDetails, GatewayPrivateKey, PaymentBinding, PaymentPlaintext, seal_payment,
-};
+use shared::seal::{GatewayPrivateKey, seal_payment};
 use shared::sign::{KeyId, SigningKeyPair};
 use shared::vault::{KdfParams, create_vault, unlock_vault};
+
+#[path = "support/sample_payment.rs"]
+mod sample_payment;
 
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
@@ -60,26 +58,6 @@ fn median_ms(runs: usize, mut action: impl FnMut()) -> f64 {
     times[runs / 2]
 }
 
-fn plaintext() -> PaymentPlaintext {
-    PaymentPlaintext {
-        card: CardDetails {
-            number: CardNumber::parse("4242424242424242").unwrap(),
-            expiry: Expiry::new(8, 2030).unwrap(),
-            cvc: Cvc::parse("123", Brand::Visa).unwrap(),
-            holder_name: "Ada Lovelace".into(),
-        },
-        binding: PaymentBinding {
-            payment_id: "pay_0123456789abcdef0123456789abcdef".into(),
-            merchant_id: "m_teashop".into(),
-            amount: Money::parse("36.22", Currency::Usd).unwrap(),
-            quote_digest: Bytes([0xa5; 32]),
-            attempt_id: "att_0123456789abcdef".into(),
-            created_at_ms: 1_800_000_000_000,
-        },
-        passkey: None,
-    }
-}
-
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn crypto_speed() {
@@ -91,7 +69,7 @@ fn crypto_speed() {
     let mut rng = UnwrapErr(getrandom::SysRng);
     let gateway = GatewayPrivateKey::derive(KeyId::new("gw-bench").unwrap(), &[7; 32]);
     let public = gateway.public_key(u64::MAX);
-    let payment = plaintext();
+    let payment = sample_payment::sample_payment();
     let sealed = seal_payment(&payment, &public, &mut rng).unwrap();
     let seal = median_ms(SEAL_RUNS, || {
         seal_payment(&payment, &public, &mut rng).unwrap();

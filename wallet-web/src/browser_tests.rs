@@ -10,6 +10,9 @@ use web_sys::Element;
 
 use crate::components::catalog_list::{CatalogList, CatalogListProps};
 
+#[path = "../../shared/tests/support/sample_payment.rs"]
+mod sample_payment;
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn mount_point() -> Element {
@@ -105,30 +108,9 @@ async fn the_wallets_seal_takes_its_x25519_from_webcrypto_and_opens_at_the_gatew
     // of two keys in turn (the imported key is kept per key), with a fresh
     // ephemeral key each time.
     use crate::webcrypto;
-    use shared::card::{Brand, CardNumber, Cvc, Expiry};
-    use shared::encoding::Bytes;
-    use shared::money::Money;
-    use shared::seal::{
-        CardDetails, GatewayPrivateKey, PaymentBinding, PaymentPlaintext, seal_payment_encapsulated,
-    };
+    use shared::seal::{GatewayPrivateKey, seal_payment_encapsulated};
     use shared::sign::KeyId;
-    let payment = PaymentPlaintext {
-        card: CardDetails {
-            number: CardNumber::parse("4242424242424242").unwrap(),
-            expiry: Expiry::new(8, 2030).unwrap(),
-            cvc: Cvc::parse("123", Brand::Visa).unwrap(),
-            holder_name: "Ada Lovelace".into(),
-        },
-        binding: PaymentBinding {
-            payment_id: "pay_01".into(),
-            merchant_id: "m_teashop".into(),
-            amount: Money::parse("36.22", Currency::Usd).unwrap(),
-            quote_digest: Bytes([0xa5; 32]),
-            attempt_id: "att_01".into(),
-            created_at_ms: 1_800_000_000_000,
-        },
-        passkey: None,
-    };
+    let payment = sample_payment::sample_payment();
     let gateways = [
         GatewayPrivateKey::derive(KeyId::new("gw-a").unwrap(), &[7; 32]),
         GatewayPrivateKey::derive(KeyId::new("gw-b").unwrap(), &[8; 32]),

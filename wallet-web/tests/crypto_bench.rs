@@ -43,25 +43,10 @@ fn median(mut times: Vec<f64>) -> f64 {
     times[times.len() / 2]
 }
 
-fn plaintext() -> PaymentPlaintext {
-    PaymentPlaintext {
-        card: CardDetails {
-            number: CardNumber::parse("4242424242424242").unwrap(),
-            expiry: Expiry::new(8, 2030).unwrap(),
-            cvc: Cvc::parse("123", Brand::Visa).unwrap(),
-            holder_name: "Ada Lovelace".into(),
-        },
-        binding: PaymentBinding {
-            payment_id: "pay_0123456789abcdef0123456789abcdef".into(),
-            merchant_id: "m_teashop".into(),
-            amount: Money::parse("36.22", Currency::Usd).unwrap(),
-            quote_digest: Bytes([0xa5; 32]),
-            attempt_id: "att_0123456789abcdef".into(),
-            created_at_ms: 1_800_000_000_000,
-        },
-        passkey: None,
-    }
-}
+#[path = "../../shared/tests/support/sample_payment.rs"]
+mod sample_payment;
+
+use sample_payment::sample_payment as plaintext;
 
 fn gateway() -> GatewayPrivateKey {
     GatewayPrivateKey::derive(KeyId::new("gw-bench").unwrap(), &[7; 32])
