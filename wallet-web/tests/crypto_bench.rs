@@ -8,12 +8,7 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used)]
 
-use shared::card::{Brand, CardNumber, Cvc, Expiry};
-use shared::encoding::Bytes;
-use shared::money::{Currency, Money};
-use shared::seal::{
-    CardDetails, GatewayPrivateKey, PaymentBinding, PaymentPlaintext, seal_payment_encapsulated,
-};
+use shared::seal::{GatewayPrivateKey, PaymentPlaintext, seal_payment_encapsulated};
 use shared::sign::KeyId;
 use wallet_web::webcrypto;
 
