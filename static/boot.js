@@ -10,10 +10,16 @@ import init, { run_shell } from "/pkg/shell.js";
 let wallet = null;
 
 function loadWallet() {
-  wallet ??= import("/pkg/wallet_web.js").then(async (module) => {
-    await module.default({ module_or_path: "/pkg/wallet_web_bg.wasm" });
-    return module.take_over;
-  });
+  wallet ??= import("/pkg/wallet_web.js")
+    .then(async (module) => {
+      await module.default({ module_or_path: "/pkg/wallet_web_bg.wasm" });
+      return module.take_over;
+    })
+    .catch((error) => {
+      // A failed fetch is not kept: the next ask tries again.
+      wallet = null;
+      throw error;
+    });
   return wallet;
 }
 

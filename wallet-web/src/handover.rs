@@ -14,7 +14,7 @@ use crate::checkout_state::CartLine;
 use crate::hooks::use_checkout::ShippingForm;
 use crate::state::WalletView;
 
-#[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(PartialEq, Default, Serialize, Deserialize)]
 pub struct Handover {
     pub search: Option<String>,
     /// The products the shell showed for that search.
@@ -64,8 +64,8 @@ impl HandedLine {
 }
 
 /// What the shopper asked of the wallet in the shell. A password in it is
-/// wiped when the request is dropped.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+/// wiped when the request is dropped; it is never cloned.
+#[derive(PartialEq, Serialize, Deserialize)]
 pub enum WalletRequest {
     /// Create the wallet with this password (checked by the form).
     Create(String),

@@ -59,8 +59,11 @@ pub fn run_shell(load: js_sys::Function) {
 /// together, so never in practice) starts the wallet afresh.
 #[cfg(not(feature = "shell"))]
 #[wasm_bindgen]
-pub fn take_over(handover: &str) {
-    let mut handover: handover::Handover = serde_json::from_str(handover).unwrap_or_default();
+pub fn take_over(handover: String) {
+    // The text may hold a password: wiped once read.
+    let text = zeroize::Zeroizing::new(handover);
+    let mut handover: handover::Handover = serde_json::from_str(&text).unwrap_or_default();
+    drop(text);
     if let Some(request) = handover.wallet.take() {
         app::hand_wallet_request(request);
     }

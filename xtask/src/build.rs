@@ -204,8 +204,20 @@ pub fn build_wallet() -> Result<(), Failure> {
             .args([&wasm, &wasm])
             .run()?;
     }
-    // The shell holds no key or card code: the payment seal's labels must
-    // not be in it.
+    // The shell holds no key or card code: neither the crypto crates (by
+    // the names its linked module keeps) nor the payment seal's labels
+    // (in what ships) may be in it.
+    let linked = std::fs::read(wallet_module_wasm(WALLET_MODULES[0].name))?;
+    for name in SHELL_FORBIDDEN_CRATES {
+        if linked
+            .windows(name.len())
+            .any(|window| window == name.as_bytes())
+        {
+            return Err(Failure::new(format!(
+                "the shell's module links {name}: key or card code is in the first visit's download"
+            )));
+        }
+    }
     let shell = std::fs::read(package_dir.join(WALLET_MODULES[0].wasm()))?;
     for label in SHELL_FORBIDDEN_LABELS {
         if shell
@@ -230,6 +242,16 @@ pub fn wallet_module_wasm(name: &str) -> PathBuf {
         .join(WALLET_MODULES_DIR)
         .join(format!("{name}.wasm"))
 }
+
+/// The crypto crates, which only the wallet's module may link.
+const SHELL_FORBIDDEN_CRATES: [&str; 6] = [
+    "argon2",
+    "aes_gcm",
+    "hpke",
+    "curve25519_dalek",
+    "ed25519_dalek",
+    "p256",
+];
 
 /// Labels of the payment seal (HPKE's and the sealed payment's), which
 /// only the wallet's module may hold.

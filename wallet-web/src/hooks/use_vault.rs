@@ -20,6 +20,7 @@ use shared::vault::{CARD_NICKNAME_CHARS_MAX, CardRecord, KdfParams, VAULT_PASSKE
 use yew::platform::spawn_local;
 use yew::platform::time::sleep;
 use yew::{Callback, UseReducerHandle, hook, use_effect_with, use_memo, use_mut_ref, use_reducer};
+use zeroize::Zeroizing;
 
 mod orders;
 
@@ -421,11 +422,13 @@ pub fn use_vault() -> VaultHandle {
     let create = {
         let run = run.clone();
         Callback::from(move |password: String| {
+            // Wiped when the work is done, whatever its outcome.
+            let password = Zeroizing::new(password);
             run(
                 "Creating your wallet…",
                 Box::new(move |vault, shared, state| {
                     Box::pin(async move {
-                        match vault.create(&password, KdfParams::DEFAULT).await {
+                        match vault.create(password.as_str(), KdfParams::DEFAULT).await {
                             Ok(session) => {
                                 let view = unlocked(&session);
                                 *shared.session.borrow_mut() = Some(session);
@@ -448,12 +451,13 @@ pub fn use_vault() -> VaultHandle {
     let unlock = {
         let run = run.clone();
         Callback::from(move |password: String| {
+            let password = Zeroizing::new(password);
             run(
                 "Unlocking…",
                 Box::new(move |vault, shared, state| {
                     Box::pin(async move {
                         match vault
-                            .unlock(&password, KdfParams::DEFAULT, now_ms() as u64)
+                            .unlock(password.as_str(), KdfParams::DEFAULT, now_ms() as u64)
                             .await
                         {
                             Ok(session) => {
