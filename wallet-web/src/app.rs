@@ -11,10 +11,10 @@ use yew::{
     use_state,
 };
 
-use crate::checkout_state::{Cart, CartAction, Stage};
+use crate::checkout_state::{Cart, Stage};
 use crate::components::catalog_panel::CatalogPanel;
 use crate::components::checkout_panel::CheckoutPanel;
-use crate::components::shop_page::ShopPage;
+use crate::components::shop_page::{ShopCallbacks, ShopPage};
 use crate::components::wallet_panel::WalletPanel;
 use crate::handover::{HandedLine, Handover, RequestStep, WalletRequest, request_step};
 use crate::hooks::use_catalog::use_catalog;
@@ -101,18 +101,11 @@ pub fn App(props: &AppProps) -> Html {
             }
         })
     };
-    let on_search = {
-        let search = search.clone();
-        Callback::from(move |text: Option<String>| search.set(text))
-    };
-    let on_cart = {
-        let cart = cart.clone();
-        Callback::from(move |action: CartAction| cart.dispatch(action))
-    };
-    let on_add = {
-        let on_cart = on_cart.clone();
-        Callback::from(move |product| on_cart.emit(CartAction::Add(product)))
-    };
+    let ShopCallbacks {
+        on_search,
+        on_cart,
+        on_add,
+    } = ShopCallbacks::new(&search, &cart);
     let adding_disabled = !matches!(checkout.state.stage, Stage::Shopping);
     let cards = match &vault.state.view {
         WalletView::Unlocked { cards, .. } => Some(cards.clone()),

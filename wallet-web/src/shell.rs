@@ -18,12 +18,12 @@ use yew::{
 };
 use zeroize::Zeroize;
 
-use crate::checkout_state::{Cart, CartAction};
+use crate::checkout_state::Cart;
 use crate::components::cart_view::CartView;
 use crate::components::catalog_panel::CatalogPanel;
 use crate::components::panels::{OrderSection, WalletSection};
 use crate::components::shipping_form::ShippingFormView;
-use crate::components::shop_page::ShopPage;
+use crate::components::shop_page::{ShopCallbacks, ShopPage};
 use crate::components::vault_create::VaultCreate;
 use crate::components::vault_unlock::VaultUnlock;
 use crate::handover::{HandedLine, Handover, WalletRequest};
@@ -162,18 +162,11 @@ pub fn Shell(props: &ShellProps) -> Html {
             });
         })
     };
-    let on_search = {
-        let search = search.clone();
-        Callback::from(move |text: Option<String>| search.set(text))
-    };
-    let on_cart = {
-        let cart = cart.clone();
-        Callback::from(move |action: CartAction| cart.dispatch(action))
-    };
-    let on_add = {
-        let on_cart = on_cart.clone();
-        Callback::from(move |product| on_cart.emit(CartAction::Add(product)))
-    };
+    let ShopCallbacks {
+        on_search,
+        on_cart,
+        on_add,
+    } = ShopCallbacks::new(&search, &cart);
     let loading = *wallet == ShellWallet::ModuleLoading;
     let wallet_body = match &*wallet {
         ShellWallet::Opening => html! { <p class="loading">{ "Opening your wallet…" }</p> },

@@ -208,26 +208,20 @@ pub fn build_wallet() -> Result<(), Failure> {
     // the names its linked module keeps) nor the payment seal's labels
     // (in what ships) may be in it.
     let linked = std::fs::read(wallet_module_wasm(WALLET_MODULES[0].name))?;
-    for name in SHELL_FORBIDDEN_CRATES {
-        if linked
-            .windows(name.len())
-            .any(|window| window == name.as_bytes())
-        {
-            return Err(Failure::new(format!(
-                "the shell's module links {name}: key or card code is in the first visit's download"
-            )));
-        }
-    }
-    let shell = std::fs::read(package_dir.join(WALLET_MODULES[0].wasm()))?;
-    for label in SHELL_FORBIDDEN_LABELS {
-        if shell
-            .windows(label.len())
-            .any(|window| window == label.as_bytes())
-        {
-            return Err(Failure::new(format!(
-                "the shell's module holds {label:?}: the payment seal's code is in the first visit's download"
-            )));
-        }
+    let shipped = std::fs::read(package_dir.join(WALLET_MODULES[0].wasm()))?;
+    let found = SHELL_FORBIDDEN_CRATES
+        .iter()
+        .map(|name| (&linked, name))
+        .chain(SHELL_FORBIDDEN_LABELS.iter().map(|label| (&shipped, label)))
+        .find(|(bytes, text)| {
+            bytes
+                .windows(text.len())
+                .any(|window| window == text.as_bytes())
+        });
+    if let Some((_, text)) = found {
+        return Err(Failure::new(format!(
+            "the shell's module holds {text:?}: key or card code is in the first visit's download"
+        )));
     }
     std::fs::write(stamp, gateway_root)?;
     assemble_dist(&root, &package_dir)

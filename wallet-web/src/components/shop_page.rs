@@ -3,7 +3,12 @@
 //! catalog as the main column, and the wallet and the order beside it
 //! (below it on a phone).
 
-use yew::{Children, Html, Properties, component, html};
+use shared::wire::Product;
+use yew::{
+    Callback, Children, Html, Properties, UseReducerHandle, UseStateHandle, component, html,
+};
+
+use crate::checkout_state::{Cart, CartAction};
 
 #[derive(Properties, PartialEq)]
 pub struct ShopPageProps {
@@ -40,5 +45,35 @@ pub fn order_link_text(items: u32) -> String {
         0 => "Your order".to_owned(),
         1 => "Your order: 1 item".to_owned(),
         many => format!("Your order: {many} items"),
+    }
+}
+
+/// The page's callbacks for the search and the cart, the same in the shell
+/// and in the wallet's module.
+pub struct ShopCallbacks {
+    pub on_search: Callback<Option<String>>,
+    pub on_cart: Callback<CartAction>,
+    pub on_add: Callback<Product>,
+}
+
+impl ShopCallbacks {
+    pub fn new(search: &UseStateHandle<Option<String>>, cart: &UseReducerHandle<Cart>) -> Self {
+        let on_search = {
+            let search = search.clone();
+            Callback::from(move |text: Option<String>| search.set(text))
+        };
+        let on_cart = {
+            let cart = cart.clone();
+            Callback::from(move |action: CartAction| cart.dispatch(action))
+        };
+        let on_add = {
+            let on_cart = on_cart.clone();
+            Callback::from(move |product| on_cart.emit(CartAction::Add(product)))
+        };
+        ShopCallbacks {
+            on_search,
+            on_cart,
+            on_add,
+        }
     }
 }
