@@ -103,8 +103,20 @@ fn a_quote_asked_in_the_shell_keeps_the_search_and_the_order(world: &World) {
             .await
             .unwrap();
         assert_eq!(rows.len(), 4);
-        let first = rows[0].text().await.unwrap();
-        assert!(first.contains('2'), "{first}");
+        // Each line's quantity, from its own cell: two Assam, one rooibos.
+        let mut lines = Vec::new();
+        for row in &rows[..2] {
+            let cells = row.find_all(Locator::Css("td")).await.unwrap();
+            lines.push((
+                cells[0].text().await.unwrap(),
+                cells[1].text().await.unwrap(),
+            ));
+        }
+        lines.sort();
+        assert!(lines[0].0.starts_with("Assam"), "{lines:?}");
+        assert_eq!(lines[0].1, "2", "{lines:?}");
+        assert!(lines[1].0.starts_with("Rooibos"), "{lines:?}");
+        assert_eq!(lines[1].1, "1", "{lines:?}");
         let search = client
             .find(Locator::Css("#catalog-search"))
             .await

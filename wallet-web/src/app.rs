@@ -46,7 +46,7 @@ pub struct AppProps {
 pub fn App(props: &AppProps) -> Html {
     let handover = props.handover.clone().unwrap_or_default();
     let search = use_state(|| handover.search.clone());
-    let catalog = use_catalog((*search).clone(), handover.products.clone());
+    let catalog = use_catalog((*search).clone(), handover.products.as_deref());
     let vault = use_vault();
     let checkout = use_checkout(vault.sealer.clone(), vault.card_passkey_enrolled.clone());
     let cart =

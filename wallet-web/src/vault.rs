@@ -229,6 +229,27 @@ impl Vault {
         Ok(stored.as_deref() == Some(expected))
     }
 
+    /// A write transaction over the header and `stores`, open only while
+    /// the stored header is still `header_text` (the key the caller sealed
+    /// under); refused, and nothing written, if another tab changed it.
+    async fn write_under(
+        &self,
+        header_text: &str,
+        stores: &[&str],
+    ) -> Result<idb::Transaction, VaultFailure> {
+        let names: Vec<&str> = std::iter::once(META_STORE)
+            .chain(stores.iter().copied())
+            .collect();
+        let transaction = self
+            .database
+            .transaction(&names, TransactionMode::ReadWrite)?;
+        if !Self::header_is(&transaction, header_text).await? {
+            transaction.abort()?.await?;
+            return Err(VaultFailure::ChangedMeanwhile);
+        }
+        Ok(transaction)
+    }
+
     pub async fn status(&self) -> Result<VaultStatus, VaultFailure> {
         let (header, failures) = self.read_meta().await?;
         Ok(VaultStatus {
@@ -450,15 +471,11 @@ impl Vault {
     ) -> Result<String, VaultFailure> {
         let id = new_card_id()?;
         let value = seal_card(session, &id, &card)?;
-        let transaction = self
-            .database
-            .transaction(&[META_STORE, CARDS_STORE], TransactionMode::ReadWrite)?;
         // Sealed under this session's key: refused if another tab has
         // changed the key since (the card would be unreadable).
-        if !Self::header_is(&transaction, &session.header_text).await? {
-            transaction.abort()?.await?;
-            return Err(VaultFailure::ChangedMeanwhile);
-        }
+        let transaction = self
+            .write_under(&session.header_text, &[CARDS_STORE])
+            .await?;
         let store = transaction.object_store(CARDS_STORE)?;
         let count = store.count(None)?.await?;
         if count as usize >= WALLET_CARDS_MAX {
@@ -490,12 +507,8 @@ impl Vault {
         card.passkey_credential = credential_id.to_vec();
         let value = seal_card(session, card_id, &card)?;
         let transaction = self
-            .database
-            .transaction(&[META_STORE, CARDS_STORE], TransactionMode::ReadWrite)?;
-        if !Self::header_is(&transaction, &session.header_text).await? {
-            transaction.abort()?.await?;
-            return Err(VaultFailure::ChangedMeanwhile);
-        }
+            .write_under(&session.header_text, &[CARDS_STORE])
+            .await?;
         // A card another tab removed meanwhile stays removed.
         let store = transaction.object_store(CARDS_STORE)?;
         let key = JsValue::from_str(card_id);

@@ -32,6 +32,7 @@ mod pay;
 mod provision;
 mod secrets;
 mod setup;
+mod worker;
 
 use std::process::ExitCode;
 

@@ -12,12 +12,15 @@ use crate::state::{CatalogAction, CatalogState, CatalogView};
 #[hook]
 pub fn use_catalog(
     search: Option<String>,
-    shown: Option<Vec<Product>>,
+    shown: Option<&[Product]>,
 ) -> UseReducerHandle<CatalogState> {
     let reuse_shown = use_mut_ref(|| shown.is_some());
-    let state = use_reducer(move || CatalogState {
+    // Copied once, on the first render only.
+    let state = use_reducer(|| CatalogState {
         newest_request: 0,
-        view: shown.map_or(CatalogView::Loading, CatalogView::Ready),
+        view: shown.map_or(CatalogView::Loading, |products| {
+            CatalogView::Ready(products.to_vec())
+        }),
     });
     let request_counter = use_mut_ref(|| 0_u64);
     {

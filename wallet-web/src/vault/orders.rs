@@ -5,7 +5,6 @@
 //! quote, the order id, the payment id and the client secret), the signed
 //! receipt once paid, and the store's last view of the order.
 
-use idb::TransactionMode;
 use shared::encoding::{CanonicalReader, CanonicalWriter};
 use shared::receipt::Receipt;
 use shared::sign::Signed;
@@ -14,7 +13,7 @@ use shared::wire::{OrderView, QuoteAnswer};
 use wasm_bindgen::JsValue;
 use zeroize::Zeroizing;
 
-use super::{META_STORE, ORDERS_STORE, Session, Vault, VaultFailure, from_js, rng, to_js};
+use super::{ORDERS_STORE, Session, Vault, VaultFailure, from_js, rng, to_js};
 
 /// The most orders one wallet remembers; a new one past this forgets the
 /// one placed longest ago.
@@ -189,12 +188,8 @@ impl Vault {
     /// order was sealed.
     pub async fn put_order(&self, write: &OrderWrite) -> Result<(), VaultFailure> {
         let transaction = self
-            .database
-            .transaction(&[META_STORE, ORDERS_STORE], TransactionMode::ReadWrite)?;
-        if !Self::header_is(&transaction, &write.header_text).await? {
-            transaction.abort()?.await?;
-            return Err(VaultFailure::ChangedMeanwhile);
-        }
+            .write_under(&write.header_text, &[ORDERS_STORE])
+            .await?;
         let store = transaction.object_store(ORDERS_STORE)?;
         if let Some(evicted) = &write.evict {
             store.delete(JsValue::from_str(evicted))?.await?;

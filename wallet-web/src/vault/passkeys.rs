@@ -5,7 +5,6 @@
 //! authenticator's PRF output for that credential: the header alone opens
 //! nothing.
 
-use idb::TransactionMode;
 use shared::vault::{
     PRF_OUTPUT_BYTES, PasskeyWrap, VAULT_PASSKEYS_MAX, VaultHeader, enroll_passkey,
     passkey_belongs_to, unlock_with_passkey,
@@ -110,13 +109,7 @@ impl Vault {
         );
         header.passkeys = passkeys;
         let value = to_js(&header)?;
-        let transaction = self
-            .database
-            .transaction(&[META_STORE], TransactionMode::ReadWrite)?;
-        if !Self::header_is(&transaction, &session.header_text).await? {
-            transaction.abort()?.await?;
-            return Err(VaultFailure::ChangedMeanwhile);
-        }
+        let transaction = self.write_under(&session.header_text, &[]).await?;
         transaction
             .object_store(META_STORE)?
             .put(&value, Some(&JsValue::from_str(HEADER_KEY)))?
