@@ -35,13 +35,19 @@ pub fn output_dir() -> PathBuf {
         .join("e2e")
 }
 
-/// A fresh directory for one run, unique by process id and time.
+/// A fresh directory for one run, unique by process id and time. wrangler
+/// prints the path, and the log scan flags any run of 12 digits: the
+/// seconds and their fraction are written apart.
 pub fn run_dir() -> PathBuf {
-    let nanos = std::time::SystemTime::now()
+    let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_nanos())
         .unwrap_or_default();
-    let directory = output_dir().join(format!("run-{}-{nanos}", std::process::id()));
+    let directory = output_dir().join(format!(
+        "run-{}-{}.{:09}",
+        std::process::id(),
+        now.as_secs(),
+        now.subsec_nanos()
+    ));
     std::fs::create_dir_all(&directory).expect("create the run directory");
     directory
 }

@@ -18,8 +18,11 @@ pub fn card_data_in(value: &Value) -> Vec<String> {
 /// Card data in free text (a log): 12+ digit runs and CVC words.
 pub fn card_data_in_text(text: &str) -> Vec<String> {
     let mut findings = Vec::new();
-    if has_long_digit_run(text) {
-        findings.push("a run of 12 or more digits".to_owned());
+    if let Some(run) = long_digit_run(text) {
+        findings.push(format!(
+            "a run of 12 or more digits, in \"{}\"",
+            masked_excerpt(text, run)
+        ));
     }
     let lower = text.to_lowercase();
     for word in ["cvc", "cvv"] {
@@ -69,26 +72,51 @@ fn walk(value: &Value, path: &str, findings: &mut Vec<String>) {
 }
 
 /// True if `text` has a run of 12 or more ASCII digits.
-pub fn has_long_digit_run(text: &str) -> bool {
-    let mut run = 0;
-    for character in text.chars() {
-        run = if character.is_ascii_digit() {
-            run + 1
+/// Characters of text shown on each side of a finding, digits masked.
+const EXCERPT_CHARS: usize = 60;
+
+/// Where the first run of 12 or more ASCII digits lies, in bytes.
+fn long_digit_run(text: &str) -> Option<std::ops::Range<usize>> {
+    let mut start = None;
+    for (at, character) in text.char_indices() {
+        if character.is_ascii_digit() {
+            let first = *start.get_or_insert(at);
+            if at + 1 - first >= 12 {
+                let end = text[at..]
+                    .find(|c: char| !c.is_ascii_digit())
+                    .map_or(text.len(), |length| at + length);
+                return Some(first..end);
+            }
         } else {
-            0
-        };
-        if run >= 12 {
-            return true;
+            start = None;
         }
     }
-    false
+    None
+}
+
+/// The text around `run`, every digit shown as `#`, so that a report of a
+/// finding names where it was without repeating the card data.
+fn masked_excerpt(text: &str, run: std::ops::Range<usize>) -> String {
+    let before: String = text[..run.start]
+        .chars()
+        .rev()
+        .take(EXCERPT_CHARS)
+        .collect();
+    let after = text[run.end..].chars().take(EXCERPT_CHARS);
+    before
+        .chars()
+        .rev()
+        .chain(text[run].chars())
+        .chain(after)
+        .map(|c| if c.is_ascii_digit() { '#' } else { c })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
-    use super::card_data_in;
+    use super::{card_data_in, card_data_in_text};
 
     #[test]
     fn finds_card_numbers_and_cvcs_but_not_timestamps() {
@@ -103,5 +131,18 @@ mod tests {
         assert!(!card_data_in(&json!(["cvc=4321"])).is_empty());
         assert!(card_data_in(&json!({"fingerprint": "aBcVcX_9-cvc123Q"})).is_empty());
         assert!(card_data_in(&json!({"decline_code": "incorrect_cvc"})).is_empty());
+    }
+
+    #[test]
+    fn a_digit_run_in_a_log_is_reported_where_it_is_without_its_digits() {
+        let findings = card_data_in_text("ok 12 345\npaid with 4242424242424242 (visa) at 10:01");
+        assert_eq!(
+            findings,
+            [
+                "a run of 12 or more digits, in \"ok ## ###\npaid with ################ (visa) at ##:##\""
+            ]
+        );
+        assert!(card_data_in_text("12345678901 and 1234-5678-9012").is_empty());
+        assert_eq!(card_data_in_text("é123456789012").len(), 1);
     }
 }

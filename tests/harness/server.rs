@@ -57,6 +57,52 @@ fn build_once() {
     }
 }
 
+/// Writes `wrangler.toml` as the journeys run it into `run_dir` and returns
+/// its path: without `[build]`, and with its paths made absolute.
+///
+/// With a `[build]` command, `wrangler dev` watches its `watch_dir` and runs
+/// the command again once that watcher is ready, then restarts the worker;
+/// on a slow machine that restart comes after the worker first answered,
+/// and each request in flight then gets a 503 ("Your worker restarted
+/// mid-request"). The journeys run what the harness already built, so
+/// nothing needs the watcher. `.dev.vars` is read beside the configuration:
+/// a link to the project's own.
+fn config_without_build(run_dir: &std::path::Path) -> PathBuf {
+    let root = crate::workspace_root();
+    let text = std::fs::read_to_string(root.join("wrangler.toml")).expect("read wrangler.toml");
+    let mut config: toml::Table = text.parse().expect("wrangler.toml parses");
+    config.remove("build");
+    let absolute = |value: &mut toml::Value| {
+        let relative = value.as_str().expect("a path is a string");
+        *value = toml::Value::String(root.join(relative).display().to_string());
+    };
+    absolute(config.get_mut("main").expect("wrangler.toml names main"));
+    if let Some(assets) = config.get_mut("assets").and_then(toml::Value::as_table_mut) {
+        absolute(
+            assets
+                .get_mut("directory")
+                .expect("[assets] names a directory"),
+        );
+    }
+    for database in config
+        .get_mut("d1_databases")
+        .and_then(toml::Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(directory) = database.get_mut("migrations_dir") {
+            absolute(directory);
+        }
+    }
+    let path = run_dir.join("wrangler.toml");
+    std::fs::write(&path, config.to_string()).expect("write the journeys' wrangler.toml");
+    let vars = run_dir.join(".dev.vars");
+    if !vars.exists() {
+        std::os::unix::fs::symlink(root.join(".dev.vars"), &vars).expect("link .dev.vars");
+    }
+    path
+}
+
 impl Server {
     /// Builds if needed, migrates a fresh local D1, starts `wrangler dev` on
     /// a free loopback port and waits until `/api/health` answers.
@@ -100,6 +146,8 @@ impl Server {
         let inspector_port = free_port();
         let mut command = wrangler();
         command
+            .arg("--config")
+            .arg(config_without_build(run_dir))
             .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", &inspector_port.to_string()])
             .arg("--persist-to")
