@@ -8,6 +8,7 @@
 //! always arguments. Every decoder returns a typed error, never panics, and
 //! no error carries the input it rejected.
 
+pub mod argon2id;
 pub mod assertion;
 pub mod card;
 pub mod codes;

@@ -10,6 +10,7 @@ pub(crate) use wasm_bindgen_test::wasm_bindgen_test as test;
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
+mod argon2id;
 mod assertion;
 mod card;
 #[cfg(not(target_arch = "wasm32"))]

@@ -13,10 +13,10 @@
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use argon2::{Algorithm, Argon2, Params, Version};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::argon2id;
 use crate::card::{CardError, CardNumber, Expiry, check_holder_name};
 
 mod passkey;
@@ -77,6 +77,10 @@ pub enum VaultError {
     InvalidNickname,
     #[error("encryption failed")]
     EncryptionFailed,
+    #[error("key derivation failed its self-test")]
+    KdfSelfTestFailed,
+    #[error("not enough memory for the key derivation")]
+    KdfOutOfMemory,
 }
 
 /// Argon2id cost parameters, stored with the vault.
@@ -96,16 +100,19 @@ impl KdfParams {
         lanes: 4,
     };
 
-    fn argon2(&self) -> Result<Argon2<'static>, VaultError> {
+    fn argon2_cost(&self) -> Result<argon2id::Cost, VaultError> {
         let bounded = (KDF_MEMORY_KIB_MIN..=KDF_MEMORY_KIB_MAX).contains(&self.memory_kib)
             && (1..=KDF_PASSES_MAX).contains(&self.passes)
-            && (1..=KDF_LANES_MAX).contains(&self.lanes);
+            && (1..=KDF_LANES_MAX).contains(&self.lanes)
+            && self.memory_kib >= argon2id::MEMORY_KIB_PER_LANE_MIN * self.lanes;
         if !bounded {
             return Err(VaultError::InvalidKdfParams);
         }
-        let params = Params::new(self.memory_kib, self.passes, self.lanes, Some(32))
-            .map_err(|_| VaultError::InvalidKdfParams)?;
-        Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+        Ok(argon2id::Cost {
+            memory_kib: self.memory_kib,
+            passes: self.passes,
+            lanes: self.lanes,
+        })
     }
 
     /// True when `self` costs less than `target` in memory or passes: the
@@ -166,10 +173,22 @@ fn password_key(
     kdf: &KdfParams,
     salt: &Bytes<16>,
 ) -> Result<Zeroizing<[u8; 32]>, VaultError> {
-    let mut key = Zeroizing::new([0_u8; 32]);
-    kdf.argon2()?
-        .hash_password_into(password.as_bytes(), &salt.0, key.as_mut())
-        .map_err(|_| VaultError::InvalidKdfParams)?;
+    // A build that gets RFC 9106's own vector wrong would derive weak keys
+    // that still open what they sealed: refuse instead.
+    if !argon2id::known_answer_holds() {
+        return Err(VaultError::KdfSelfTestFailed);
+    }
+    let mut key = Zeroizing::new([0_u8; argon2id::TAG_BYTES]);
+    let inputs = argon2id::Inputs {
+        password: password.as_bytes(),
+        salt: &salt.0,
+        secret: &[],
+        associated_data: &[],
+    };
+    argon2id::hash(&inputs, kdf.argon2_cost()?, &mut key).map_err(|error| match error {
+        argon2id::Argon2Error::InvalidParams => VaultError::InvalidKdfParams,
+        argon2id::Argon2Error::OutOfMemory => VaultError::KdfOutOfMemory,
+    })?;
     Ok(key)
 }
 

@@ -107,4 +107,46 @@ fn crypto_speed() {
         KdfParams::DEFAULT.lanes,
         unlock / open
     ));
+    // Natively, our Argon2id runs its portable compression, built small
+    // as the rest of `shared`; the fair native figure for the wallet's
+    // (SIMD, in wasm) is the `argon2` crate's, at full speed (its own
+    // opt-level 3, AVX2 where the processor has it), single-threaded.
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use argon2::{Algorithm, Argon2, Params, Version};
+        let KdfParams {
+            memory_kib,
+            passes,
+            lanes,
+        } = KdfParams::DEFAULT;
+        let params = Params::new(memory_kib, passes, lanes, Some(32)).unwrap();
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        // Ours derives the crate's key at the wallet's cost.
+        let (mut theirs, mut ours) = ([0_u8; 32], [0_u8; 32]);
+        argon2
+            .hash_password_into(b"correct horse battery", &[5; 16], &mut theirs)
+            .unwrap();
+        let inputs = shared::argon2id::Inputs {
+            password: b"correct horse battery",
+            salt: &[5; 16],
+            secret: &[],
+            associated_data: &[],
+        };
+        let cost = shared::argon2id::Cost {
+            memory_kib,
+            passes,
+            lanes,
+        };
+        shared::argon2id::hash(&inputs, cost, &mut ours).unwrap();
+        assert_eq!(ours, theirs, "Argon2id keys differ");
+        let crate_ms = median_ms(ARGON2_RUNS, || {
+            let mut key = [0_u8; 32];
+            argon2
+                .hash_password_into(b"correct horse battery", &[5; 16], &mut key)
+                .unwrap();
+        });
+        report(format!(
+            "bench [native] Argon2id by the argon2 crate, same cost, single-threaded: {crate_ms:.1} ms (median of {ARGON2_RUNS})"
+        ));
+    }
 }

@@ -71,17 +71,20 @@ fn walk(value: &Value, path: &str, findings: &mut Vec<String>) {
     }
 }
 
-/// True if `text` has a run of 12 or more ASCII digits.
 /// Characters of text shown on each side of a finding, digits masked.
 const EXCERPT_CHARS: usize = 60;
 
-/// Where the first run of 12 or more ASCII digits lies, in bytes.
+/// The shortest run of digits a log may not hold: the shortest card number.
+const DIGIT_RUN_MIN: usize = 12;
+
+/// Where the first run of `DIGIT_RUN_MIN` or more ASCII digits lies, in
+/// bytes.
 fn long_digit_run(text: &str) -> Option<std::ops::Range<usize>> {
     let mut start = None;
     for (at, character) in text.char_indices() {
         if character.is_ascii_digit() {
             let first = *start.get_or_insert(at);
-            if at + 1 - first >= 12 {
+            if at + 1 - first >= DIGIT_RUN_MIN {
                 let end = text[at..]
                     .find(|c: char| !c.is_ascii_digit())
                     .map_or(text.len(), |length| at + length);

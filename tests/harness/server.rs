@@ -97,7 +97,7 @@ fn config_without_build(run_dir: &std::path::Path) -> PathBuf {
     let path = run_dir.join("wrangler.toml");
     std::fs::write(&path, config.to_string()).expect("write the journeys' wrangler.toml");
     let vars = run_dir.join(".dev.vars");
-    if !vars.exists() {
+    if vars.symlink_metadata().is_err() {
         std::os::unix::fs::symlink(root.join(".dev.vars"), &vars).expect("link .dev.vars");
     }
     path

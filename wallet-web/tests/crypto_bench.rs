@@ -173,10 +173,11 @@ mod peers {
         ));
     }
 
-    /// One hash-wasm Argon2id derivation with `params`; its milliseconds.
-    async fn peer_unlock(params: KdfParams, salt: &[u8]) -> f64 {
+    /// One hash-wasm Argon2id derivation with `params`: its milliseconds
+    /// and its key.
+    async fn peer_unlock(params: KdfParams, salt: &[u8]) -> (f64, Vec<u8>) {
         let started = now_ms();
-        JsFuture::from(peer_argon2id(
+        let key = JsFuture::from(peer_argon2id(
             "correct horse battery",
             salt,
             params.memory_kib,
@@ -185,7 +186,25 @@ mod peers {
         ))
         .await
         .unwrap();
-        now_ms() - started
+        (now_ms() - started, js_sys::Uint8Array::new(&key).to_vec())
+    }
+
+    /// Our Argon2id's key for the same inputs as `peer_unlock`.
+    fn our_key(params: KdfParams, salt: &[u8]) -> Vec<u8> {
+        let inputs = shared::argon2id::Inputs {
+            password: b"correct horse battery",
+            salt,
+            secret: &[],
+            associated_data: &[],
+        };
+        let cost = shared::argon2id::Cost {
+            memory_kib: params.memory_kib,
+            passes: params.passes,
+            lanes: params.lanes,
+        };
+        let mut key = [0_u8; shared::argon2id::TAG_BYTES];
+        shared::argon2id::hash(&inputs, cost, &mut key).unwrap();
+        key.to_vec()
     }
 
     /// The vault's unlock (Argon2id, the wallet's parameters) against
@@ -196,16 +215,20 @@ mod peers {
         let params = KdfParams::DEFAULT;
         let (header, _) = create_vault("correct horse battery", params, &mut rng).unwrap();
         let salt: Bytes<16> = Bytes([0x42; 16]);
+        // The release build's key at the wallet's cost, checked against an
+        // independent implementation before any time is taken.
+        let (_, peer_key) = peer_unlock(params, &salt.0).await;
+        assert_eq!(our_key(params, &salt.0), peer_key, "Argon2id keys differ");
         let (mut ours, mut peer) = (Vec::new(), Vec::new());
         for round in 0..ARGON2_RUNS {
             if round % 2 == 1 {
-                peer.push(peer_unlock(params, &salt.0).await);
+                peer.push(peer_unlock(params, &salt.0).await.0);
             }
             let started = now_ms();
             unlock_vault(&header, "correct horse battery").unwrap();
             ours.push(now_ms() - started);
             if round % 2 == 0 {
-                peer.push(peer_unlock(params, &salt.0).await);
+                peer.push(peer_unlock(params, &salt.0).await.0);
             }
         }
         let (ours, peer) = (median(ours), median(peer));

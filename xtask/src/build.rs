@@ -75,9 +75,13 @@ const WALLET_SOURCES: [&str; 4] = [
 ];
 
 /// The WebAssembly features wasm-opt may use: what rustc's
-/// wasm32-unknown-unknown emits by default.
-pub(crate) const WASM_OPT_FEATURES: [&str; 6] = [
+/// wasm32-unknown-unknown emits by default, and SIMD, which `shared`'s
+/// Argon2id enables for its compression alone (the same list serves the
+/// worker's module, which holds none).
+pub(crate) const WASM_OPT_FEATURES: [&str; 7] = [
     "--enable-bulk-memory",
+    // The vault's Argon2id compresses on 128-bit vectors.
+    "--enable-simd",
     "--enable-nontrapping-float-to-int",
     "--enable-sign-ext",
     "--enable-mutable-globals",
@@ -230,8 +234,12 @@ pub fn wallet_module_wasm(name: &str) -> PathBuf {
 }
 
 /// The crypto crates, which only the wallet's module may link.
-const SHELL_FORBIDDEN_CRATES: [&str; 6] = [
+const SHELL_FORBIDDEN_CRATES: [&str; 7] = [
+    // The `argon2` crate is a dev-dependency only now; the name still
+    // matches, in the mangled names the linked module keeps, shared's own
+    // `argon2id`.
     "argon2",
+    "blake2",
     "aes_gcm",
     "hpke",
     "curve25519_dalek",
