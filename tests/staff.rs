@@ -50,7 +50,16 @@ fn paid_order(world: &World) -> QuoteAnswer {
 /// Reads `filter`'s list page by page (newest first) until `order_id`
 /// shows; answers its position overall, or `None`.
 fn position_in(world: &World, filter: &str, order_id: &str) -> Option<usize> {
+    positions_in(world, filter, &[order_id])[0]
+}
+
+/// The positions of `order_ids` in one reading of `filter`'s list, page by
+/// page (newest first), until all have shown. One reading: orders that
+/// other journeys add meanwhile land before the first page's cursor, so
+/// they cannot shift one order's position and not another's.
+fn positions_in(world: &World, filter: &str, order_ids: &[&str]) -> Vec<Option<usize>> {
     let token = staff_token();
+    let mut positions = vec![None; order_ids.len()];
     let mut before: Option<String> = None;
     let mut seen = 0;
     let mut last_created = u64::MAX;
@@ -69,14 +78,20 @@ fn position_in(world: &World, filter: &str, order_id: &str) -> Option<usize> {
         for order in &page.orders {
             assert!(order.created_at_ms <= last_created, "newest first");
             last_created = order.created_at_ms;
-            if order.order_id == order_id {
-                return Some(seen);
+            if let Some(at) = order_ids.iter().position(|id| *id == order.order_id) {
+                positions[at] = Some(seen);
             }
             seen += 1;
         }
-        before = Some(page.next_before?);
+        if positions.iter().all(Option::is_some) {
+            break;
+        }
+        match page.next_before {
+            Some(next) => before = Some(next),
+            None => break,
+        }
     }
-    None
+    positions
 }
 
 fn the_order_list_filters_pages_and_refuses(world: &World) {
@@ -114,8 +129,8 @@ fn the_order_list_filters_pages_and_refuses(world: &World) {
 
     assert!(position_in(world, "awaiting_payment", &unpaid.order_id).is_some());
     assert!(position_in(world, "paid", &unpaid.order_id).is_none());
-    let first_at = position_in(world, "paid", &first.order_id).unwrap();
-    let second_at = position_in(world, "paid", &second.order_id).unwrap();
+    let positions = positions_in(world, "paid", &[&first.order_id, &second.order_id]);
+    let (first_at, second_at) = (positions[0].unwrap(), positions[1].unwrap());
     assert!(second_at < first_at, "the newer order comes first");
     assert!(position_in(world, "refunded", &first.order_id).is_some());
     assert!(position_in(world, "refunded", &second.order_id).is_none());
