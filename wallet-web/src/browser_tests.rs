@@ -127,3 +127,17 @@ async fn the_wallets_seal_takes_its_x25519_from_webcrypto_and_opens_at_the_gatew
     ephemeral_keys.dedup();
     assert_eq!(ephemeral_keys.len(), 4);
 }
+
+#[wasm_bindgen_test]
+fn the_shells_simd_check_tells_a_simd_module_from_a_broken_one() {
+    // Goal: the shell's check for WebAssembly SIMD can tell: this Chromium
+    // has SIMD, and the check does not pass whatever it is given. Method:
+    // the probe validates; the same probe with its SIMD opcode (0xfd 0x0f,
+    // i8x16.splat) made unreadable does not.
+    use crate::hooks::use_shell_wallet::{SIMD_PROBE, validates};
+    assert!(validates(&SIMD_PROBE));
+    let mut broken = SIMD_PROBE;
+    assert_eq!(broken[26..28], [0xfd, 0x0f]);
+    broken[27] = 0xff;
+    assert!(!validates(&broken));
+}

@@ -1,7 +1,10 @@
 //! `use_shell_wallet`: the wallet as the shop's first module (`shell.rs`)
 //! knows it, from IndexedDB alone, through `vault`: whether one exists,
 //! and whether it unlocks with a passkey. The wallet's module reads the
-//! same again when it takes over.
+//! same again when it takes over. First, whether this browser can run the
+//! wallet's module at all: it needs WebAssembly SIMD (the vault's
+//! Argon2id), and without it the shopper is told so rather than to check
+//! the connection.
 
 use std::rc::Rc;
 
@@ -9,6 +12,26 @@ use yew::platform::spawn_local;
 use yew::{Reducible, UseReducerHandle, hook, use_effect_with, use_reducer};
 
 use crate::vault::{DATABASE_NAME, Vault};
+
+/// The smallest module that uses a SIMD instruction: one function that
+/// returns `i8x16.splat(i32.const 0)`. A browser without WebAssembly SIMD
+/// finds it invalid, as it would the wallet's module.
+pub(crate) const SIMD_PROBE: [u8; 29] = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // types: () -> v128
+    0x03, 0x02, 0x01, 0x00, // functions: one, of type 0
+    0x0a, 0x08, 0x01, 0x06, 0x00, 0x41, 0x00, 0xfd, 0x0f, 0x0b, // its code
+];
+
+/// Whether this browser validates `module`.
+pub(crate) fn validates(module: &[u8]) -> bool {
+    js_sys::WebAssembly::validate(&js_sys::Uint8Array::from(module).into()).unwrap_or(false)
+}
+
+/// Why the wallet cannot work in this browser, shown after "The wallet
+/// cannot work here: ".
+const NO_SIMD: &str = "this browser lacks WebAssembly SIMD, which the wallet's encryption needs; \
+    a current Chrome, Edge, Firefox or Safari (16.4 or later) has it";
 
 /// The wallet as the shell knows it, from IndexedDB alone.
 #[derive(Clone, PartialEq)]
@@ -53,6 +76,10 @@ pub fn use_shell_wallet() -> UseReducerHandle<ShellWallet> {
         let wallet = wallet.clone();
         use_effect_with((), move |()| {
             spawn_local(async move {
+                if !validates(&SIMD_PROBE) {
+                    wallet.dispatch(WalletEvent::Known(ShellWallet::Unavailable(NO_SIMD.into())));
+                    return;
+                }
                 let known = match Vault::open(DATABASE_NAME).await {
                     Ok(vault) => match vault.status().await {
                         Ok(status) if status.exists => ShellWallet::Locked {
