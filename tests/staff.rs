@@ -54,9 +54,11 @@ fn position_in(world: &World, filter: &str, order_id: &str) -> Option<usize> {
 }
 
 /// The positions of `order_ids` in one reading of `filter`'s list, page by
-/// page (newest first), until all have shown. One reading: orders that
-/// other journeys add meanwhile land before the first page's cursor, so
-/// they cannot shift one order's position and not another's.
+/// page (newest first), until all have shown. One reading, because other
+/// journeys add orders meanwhile: each page's cursor only moves to older
+/// keys (creation time, then id), so within one reading the orders show in
+/// their keys' order, whatever lands between pages; two readings could
+/// each see a different number of orders ahead.
 fn positions_in(world: &World, filter: &str, order_ids: &[&str]) -> Vec<Option<usize>> {
     let token = staff_token();
     let mut positions = vec![None; order_ids.len()];

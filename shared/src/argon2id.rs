@@ -9,9 +9,10 @@
 //! the tools) the same steps run on 64-bit words
 //! (`argon2id/block_portable.rs`). The tests hold both to RFC 9106's vector,
 //! to the `argon2` crate's output, and (in the browser) to each other; the
-//! vault also checks RFC 9106's vector before each derivation
-//! ([`known_answer_holds`]), so a miscompiled release build refuses to
-//! derive keys rather than derive weak ones.
+//! vault also checks two known answers before each derivation
+//! ([`known_answer_holds`]: RFC 9106's vector, and one whose segments are
+//! longer than an address block), so a release build that gets them wrong
+//! refuses to derive keys rather than derive weak ones.
 //!
 //! Only what the vault uses is offered: Argon2id, version 1.3, a 32-byte
 //! tag. A secret key and associated data are accepted for the RFC's vector.
@@ -74,10 +75,19 @@ const SALT_BYTES_MIN: usize = 8;
 
 /// RFC 9106's Argon2id test vector (section 5.3): password 32 × 0x01, salt
 /// 16 × 0x02, secret 8 × 0x03, associated data 12 × 0x04, 32 KiB, 3
-/// passes, 4 lanes.
-const KNOWN_ANSWER: [u8; TAG_BYTES] = [
+/// passes, 4 lanes. It fills segments of two blocks only.
+const RFC_ANSWER: [u8; TAG_BYTES] = [
     0x0d, 0x64, 0x0d, 0xf5, 0x8d, 0x78, 0x76, 0x6c, 0x08, 0xc0, 0x37, 0xa3, 0x4a, 0x8b, 0x53, 0xc9,
     0xd0, 0x1e, 0xf0, 0x45, 0x2d, 0x75, 0xb6, 0x5e, 0xb5, 0x25, 0x20, 0xe9, 0x6b, 0x01, 0xe6, 0x59,
+];
+
+/// The `argon2` crate's tag for password "ewallet known answer", salt 16 ×
+/// 0x05, 600 KiB, 1 pass, 1 lane: segments of 150 blocks, so a fresh
+/// address block after 128 and the first segment's blocks past its first
+/// two (the tests check the crate still gives it).
+const LONG_SEGMENT_ANSWER: [u8; TAG_BYTES] = [
+    0x4d, 0xe3, 0xa7, 0xbb, 0xd2, 0x68, 0x46, 0x56, 0x42, 0x35, 0xc8, 0xca, 0x3d, 0x90, 0x44, 0x70,
+    0xbc, 0xfc, 0x2c, 0xa4, 0x51, 0xad, 0xf2, 0x57, 0xd8, 0x5f, 0x0c, 0x9d, 0xe3, 0xa3, 0xcd, 0xa0,
 ];
 
 /// Why no tag was made.
@@ -162,22 +172,48 @@ struct Position {
     lane: u32,
 }
 
-/// True when this build derives RFC 9106's own Argon2id vector (32 KiB: a
-/// fraction of a millisecond). The vault asks before every derivation.
+/// The known answers the vault checks before every derivation: RFC 9106's
+/// vector, and one with segments longer than an address block.
+pub(crate) fn known_answers() -> [(Inputs<'static>, Cost, [u8; TAG_BYTES]); 2] {
+    [
+        (
+            Inputs {
+                password: &[1; 32],
+                salt: &[2; 16],
+                secret: &[3; 8],
+                associated_data: &[4; 12],
+            },
+            Cost {
+                memory_kib: 32,
+                passes: 3,
+                lanes: 4,
+            },
+            RFC_ANSWER,
+        ),
+        (
+            Inputs {
+                password: b"ewallet known answer",
+                salt: &[5; 16],
+                secret: &[],
+                associated_data: &[],
+            },
+            Cost {
+                memory_kib: 600,
+                passes: 1,
+                lanes: 1,
+            },
+            LONG_SEGMENT_ANSWER,
+        ),
+    ]
+}
+
+/// True when this build derives both known answers (632 KiB of work in
+/// all: about a millisecond). The vault asks before every derivation.
 pub fn known_answer_holds() -> bool {
-    let inputs = Inputs {
-        password: &[1; 32],
-        salt: &[2; 16],
-        secret: &[3; 8],
-        associated_data: &[4; 12],
-    };
-    let cost = Cost {
-        memory_kib: 32,
-        passes: 3,
-        lanes: 4,
-    };
-    let mut tag = [0_u8; TAG_BYTES];
-    hash(&inputs, cost, &mut tag).is_ok() && tag == KNOWN_ANSWER
+    known_answers().iter().all(|(inputs, cost, answer)| {
+        let mut tag = [0_u8; TAG_BYTES];
+        hash(inputs, *cost, &mut tag).is_ok() && tag == *answer
+    })
 }
 
 /// Derives the 32-byte tag of `inputs` at `cost` into `tag`.
@@ -191,8 +227,9 @@ pub fn hash(inputs: &Inputs<'_>, cost: Cost, tag: &mut [u8; TAG_BYTES]) -> Resul
         .try_reserve_exact(shape.blocks())
         .map_err(|_| Argon2Error::OutOfMemory)?;
     let mut h0 = initial_hash(inputs, cost)?;
-    let mut first = first_blocks(&shape, &h0);
+    let first = first_blocks(&shape, &h0);
     h0.zeroize();
+    let mut first = first?;
     let mut scratch = Scratch::new();
     for pass in 0..cost.passes {
         for slice in 0..SYNC_POINTS {
@@ -259,9 +296,12 @@ fn initial_hash(inputs: &Inputs<'_>, cost: Cost) -> Result<[u8; CHAIN_HASH_BYTES
 
 /// The first two blocks of each lane, H'^1024(H0 || column || lane) (RFC
 /// 9106, 3.2, steps 3 and 4), lane by lane.
-fn first_blocks(shape: &Shape, h0: &[u8; CHAIN_HASH_BYTES]) -> Vec<Block> {
+fn first_blocks(shape: &Shape, h0: &[u8; CHAIN_HASH_BYTES]) -> Result<Vec<Block>, Argon2Error> {
     let mut bytes = [0_u8; BLOCK_BYTES];
-    let mut blocks = Vec::with_capacity(2 * shape.lanes);
+    let mut blocks = Vec::new();
+    blocks
+        .try_reserve_exact(2 * shape.lanes)
+        .map_err(|_| Argon2Error::OutOfMemory)?;
     for lane in 0..shape.cost.lanes {
         for column in 0..2_u32 {
             block_hash(
@@ -272,7 +312,7 @@ fn first_blocks(shape: &Shape, h0: &[u8; CHAIN_HASH_BYTES]) -> Vec<Block> {
         }
     }
     bytes.zeroize();
-    blocks
+    Ok(blocks)
 }
 
 /// H'^1024 (RFC 9106, 3.3): a block's worth of bytes from `inputs`, by a

@@ -29,7 +29,7 @@ use crate::components::vault_unlock::VaultUnlock;
 use crate::handover::{HandedLine, Handover, WalletRequest};
 use crate::hooks::use_catalog::use_catalog;
 use crate::hooks::use_checkout::ShippingForm;
-use crate::hooks::use_shell_wallet::{ShellWallet, WalletEvent, use_shell_wallet};
+use crate::hooks::use_shell_wallet::{NO_SIMD, ShellWallet, WalletEvent, use_shell_wallet};
 use crate::state::CatalogView;
 
 thread_local! {
@@ -135,6 +135,10 @@ pub fn Shell(props: &ShellProps) -> Html {
             wallet.clone(),
         );
         Callback::from(move |ask: Ask| {
+            // A browser that cannot run the wallet's module never asks.
+            if *wallet == ShellWallet::Unsupported {
+                return;
+            }
             // Once: a second click while the module loads does nothing.
             if std::mem::replace(&mut *handing_over.borrow_mut(), true) {
                 return;
@@ -173,6 +177,7 @@ pub fn Shell(props: &ShellProps) -> Html {
         ShellWallet::Unavailable(reason) => {
             html! { <p class="error" role="alert">{ format!("The wallet cannot work here: {reason}.") }</p> }
         }
+        ShellWallet::Unsupported => html! { <p class="error" role="alert">{ NO_SIMD }</p> },
         ShellWallet::Empty => {
             let ask = ask.clone();
             let on_create = Callback::from(move |password| {
@@ -212,7 +217,10 @@ pub fn Shell(props: &ShellProps) -> Html {
             <WalletSection>{ wallet_body }</WalletSection>
             <OrderSection>
                 <CartView cart={(*cart).clone()} on_change={on_cart} locked={loading} />
-                if !cart.lines.is_empty() {
+                if cart.lines.is_empty() {
+                } else if *wallet == ShellWallet::Unsupported {
+                    <p class="hint">{ "Quotes and checkout need the wallet, which cannot work in this browser." }</p>
+                } else {
                     <ShippingFormView on_submit={on_quote} disabled={loading} />
                 }
             </OrderSection>

@@ -305,3 +305,28 @@ fn the_order_link_counts_items() {
     assert_eq!(order_link_text(1), "Your order: 1 item");
     assert_eq!(order_link_text(3), "Your order: 3 items");
 }
+
+#[test]
+fn a_browser_without_simd_stays_told_so_whatever_is_asked() {
+    // Goal: once the shell knows the browser cannot run the wallet's module,
+    // nothing replaces that with "loading" or "check the connection".
+    // Method: the shell's wallet reducer, from each state, given each event.
+    use std::rc::Rc;
+    use yew::Reducible;
+
+    use crate::hooks::use_shell_wallet::{ShellWallet, WalletEvent};
+
+    let unsupported =
+        Rc::new(ShellWallet::Opening).reduce(WalletEvent::Known(ShellWallet::Unsupported));
+    assert!(*unsupported == ShellWallet::Unsupported);
+    for event in [
+        WalletEvent::ModuleLoading,
+        WalletEvent::ModuleFailed,
+        WalletEvent::Known(ShellWallet::Empty),
+    ] {
+        assert!(*unsupported.clone().reduce(event) == ShellWallet::Unsupported);
+    }
+    // A browser that has SIMD still shows the module loading.
+    let loading = Rc::new(ShellWallet::Empty).reduce(WalletEvent::ModuleLoading);
+    assert!(*loading == ShellWallet::ModuleLoading);
+}

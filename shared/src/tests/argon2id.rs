@@ -6,7 +6,9 @@ use argon2::{Algorithm, Argon2, AssociatedData, ParamsBuilder, Version};
 
 use super::support::{TestRng, hex};
 use super::test;
-use crate::argon2id::{Argon2Error, Cost, Inputs, TAG_BYTES, hash, known_answer_holds};
+use crate::argon2id::{
+    Argon2Error, Cost, Inputs, TAG_BYTES, hash, known_answer_holds, known_answers,
+};
 use crate::rand_core::Rng;
 
 /// The `argon2` crate's Argon2id v1.3 tag of the same inputs and cost.
@@ -59,6 +61,16 @@ fn argon2id_matches_the_rfc_9106_vector() {
     assert_eq!(reference(&inputs, cost).to_vec(), vector);
     // The vault's own check before each derivation.
     assert!(known_answer_holds());
+}
+
+#[test]
+fn the_vaults_known_answers_are_the_crates() {
+    // Goal: the answers the vault checks before each derivation are right,
+    // not merely ours. Method: the crate derives each of them.
+    for (inputs, cost, answer) in known_answers() {
+        assert_eq!(reference(&inputs, cost), answer, "{cost:?}");
+        assert_eq!(ours(&inputs, cost).unwrap(), answer, "{cost:?}");
+    }
 }
 
 #[test]

@@ -28,10 +28,10 @@ pub(crate) fn validates(module: &[u8]) -> bool {
     js_sys::WebAssembly::validate(&js_sys::Uint8Array::from(module).into()).unwrap_or(false)
 }
 
-/// Why the wallet cannot work in this browser, shown after "The wallet
-/// cannot work here: ".
-const NO_SIMD: &str = "this browser lacks WebAssembly SIMD, which the wallet's encryption needs; \
-    a current Chrome, Edge, Firefox or Safari (16.4 or later) has it";
+/// Why the wallet cannot work in a browser without WebAssembly SIMD.
+pub const NO_SIMD: &str = "The wallet cannot work here: this browser, on this device, does not \
+    offer WebAssembly SIMD, which the wallet's encryption needs. A current Chrome, Edge, Firefox \
+    or Safari 16.4 or later (on iPhone and iPad, iOS 16.4 or later) has it.";
 
 /// The wallet as the shell knows it, from IndexedDB alone.
 #[derive(Clone, PartialEq)]
@@ -42,6 +42,9 @@ pub enum ShellWallet {
         passkeys: bool,
     },
     Unavailable(String),
+    /// The browser lacks WebAssembly SIMD: the wallet's module would not
+    /// compile, so nothing asks for it.
+    Unsupported,
     /// The wallet's module is on its way.
     ModuleLoading,
     /// The wallet's module did not load or start.
@@ -63,6 +66,12 @@ impl Reducible for ShellWallet {
         match event {
             WalletEvent::Known(known) if *self == ShellWallet::Opening => Rc::new(known),
             WalletEvent::Known(_) => self,
+            // Nothing loads the module in a browser that cannot run it.
+            WalletEvent::ModuleLoading | WalletEvent::ModuleFailed
+                if *self == ShellWallet::Unsupported =>
+            {
+                self
+            }
             WalletEvent::ModuleLoading => Rc::new(ShellWallet::ModuleLoading),
             WalletEvent::ModuleFailed => Rc::new(ShellWallet::ModuleFailed),
         }
@@ -77,7 +86,7 @@ pub fn use_shell_wallet() -> UseReducerHandle<ShellWallet> {
         use_effect_with((), move |()| {
             spawn_local(async move {
                 if !validates(&SIMD_PROBE) {
-                    wallet.dispatch(WalletEvent::Known(ShellWallet::Unavailable(NO_SIMD.into())));
+                    wallet.dispatch(WalletEvent::Known(ShellWallet::Unsupported));
                     return;
                 }
                 let known = match Vault::open(DATABASE_NAME).await {
