@@ -103,8 +103,7 @@ impl KdfParams {
     fn argon2_cost(&self) -> Result<argon2id::Cost, VaultError> {
         let bounded = (KDF_MEMORY_KIB_MIN..=KDF_MEMORY_KIB_MAX).contains(&self.memory_kib)
             && (1..=KDF_PASSES_MAX).contains(&self.passes)
-            && (1..=KDF_LANES_MAX).contains(&self.lanes)
-            && self.memory_kib >= argon2id::MEMORY_KIB_PER_LANE_MIN * self.lanes;
+            && (1..=KDF_LANES_MAX).contains(&self.lanes);
         if !bounded {
             return Err(VaultError::InvalidKdfParams);
         }
